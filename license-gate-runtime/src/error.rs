@@ -1,0 +1,245 @@
+//! The error vocabulary: what gated code sees ([`LicenseError`]), what providers
+//! report ([`ProviderError`], one vocabulary for every provider), and what can go
+//! wrong starting a gate ([`GateError`]).
+
+use std::time::Duration;
+
+use crate::state::LicenseStatus;
+
+/// Why a gated call was denied.
+///
+/// Every message is a sentence a user can act on. Functions gated by
+/// `#[requires_feature]` or `#[licensed]` that return `Result<T, E>` return
+/// `Err(E::from(license_error))` when access is denied, so implement
+/// `From<LicenseError>` for your error type (with thiserror: `#[from]`).
+///
+/// ```
+/// use license_gate_runtime::{LicenseError, LicenseStatus};
+/// let err = LicenseError::NotLicensed {
+///     product: "Atlas Studio".into(),
+///     status: LicenseStatus::Revoked,
+/// };
+/// assert_eq!(
+///     err.to_string(),
+///     "Atlas Studio is not licensed (license revoked): contact the vendor for a new license"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LicenseError {
+    /// The license is in force but does not include the feature.
+    #[error(
+        "the license for {product} does not include `{feature}`: upgrade to a plan that includes it"
+    )]
+    MissingFeature {
+        /// The product whose license was checked.
+        product: String,
+        /// The feature that is missing (for `any(..)`, the list of alternatives).
+        feature: String,
+        /// The license status (one that grants access).
+        status: LicenseStatus,
+    },
+    /// The product's license does not grant access (expired, revoked, pending...).
+    #[error("{product} is not licensed ({status}): {}", status.remedy())]
+    NotLicensed {
+        /// The product whose license was checked.
+        product: String,
+        /// Where the license stands.
+        status: LicenseStatus,
+    },
+    /// The code asks for a product the application did not configure.
+    #[error(
+        "no license is configured for product `{product}`: add it with `LicenseGate::builder().product(\"{product}\")` or fix the `product = \"..\"` argument"
+    )]
+    UnknownProduct {
+        /// The product name that was asked for.
+        product: String,
+    },
+    /// No gate is running and no test override is in scope.
+    #[error(
+        "no license gate is running: start one with `LicenseGate::builder()...start()`, or use `TestLicense` in tests"
+    )]
+    NoGate,
+}
+
+impl LicenseError {
+    /// The license status behind the denial, where there is one.
+    pub fn status(&self) -> Option<&LicenseStatus> {
+        match self {
+            LicenseError::MissingFeature { status, .. }
+            | LicenseError::NotLicensed { status, .. } => Some(status),
+            _ => None,
+        }
+    }
+}
+
+impl From<LicenseError> for std::io::Error {
+    fn from(error: LicenseError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::PermissionDenied, error)
+    }
+}
+
+/// What a provider reports when a call did not produce a license answer.
+///
+/// One vocabulary for every provider and the shared HTTP transport.
+/// [`ProviderError::is_transient`] splits it in two: faults of reaching the
+/// server (the gate keeps the last confirmed state through the grace period)
+/// and explicit refusals (the gate denies at once).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// The configuration is wrong; nothing was sent.
+    #[error("{0}")]
+    Config(String),
+    /// The license key is malformed; nothing was sent.
+    #[error("the license key is malformed: {0}")]
+    InvalidKey(String),
+    /// No connection could be made.
+    #[error("could not reach the license server at {host}: {detail}; check the network connection")]
+    Unreachable {
+        /// Host and port.
+        host: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The server did not answer in time.
+    #[error("the license server at {host} did not answer within {}s; check the network connection", after.as_secs_f32())]
+    Timeout {
+        /// Host and port.
+        host: String,
+        /// The time allowed.
+        after: Duration,
+    },
+    /// The server failed (HTTP 5xx).
+    #[error("the license server failed with HTTP {status}; try again later ({excerpt})")]
+    ServerFault {
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the reply body.
+        excerpt: String,
+    },
+    /// The server is rate limiting this client (HTTP 429).
+    #[error("the license server is rate limiting this client; try again {}", match retry_after { Some(d) => format!("in {}s", d.as_secs()), None => "later".to_owned() })]
+    RateLimited {
+        /// How long to wait before the next request, when the server said.
+        retry_after: Option<Duration>,
+    },
+    /// The server refused the request with an explicit answer.
+    #[error("the license server refused the request (HTTP {status}{}): {message}", code.as_deref().map(|c| format!(", {c}")).unwrap_or_default())]
+    Refused {
+        /// The HTTP status code.
+        status: u16,
+        /// The server's machine-readable error code, such as `version_outdated`.
+        code: Option<String>,
+        /// The server's message.
+        message: String,
+        /// The oldest client version the server accepts, when it says.
+        minimum_required_version: Option<String>,
+    },
+    /// The credentials lack the permission for this call (HTTP 401/403).
+    #[error(
+        "the license server denied permission (HTTP {status}): {message}; check the access token or secret and its permissions"
+    )]
+    PermissionDenied {
+        /// The HTTP status code.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The license or resource does not exist (HTTP 404).
+    #[error("not found on the license server: {message}; check the license key")]
+    NotFound {
+        /// The server's message.
+        message: String,
+    },
+    /// Every activation slot of the license is taken.
+    #[error("activation limit reached{}: deactivate the license on another installation first", match (used, limit) { (Some(u), Some(l)) => format!(" ({u} of {l} in use)"), _ => String::new() })]
+    ActivationLimitReached {
+        /// Activations in use, when known.
+        used: Option<u32>,
+        /// Activations allowed, when known.
+        limit: Option<u32>,
+    },
+    /// The reply could not be understood.
+    #[error(
+        "the license server's reply could not be read (HTTP {status}): {reason}; it starts with {excerpt:?}"
+    )]
+    MalformedReply {
+        /// The HTTP status code.
+        status: u16,
+        /// What was wrong with it.
+        reason: String,
+        /// The start of the reply body.
+        excerpt: String,
+    },
+    /// The reply was larger than the configured cap.
+    #[error("the license server's reply exceeds {limit} bytes and was not read")]
+    ReplyTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+}
+
+impl ProviderError {
+    /// Whether this is a fault of reaching the server (connect error, timeout,
+    /// 5xx, 429, a broken or oversized reply) rather than an explicit answer.
+    ///
+    /// The gate keeps the last confirmed state through the grace period on a
+    /// transient error and denies at once on any other.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::Unreachable { .. }
+                | ProviderError::Timeout { .. }
+                | ProviderError::ServerFault { .. }
+                | ProviderError::RateLimited { .. }
+                | ProviderError::MalformedReply { .. }
+                | ProviderError::ReplyTooLarge { .. }
+        )
+    }
+
+    /// How long the server asked the client to wait, for rate limiting.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Why a gate could not start or an operation on it failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GateError {
+    /// The builder was given no product.
+    #[error("no product is configured: call `.product(\"Name\")` on the builder")]
+    NoProduct,
+    /// A product has no provider.
+    #[error(
+        "product `{product}` has no provider: call `.provider(..)` after `.product(\"{product}\")`"
+    )]
+    MissingProvider {
+        /// The product.
+        product: String,
+    },
+    /// The same product was configured twice.
+    #[error("product `{product}` is configured twice: give each product one `.product(..)` call")]
+    DuplicateProduct {
+        /// The product.
+        product: String,
+    },
+    /// A setting is out of range.
+    #[error("{0}")]
+    Config(String),
+    /// Another gate is already installed as the global gate.
+    #[error(
+        "a global license gate is already running: shut it down first, or start this one with `.install_global(false)`"
+    )]
+    AlreadyInstalled,
+    /// The gate has been shut down.
+    #[error("the license gate has been shut down")]
+    ShutDown,
+    /// A provider call failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}

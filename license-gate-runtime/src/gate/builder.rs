@@ -1,0 +1,355 @@
+//! Configuring and starting a gate.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+
+use super::cell::StateCell;
+use super::global;
+use super::{GateInner, LicenseGate};
+use crate::error::GateError;
+use crate::heartbeat::{Engine, GateConfig, ProductSlot};
+use crate::provider::Provider;
+use crate::retry::RetryPolicy;
+use crate::secret::LicenseKey;
+use crate::state::{LicenseSnapshot, ProductState};
+use crate::time::{Clock, SystemClock};
+
+/// Configures a [`LicenseGate`]; made by [`LicenseGate::builder`].
+///
+/// `.product(..)` starts a product; the `.provider(..)` and `.license_key(..)`
+/// calls after it apply to that product. The first product is the default
+/// product, the one gated code checks when it names none.
+///
+/// ```
+/// use std::time::Duration;
+/// use license_gate_runtime::{LicenseGate, mock::MockProvider};
+///
+/// let (studio, _) = MockProvider::licensed(["pro"]);
+/// let (render, _) = MockProvider::licensed(["gpu"]);
+/// let builder = LicenseGate::builder()
+///     .product("Atlas Studio").provider(studio).license_key("AAAA-BBBB-CCCC-DDDD")
+///     .product("Atlas Render").provider(render).license_key("EEEE-FFFF-GGGG-HHHH")
+///     .heartbeat_interval(Duration::from_secs(7 * 24 * 3600))
+///     .grace_period(Duration::from_secs(14 * 24 * 3600));
+/// # let _ = builder;
+/// ```
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `.start()`"]
+pub struct LicenseGateBuilder {
+    products: Vec<ProductConfig>,
+    config: GateConfig,
+    install_global: bool,
+}
+
+#[derive(Debug, Default)]
+struct ProductConfig {
+    name: Option<String>,
+    provider: Option<Arc<dyn Provider>>,
+    license_key: Option<LicenseKey>,
+}
+
+impl Default for LicenseGateBuilder {
+    fn default() -> Self {
+        LicenseGateBuilder {
+            products: Vec::new(),
+            config: GateConfig {
+                heartbeat_interval: Duration::from_secs(24 * 3600),
+                jitter: 0.1,
+                retry: RetryPolicy::default(),
+                grace_period: Duration::from_secs(7 * 24 * 3600),
+                startup_timeout: Duration::from_secs(5),
+                request_timeout: Duration::from_secs(30),
+                clock: Arc::new(SystemClock),
+            },
+            install_global: true,
+        }
+    }
+}
+
+impl LicenseGateBuilder {
+    fn current(&mut self) -> &mut ProductConfig {
+        if self.products.is_empty() {
+            self.products.push(ProductConfig::default());
+        }
+        self.products.last_mut().expect("pushed above")
+    }
+
+    /// Starts the configuration of `product` (the first is the default product).
+    pub fn product(mut self, product: impl Into<String>) -> Self {
+        match self.products.last_mut() {
+            Some(last) if last.name.is_none() => last.name = Some(product.into()),
+            _ => self.products.push(ProductConfig {
+                name: Some(product.into()),
+                ..Default::default()
+            }),
+        }
+        self
+    }
+
+    /// The provider that validates the current product.
+    pub fn provider(mut self, provider: impl Provider) -> Self {
+        self.current().provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// A provider already shared elsewhere.
+    pub fn shared_provider(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.current().provider = Some(provider);
+        self
+    }
+
+    /// The license key of the current product.
+    pub fn license_key(mut self, key: impl Into<LicenseKey>) -> Self {
+        self.current().license_key = Some(key.into());
+        self
+    }
+
+    /// How often the license is validated while the server answers (default
+    /// 24 hours; the ECOSIRE guide asks for weekly).
+    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.config.heartbeat_interval = interval;
+        self
+    }
+
+    /// The fraction (0.0 to 1.0) by which each interval is randomly shortened,
+    /// so a fleet does not call the server at the same moment (default 0.1).
+    pub fn jitter(mut self, fraction: f64) -> Self {
+        self.config.jitter = fraction;
+        self
+    }
+
+    /// The backoff while the server cannot be reached (default 30 s doubling up to 1 h).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// How long the last confirmed state holds while the server cannot be
+    /// reached (default 7 days).
+    pub fn grace_period(mut self, grace: Duration) -> Self {
+        self.config.grace_period = grace;
+        self
+    }
+
+    /// How long `start` waits for the first answer when there is no cached
+    /// state (default 5 s); after it the gate runs with `Pending` and keeps trying.
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.config.startup_timeout = timeout;
+        self
+    }
+
+    /// How long one provider call may take before it counts as unreachable (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout = timeout;
+        self
+    }
+
+    /// The wall clock (tests use `testing::TestClock`).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.config.clock = Arc::new(clock);
+        self
+    }
+
+    /// Whether `start` installs the gate as the process-wide gate that the
+    /// attributes and free functions consult (default `true`). Parallel tests
+    /// start gates with `false` and use [`LicenseGate::enter`] or [`LicenseGate::scope`].
+    pub fn install_global(mut self, install: bool) -> Self {
+        self.install_global = install;
+        self
+    }
+
+    fn validate(self) -> Result<(Vec<ProductSlot>, GateConfig, bool), GateError> {
+        if self.products.is_empty() {
+            return Err(GateError::NoProduct);
+        }
+        let c = &self.config;
+        if c.heartbeat_interval < Duration::from_secs(1) {
+            return Err(GateError::Config(format!(
+                "the heartbeat interval {:?} is too short: use at least one second",
+                c.heartbeat_interval
+            )));
+        }
+        if !(0.0..=1.0).contains(&c.jitter) {
+            return Err(GateError::Config(format!(
+                "jitter {} is out of range: use a fraction from 0.0 to 1.0",
+                c.jitter
+            )));
+        }
+        let mut slots: Vec<ProductSlot> = Vec::new();
+        for product in self.products {
+            let Some(name) = product.name else {
+                return Err(GateError::NoProduct);
+            };
+            if slots.iter().any(|s| s.name == name) {
+                return Err(GateError::DuplicateProduct { product: name });
+            }
+            let Some(provider) = product.provider else {
+                return Err(GateError::MissingProvider { product: name });
+            };
+            slots.push(ProductSlot {
+                name,
+                provider,
+                license_key: product.license_key,
+            });
+        }
+        Ok((slots, self.config, self.install_global))
+    }
+
+    fn assemble(self) -> Result<(Arc<Engine>, bool), GateError> {
+        let (slots, config, install_global) = self.validate()?;
+        let products = slots
+            .iter()
+            .map(|s| ProductState::pending(&s.name))
+            .collect();
+        let cell = Arc::new(StateCell::new(
+            LicenseSnapshot::new(products),
+            config.clock.clone(),
+            None,
+        ));
+        Ok((Arc::new(Engine::new(cell, slots, config)), install_global))
+    }
+
+    fn launch(
+        engine: Arc<Engine>,
+        install: bool,
+        runtime: tokio::runtime::Handle,
+        own_runtime: Option<OwnRuntime>,
+    ) -> Result<(LicenseGate, oneshot::Receiver<()>), GateError> {
+        if install && !global::install(engine.cell.clone()) {
+            if let Some(own) = own_runtime {
+                own.stop();
+            }
+            return Err(GateError::AlreadyInstalled);
+        }
+        let (stop, stop_rx) = watch::channel(false);
+        let (started, started_rx) = oneshot::channel();
+        let task = runtime.spawn(engine.clone().run(stop_rx, started));
+        let gate = LicenseGate {
+            inner: Arc::new(GateInner {
+                engine,
+                global: install,
+                stop,
+                task: Mutex::new(Some(task)),
+                own_runtime: Mutex::new(own_runtime),
+            }),
+        };
+        Ok((gate, started_rx))
+    }
+
+    /// Starts the gate: installs it (unless `.install_global(false)`), starts
+    /// the heartbeat and returns once the first answer is in or the start-up
+    /// timeout has passed, whichever comes first.
+    ///
+    /// Runs on the current tokio runtime, or on a small runtime of its own
+    /// when called from another executor.
+    pub async fn start(self) -> Result<LicenseGate, GateError> {
+        let (engine, install) = self.assemble()?;
+        let (runtime, own) = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => (handle, None),
+            Err(_) => {
+                let own = OwnRuntime::spawn()?;
+                (own.handle.clone(), Some(own))
+            }
+        };
+        let (gate, started) = Self::launch(engine, install, runtime, own)?;
+        let _ = started.await;
+        Ok(gate)
+    }
+
+    /// Starts the gate from a program without an async runtime (a plain
+    /// `fn main`): the heartbeat runs on a small runtime of its own thread.
+    ///
+    /// ```
+    /// use license_gate_runtime::{LicenseGate, mock::MockProvider};
+    ///
+    /// fn main() -> Result<(), license_gate_runtime::GateError> {
+    ///     let (provider, _handle) = MockProvider::licensed(["pro"]);
+    ///     let gate = LicenseGate::builder()
+    ///         .product("Atlas CLI")
+    ///         .provider(provider)
+    ///         .install_global(false)
+    ///         .start_blocking()?;
+    ///     assert!(gate.has_feature("pro"));
+    ///     gate.shutdown_blocking();
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn start_blocking(self) -> Result<LicenseGate, GateError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(GateError::Config(
+                "`start_blocking` would block the async runtime it was called on: use `.start().await` there"
+                    .to_owned(),
+            ));
+        }
+        let (engine, install) = self.assemble()?;
+        let own = OwnRuntime::spawn()?;
+        let handle = own.handle.clone();
+        let (gate, started) = Self::launch(engine, install, handle, Some(own))?;
+        let _ = started.blocking_recv();
+        Ok(gate)
+    }
+}
+
+impl LicenseGate {
+    /// [`LicenseGate::shutdown`] for programs without an async runtime: stops
+    /// the heartbeat, removes the global gate and ends the gate's own runtime.
+    pub fn shutdown_blocking(self) {
+        self.inner.stop.send_replace(true);
+        if self.inner.global {
+            global::uninstall(&self.inner.engine.cell);
+        }
+        let own = self
+            .inner
+            .own_runtime
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(own) = own {
+            // Dropping the runtime cancels the heartbeat task.
+            own.stop();
+        }
+    }
+}
+
+/// A one-thread tokio runtime that the gate starts for itself when the
+/// application has none.
+#[derive(Debug)]
+pub(crate) struct OwnRuntime {
+    pub(crate) handle: tokio::runtime::Handle,
+    stop: oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl OwnRuntime {
+    fn spawn() -> Result<OwnRuntime, GateError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("license-gate")
+            .build()
+            .map_err(|e| GateError::Config(format!("could not start the license runtime: {e}")))?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("license-gate".to_owned())
+            .spawn(move || {
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+            })
+            .map_err(|e| GateError::Config(format!("could not start the license thread: {e}")))?;
+        Ok(OwnRuntime {
+            handle,
+            stop,
+            thread,
+        })
+    }
+
+    pub(crate) fn stop(self) {
+        let _ = self.stop.send(());
+        if self.thread.thread().id() != std::thread::current().id() {
+            let _ = self.thread.join();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The cell that holds a gate's current snapshot.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use arc_swap::ArcSwap;
+use tokio::sync::watch;
+
+use crate::state::{LicenseSnapshot, SharedSnapshot};
+use crate::time::{Clock, Monotonic};
+
+/// The current snapshot of one gate (or one test override), its clock and its
+/// subscribers. Publishing swaps the whole snapshot and moves the global epoch,
+/// so every call site recomputes its cached answer once.
+#[derive(Debug)]
+pub(crate) struct StateCell {
+    current: ArcSwap<LicenseSnapshot>,
+    clock: Arc<dyn Clock>,
+    monotonic: Monotonic,
+    changes: watch::Sender<SharedSnapshot>,
+}
+
+impl StateCell {
+    pub(crate) fn new(
+        mut snapshot: LicenseSnapshot,
+        clock: Arc<dyn Clock>,
+        latest_seen: Option<SystemTime>,
+    ) -> Self {
+        snapshot.sequence = snapshot.sequence.max(1);
+        let snapshot = Arc::new(snapshot);
+        let (changes, _) = watch::channel(snapshot.clone());
+        StateCell {
+            current: ArcSwap::new(snapshot),
+            clock,
+            monotonic: Monotonic::new(latest_seen),
+            changes,
+        }
+    }
+
+    /// The current snapshot (one `load` per unit of work).
+    pub(crate) fn snapshot(&self) -> SharedSnapshot {
+        self.current.load_full()
+    }
+
+    /// Runs `f` on the current snapshot without cloning the `Arc`.
+    pub(crate) fn with_snapshot<R>(&self, f: impl FnOnce(&LicenseSnapshot) -> R) -> R {
+        f(&self.current.load())
+    }
+
+    /// Swaps in `snapshot` as the next state and tells everyone.
+    pub(crate) fn publish(&self, mut snapshot: LicenseSnapshot) -> SharedSnapshot {
+        snapshot.sequence = self.current.load().sequence + 1;
+        let snapshot = Arc::new(snapshot);
+        self.current.store(snapshot.clone());
+        super::global::advance_epoch();
+        self.changes.send_replace(snapshot.clone());
+        snapshot
+    }
+
+    /// Wall time as the runtime trusts it: never earlier than the latest seen.
+    pub(crate) fn now(&self) -> SystemTime {
+        self.monotonic.observe(self.clock.now())
+    }
+
+    /// The latest wall time this cell has seen.
+    #[allow(dead_code)] // read by the cache (next change)
+    pub(crate) fn latest_seen(&self) -> Option<SystemTime> {
+        self.monotonic.latest()
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<SharedSnapshot> {
+        self.changes.subscribe()
+    }
+}

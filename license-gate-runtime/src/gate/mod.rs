@@ -1,0 +1,239 @@
+//! The gate: the running license state of an application and the checks
+//! against it.
+
+mod builder;
+pub(crate) mod callsite;
+pub(crate) mod cell;
+pub(crate) mod global;
+pub(crate) mod scope;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+pub use builder::LicenseGateBuilder;
+pub use callsite::{CallSite, Requirement};
+pub use scope::{ScopeGuard, Scoped};
+
+use crate::error::{GateError, LicenseError};
+use crate::heartbeat::Engine;
+use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
+use cell::StateCell;
+
+/// A running license gate: the license state of the application, kept right by
+/// a heartbeat, and the checks against it.
+///
+/// Build one with [`LicenseGate::builder`]. `start` installs it as the global
+/// gate that `#[requires_feature]`, `#[licensed]`, [`check_feature`] and
+/// [`has_feature`] consult. The handle is cheap to clone; the gate runs until
+/// [`LicenseGate::shutdown`].
+///
+/// ```
+/// use license_gate_runtime::{LicenseGate, mock::MockProvider};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (provider, _handle) = MockProvider::licensed(["pro"]);
+/// let gate = LicenseGate::builder()
+///     .product("Atlas Studio")
+///     .provider(provider)
+///     .license_key("AAAA-BBBB-CCCC-DDDD")
+///     .start()
+///     .await?;
+/// assert!(license_gate_runtime::has_feature("pro"));
+/// gate.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct LicenseGate {
+    inner: Arc<GateInner>,
+}
+
+#[derive(Debug)]
+struct GateInner {
+    engine: Arc<Engine>,
+    global: bool,
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    own_runtime: Mutex<Option<builder::OwnRuntime>>,
+}
+
+impl LicenseGate {
+    /// Starts configuring a gate.
+    pub fn builder() -> LicenseGateBuilder {
+        LicenseGateBuilder::default()
+    }
+
+    fn cell(&self) -> &Arc<StateCell> {
+        &self.inner.engine.cell
+    }
+
+    /// The current state of every product.
+    pub fn snapshot(&self) -> SharedSnapshot {
+        self.cell().snapshot()
+    }
+
+    /// The current state of the default product.
+    pub fn product_state(&self) -> ProductState {
+        self.snapshot().products[0].clone()
+    }
+
+    /// The status of the default product as of now (an expiry instant that
+    /// has passed reads as expired at once).
+    pub fn status(&self) -> LicenseStatus {
+        let now = self.cell().now();
+        self.snapshot().products[0].effective_status(now)
+    }
+
+    /// Whether the default product's license includes `feature` now.
+    pub fn has_feature(&self, feature: &str) -> bool {
+        self.check_feature(feature).is_ok()
+    }
+
+    /// Checks that the default product's license includes `feature`.
+    pub fn check_feature(&self, feature: &str) -> Result<(), LicenseError> {
+        let features = [feature];
+        callsite::evaluate(self.cell(), None, Requirement::All(&features)).0
+    }
+
+    /// Checks that `product` is licensed.
+    pub fn check_product(&self, product: &str) -> Result<(), LicenseError> {
+        callsite::evaluate(self.cell(), Some(product), Requirement::Licensed).0
+    }
+
+    /// A receiver that sees every published snapshot.
+    ///
+    /// ```no_run
+    /// # async fn demo(gate: license_gate_runtime::LicenseGate) {
+    /// let mut changes = gate.subscribe();
+    /// while changes.changed().await.is_ok() {
+    ///     let snapshot = changes.borrow_and_update().clone();
+    ///     println!("license is now {}", snapshot.products[0].status);
+    /// }
+    /// # }
+    /// # let _ = demo;
+    /// ```
+    pub fn subscribe(&self) -> watch::Receiver<SharedSnapshot> {
+        self.cell().subscribe()
+    }
+
+    /// Validates every product now, outside the heartbeat schedule, and
+    /// returns the resulting snapshot.
+    pub async fn refresh(&self) -> SharedSnapshot {
+        self.inner.engine.refresh().await.snapshot
+    }
+
+    /// Activates the license of the default product on this installation.
+    pub async fn activate(&self) -> Result<SharedSnapshot, GateError> {
+        self.inner.engine.activate(None).await
+    }
+
+    /// Activates the license of `product` on this installation.
+    pub async fn activate_product(&self, product: &str) -> Result<SharedSnapshot, GateError> {
+        self.inner.engine.activate(Some(product)).await
+    }
+
+    /// Releases this installation's activation of the default product (on
+    /// uninstall), so the seat can be used elsewhere. The product reads as
+    /// unlicensed afterwards and the cache is removed.
+    pub async fn deactivate(&self) -> Result<(), GateError> {
+        self.inner.engine.deactivate(None).await
+    }
+
+    /// Like [`LicenseGate::deactivate`] for `product`.
+    pub async fn deactivate_product(&self, product: &str) -> Result<(), GateError> {
+        self.inner.engine.deactivate(Some(product)).await
+    }
+
+    /// Makes gated code on this thread see this gate (for gates started with
+    /// `.install_global(false)`, as parallel tests do).
+    pub fn enter(&self) -> ScopeGuard {
+        ScopeGuard::enter(self.cell().clone())
+    }
+
+    /// Makes gated code inside `future` see this gate, on whichever thread it runs.
+    pub fn scope<F: Future>(&self, future: F) -> Scoped<F> {
+        Scoped::new(self.cell().clone(), future)
+    }
+
+    /// Whether this gate is the global gate.
+    pub fn is_global(&self) -> bool {
+        self.inner.global
+    }
+
+    /// Stops the heartbeat, removes the gate from the global slot and waits for
+    /// its task to end. Gated code denies afterwards (no gate is running).
+    pub async fn shutdown(self) {
+        let inner = &self.inner;
+        inner.stop.send_replace(true);
+        let task = inner.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        if inner.global {
+            global::uninstall(&inner.engine.cell);
+        }
+        let own = inner
+            .own_runtime
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(own) = own {
+            own.stop();
+        }
+        tracing::debug!("license gate shut down");
+    }
+}
+
+/// Checks that the default product's license includes `feature`, against the
+/// gate this thread sees (a test scope, else the global gate).
+///
+/// For code that cannot carry an attribute: menus, UI state, command routing.
+///
+/// ```
+/// use license_gate_runtime::{check_feature, testing::TestLicense};
+/// let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
+/// assert!(check_feature("pro").is_ok());
+/// assert!(check_feature("team").is_err());
+/// ```
+pub fn check_feature(feature: &str) -> Result<(), LicenseError> {
+    let features = [feature];
+    check(None, Requirement::All(&features))
+}
+
+/// Whether the default product's license includes `feature` now.
+///
+/// ```
+/// use license_gate_runtime::{has_feature, testing::TestLicense};
+/// let _license = TestLicense::unlicensed().scoped();
+/// assert!(!has_feature("pro"));
+/// ```
+pub fn has_feature(feature: &str) -> bool {
+    check_feature(feature).is_ok()
+}
+
+/// Checks that `product` is licensed (any features).
+pub fn check_product(product: &str) -> Result<(), LicenseError> {
+    check(Some(product), Requirement::Licensed)
+}
+
+/// Checks a requirement against the gate this thread sees.
+pub fn check(product: Option<&str>, requirement: Requirement<'_>) -> Result<(), LicenseError> {
+    global::with_current(|cell| match cell {
+        Some(cell) => callsite::evaluate(cell, product, requirement).0,
+        None => Err(LicenseError::NoGate),
+    })
+}
+
+/// The snapshot this thread sees (a test scope, else the global gate), or
+/// `None` when no gate runs.
+pub fn snapshot() -> Option<SharedSnapshot> {
+    global::with_current(|cell| cell.map(StateCell::snapshot))
+}
+
+/// Subscribes to the changes of the global gate, or `None` when none runs.
+pub fn subscribe() -> Option<watch::Receiver<SharedSnapshot>> {
+    global::installed().map(|cell| cell.subscribe())
+}

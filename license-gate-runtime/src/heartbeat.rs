@@ -1,0 +1,304 @@
+//! The heartbeat: the task that keeps a gate's state right while the program
+//! runs. It validates every product on a jittered interval, backs off while the
+//! server cannot be reached, and flips the state at expiry and end-of-grace
+//! instants even when no heartbeat is due.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Mutex, oneshot, watch};
+use tokio::time::Instant;
+
+use crate::error::{GateError, ProviderError};
+use crate::gate::cell::StateCell;
+use crate::grace;
+use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
+use crate::retry::{RetryPolicy, jitter};
+use crate::secret::LicenseKey;
+use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, SharedSnapshot, Source};
+use crate::time::Clock;
+
+/// The settings of a gate's heartbeat.
+#[derive(Debug, Clone)]
+pub(crate) struct GateConfig {
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) jitter: f64,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) grace_period: Duration,
+    pub(crate) startup_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// One configured product.
+#[derive(Debug)]
+pub(crate) struct ProductSlot {
+    pub(crate) name: String,
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) license_key: Option<LicenseKey>,
+}
+
+impl ProductSlot {
+    fn request(&self) -> LicenseRequest {
+        LicenseRequest::new(&self.name, self.license_key.clone())
+    }
+}
+
+/// What one round of validation found.
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshReport {
+    pub(crate) snapshot: SharedSnapshot,
+    /// Some product could not reach its server.
+    pub(crate) unreachable: bool,
+    /// The longest wait a server asked for (rate limiting).
+    pub(crate) server_asked: Option<Duration>,
+}
+
+/// The state machine behind a gate, shared by its handle and its task.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    pub(crate) cell: Arc<StateCell>,
+    products: Vec<ProductSlot>,
+    config: GateConfig,
+    /// One provider round at a time: a manual refresh and the heartbeat never
+    /// interleave their writes.
+    round: Mutex<()>,
+}
+
+impl Engine {
+    pub(crate) fn new(
+        cell: Arc<StateCell>,
+        products: Vec<ProductSlot>,
+        config: GateConfig,
+    ) -> Self {
+        Engine {
+            cell,
+            products,
+            config,
+            round: Mutex::new(()),
+        }
+    }
+
+    async fn call<'a, F>(
+        &self,
+        slot: &'a ProductSlot,
+        op: F,
+    ) -> Result<LicenseAnswer, ProviderError>
+    where
+        F: std::future::Future<Output = Result<LicenseAnswer, ProviderError>> + 'a,
+    {
+        match tokio::time::timeout(self.config.request_timeout, op).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(ProviderError::Timeout {
+                host: slot.provider.name().to_owned(),
+                after: self.config.request_timeout,
+            }),
+        }
+    }
+
+    /// Validates every product and publishes the result.
+    pub(crate) async fn refresh(&self) -> RefreshReport {
+        let _round = self.round.lock().await;
+        let mut outcomes = Vec::with_capacity(self.products.len());
+        for slot in &self.products {
+            let request = slot.request();
+            let outcome = self.call(slot, slot.provider.validate(&request)).await;
+            if let Err(error) = &outcome {
+                tracing::warn!(product = %slot.name, provider = slot.provider.name(), %error, "license validation failed");
+            }
+            outcomes.push(outcome);
+        }
+        let unreachable = outcomes
+            .iter()
+            .any(|o| o.as_ref().is_err_and(ProviderError::is_transient));
+        let server_asked = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err()?.retry_after())
+            .max();
+        let now = self.cell.now();
+        let current = self.cell.snapshot();
+        let next = current
+            .products
+            .iter()
+            .zip(&outcomes)
+            .map(|(previous, outcome)| {
+                grace::next_state(previous, outcome, now, self.config.grace_period)
+            })
+            .collect();
+        let snapshot = self.publish(next, "validation");
+        RefreshReport {
+            snapshot,
+            unreachable,
+            server_asked,
+        }
+    }
+
+    fn slot(&self, product: Option<&str>) -> Result<(usize, &ProductSlot), GateError> {
+        match product {
+            None => Ok((0, &self.products[0])),
+            Some(name) => self
+                .products
+                .iter()
+                .enumerate()
+                .find(|(_, s)| s.name == name)
+                .ok_or_else(|| {
+                    GateError::Config(format!("product `{name}` is not configured on this gate"))
+                }),
+        }
+    }
+
+    pub(crate) async fn activate(
+        &self,
+        product: Option<&str>,
+    ) -> Result<SharedSnapshot, GateError> {
+        let (index, slot) = self.slot(product)?;
+        let _round = self.round.lock().await;
+        let outcome = self
+            .call(slot, slot.provider.activate(&slot.request()))
+            .await;
+        let now = self.cell.now();
+        let current = self.cell.snapshot();
+        let mut next = current.products.clone();
+        next[index] = grace::next_state(
+            &current.products[index],
+            &outcome,
+            now,
+            self.config.grace_period,
+        );
+        let snapshot = self.publish(next, "activation");
+        match outcome {
+            Ok(_) => Ok(snapshot),
+            Err(error) => Err(GateError::Provider(error)),
+        }
+    }
+
+    pub(crate) async fn deactivate(&self, product: Option<&str>) -> Result<(), GateError> {
+        let (index, slot) = self.slot(product)?;
+        let _round = self.round.lock().await;
+        let request = slot.request();
+        let outcome = self
+            .call(slot, async {
+                slot.provider
+                    .deactivate(&request)
+                    .await
+                    .map(|()| LicenseAnswer::licensed(None::<String>))
+            })
+            .await;
+        outcome.map_err(GateError::Provider)?;
+        let mut next = self.cell.snapshot().products.clone();
+        next[index] = ProductState {
+            status: LicenseStatus::Unlicensed {
+                reason: "the license was deactivated on this installation".to_owned(),
+            },
+            source: Source::Online,
+            ..ProductState::pending(&slot.name)
+        };
+        self.publish(next, "deactivation");
+        Ok(())
+    }
+
+    /// Publishes `next` if it differs from the current state, logging each
+    /// product's transition (never a key or secret).
+    fn publish(&self, next: Vec<ProductState>, cause: &'static str) -> SharedSnapshot {
+        let current = self.cell.snapshot();
+        if current.products == next {
+            return current;
+        }
+        for (old, new) in current.products.iter().zip(&next) {
+            if old.status != new.status || old.features != new.features {
+                tracing::info!(
+                    product = %new.product,
+                    from = old.status.name(),
+                    to = new.status.name(),
+                    reason = %new.status,
+                    features = ?new.features,
+                    cause,
+                    "license state changed"
+                );
+            }
+        }
+        self.cell.publish(LicenseSnapshot::new(next))
+    }
+
+    /// Publishes the effect of expiry and end-of-grace instants that have passed.
+    pub(crate) fn settle_deadlines(&self) {
+        let now = self.cell.now();
+        let current = self.cell.snapshot();
+        let next = current
+            .products
+            .iter()
+            .map(|p| grace::settle(p.clone(), now))
+            .collect();
+        self.publish(next, "deadline");
+    }
+
+    /// How long until the next expiry or end-of-grace instant.
+    fn until_next_deadline(&self) -> Option<Duration> {
+        let deadline = self.cell.snapshot().next_deadline()?;
+        let now = self.cell.now();
+        Some(deadline.duration_since(now).unwrap_or(Duration::ZERO))
+    }
+
+    fn next_heartbeat(&self, report: &RefreshReport, failures: &mut u32) -> Instant {
+        let delay = if report.unreachable {
+            let delay = self.config.retry.delay(*failures, report.server_asked);
+            *failures = failures.saturating_add(1);
+            delay.min(
+                self.config
+                    .heartbeat_interval
+                    .max(report.server_asked.unwrap_or_default()),
+            )
+        } else {
+            *failures = 0;
+            jitter(self.config.heartbeat_interval, self.config.jitter)
+        };
+        Instant::now() + delay
+    }
+
+    /// The heartbeat task.
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        mut stop: watch::Receiver<bool>,
+        started: oneshot::Sender<()>,
+    ) {
+        let first = self.refresh();
+        tokio::pin!(first);
+        let report = tokio::select! {
+            report = &mut first => {
+                let _ = started.send(());
+                report
+            }
+            () = tokio::time::sleep(self.config.startup_timeout) => {
+                tracing::warn!(
+                    timeout = ?self.config.startup_timeout,
+                    "no license answer yet; running as pending while the check goes on"
+                );
+                let _ = started.send(());
+                first.await
+            }
+        };
+        let mut failures = 0;
+        let mut next_heartbeat = self.next_heartbeat(&report, &mut failures);
+        // A refresh made through the handle can bring an earlier deadline.
+        let mut changes = self.cell.subscribe();
+        loop {
+            let deadline = self.until_next_deadline();
+            tokio::select! {
+                biased;
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                }
+                () = tokio::time::sleep(deadline.unwrap_or_default() + Duration::from_millis(1)), if deadline.is_some() => {
+                    self.settle_deadlines();
+                }
+                _ = changes.changed() => {}
+                () = tokio::time::sleep_until(next_heartbeat) => {
+                    let report = self.refresh().await;
+                    next_heartbeat = self.next_heartbeat(&report, &mut failures);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The runtime of [license-gate](https://docs.rs/license-gate): license state,
+//! the gate, heartbeat and grace, and the providers.
+//!
+//! Applications use it through the `license-gate` crate, which re-exports
+//! everything here next to the attribute macros.
+
+#![doc(test(attr(deny(warnings))))]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod gate;
+mod grace;
+mod heartbeat;
+pub mod provider;
+pub mod providers;
+pub mod retry;
+pub mod secret;
+pub mod state;
+pub mod testing;
+pub mod time;
+#[cfg(feature = "http")]
+pub mod transport;
+
+pub use error::{GateError, LicenseError, ProviderError};
+pub use gate::{
+    CallSite, LicenseGate, LicenseGateBuilder, Requirement, ScopeGuard, Scoped, check,
+    check_feature, check_product, has_feature, snapshot, subscribe,
+};
+pub use grace::GRACE_OVER;
+pub use provider::{LicenseAnswer, LicenseRequest, Provider};
+pub use providers::mock;
+pub use retry::RetryPolicy;
+pub use secret::{LicenseKey, Secret};
+pub use state::{LicenseSnapshot, LicenseStatus, ProductState, SeatUsage, SharedSnapshot, Source};

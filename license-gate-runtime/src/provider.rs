@@ -1,0 +1,155 @@
+//! The provider trait: how the gate asks a licensing service about a license.
+
+use std::collections::BTreeSet;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use crate::error::ProviderError;
+use crate::secret::LicenseKey;
+use crate::state::{LicenseStatus, SeatUsage, Source};
+
+/// What the gate asks a provider about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LicenseRequest {
+    /// The product name as configured on the gate.
+    pub product: String,
+    /// The license key the user entered, if any (masked in `Debug`).
+    pub license_key: Option<LicenseKey>,
+}
+
+impl LicenseRequest {
+    /// A request for `product` with `license_key`.
+    pub fn new(product: impl Into<String>, license_key: Option<LicenseKey>) -> Self {
+        LicenseRequest {
+            product: product.into(),
+            license_key,
+        }
+    }
+
+    /// The license key, or a configuration error saying how to give one.
+    pub fn require_key(&self) -> Result<&LicenseKey, ProviderError> {
+        self.license_key.as_ref().ok_or_else(|| {
+            ProviderError::Config(format!(
+                "no license key is configured for `{}`: call `.license_key(..)` on the builder",
+                self.product
+            ))
+        })
+    }
+}
+
+/// An explicit answer about a license: what the server (or an offline code, or
+/// a mock) says. The gate applies it at once, with no grace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LicenseAnswer {
+    /// Where the license stands.
+    pub status: LicenseStatus,
+    /// The features the license grants.
+    pub features: BTreeSet<String>,
+    /// When the license expires, if it does.
+    pub expires_at: Option<SystemTime>,
+    /// Where the answer came from.
+    pub source: Source,
+    /// Seat usage, where known.
+    pub seats: Option<SeatUsage>,
+}
+
+impl LicenseAnswer {
+    /// A valid license with these features, from the server.
+    ///
+    /// ```
+    /// use license_gate_runtime::LicenseAnswer;
+    /// let answer = LicenseAnswer::licensed(["pro", "export"]);
+    /// assert!(answer.status.grants_access());
+    /// assert!(answer.features.contains("export"));
+    /// ```
+    pub fn licensed<I, S>(features: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        LicenseAnswer {
+            status: LicenseStatus::Licensed,
+            features: features.into_iter().map(Into::into).collect(),
+            expires_at: None,
+            source: Source::Online,
+            seats: None,
+        }
+    }
+
+    /// A denial (expired, revoked, ...) with no features.
+    pub fn denied(status: LicenseStatus) -> Self {
+        LicenseAnswer {
+            status,
+            ..LicenseAnswer::licensed(None::<String>)
+        }
+    }
+
+    /// The same answer with an expiry instant.
+    pub fn expiring_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// The same answer from another source.
+    pub fn from_source(mut self, source: Source) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// The same answer with seat usage.
+    pub fn with_seats(mut self, seats: SeatUsage) -> Self {
+        self.seats = Some(seats);
+        self
+    }
+}
+
+/// A licensing service as the gate sees it.
+///
+/// `Ok(answer)` is an explicit answer and applies at once. `Err(error)` with
+/// [`ProviderError::is_transient`] means the server could not be reached: the
+/// gate keeps the last confirmed state through the grace period. Any other
+/// error is an explicit refusal and denies at once.
+///
+/// Implemented by `ExisOneProvider`, `EcosireProvider` and
+/// [`MockProvider`](crate::mock::MockProvider); implement it for your own
+/// service the same way:
+///
+/// ```
+/// use license_gate_runtime::{LicenseAnswer, LicenseRequest, Provider, ProviderError};
+///
+/// #[derive(Debug)]
+/// struct AlwaysPro;
+///
+/// #[async_trait::async_trait]
+/// impl Provider for AlwaysPro {
+///     fn name(&self) -> &str { "always-pro" }
+///     async fn validate(&self, _: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+///         Ok(LicenseAnswer::licensed(["pro"]))
+///     }
+/// }
+/// let _provider = AlwaysPro;
+/// ```
+#[async_trait]
+pub trait Provider: Send + Sync + std::fmt::Debug + 'static {
+    /// A short name for logs (`exisone`, `ecosire`, `mock`).
+    fn name(&self) -> &str;
+
+    /// Confirms the license; the heartbeat calls this.
+    async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError>;
+
+    /// Binds the license to this installation. Defaults to [`Provider::validate`]
+    /// for services without activation.
+    async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        self.validate(request).await
+    }
+
+    /// Releases this installation's activation (on uninstall). Defaults to
+    /// doing nothing for services without activation.
+    async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
+        let _ = request;
+        Ok(())
+    }
+}

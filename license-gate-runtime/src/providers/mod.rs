@@ -1,0 +1,3 @@
+//! The providers: the licensing services a gate can ask.
+
+pub mod mock;

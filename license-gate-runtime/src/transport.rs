@@ -1,0 +1,455 @@
+//! The one HTTP transport both providers use: https only (plain http only for
+//! loopback hosts), no redirects, capped reply bodies, typed errors, and a
+//! rate-limit brake that waits out a 429 instead of hammering the server.
+
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::error::ProviderError;
+
+/// The default cap on reply bodies: license replies are small.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 256 * 1024;
+
+/// How much of a reply body error messages quote.
+const EXCERPT_CHARS: usize = 200;
+
+/// The longest wait a server's rate-limit headers can impose.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
+
+/// Settings of the HTTP transport, shared by every provider.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TransportOptions {
+    /// The service's base URL; https, or http for a loopback host.
+    pub base_url: String,
+    /// How long one request may take (connect, send, read).
+    pub timeout: Duration,
+    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    pub extra_root_certificates: Vec<Vec<u8>>,
+    /// When set, only these hosts may be contacted.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// The largest reply body read; larger replies fail with `ReplyTooLarge`.
+    pub max_reply_bytes: usize,
+}
+
+impl TransportOptions {
+    /// Options for `base_url` with a 30 s timeout and the default body cap.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        TransportOptions {
+            base_url: base_url.into(),
+            timeout: Duration::from_secs(30),
+            extra_root_certificates: Vec::new(),
+            allowed_hosts: None,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+        }
+    }
+}
+
+/// One request to send.
+#[derive(Debug)]
+pub struct HttpRequest {
+    /// GET, POST...
+    pub method: Method,
+    /// The path below the base URL, such as `/api/license/validate`.
+    pub path: String,
+    /// Extra headers (secrets here are never logged).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// A JSON body, sent with `Content-Type: application/json`.
+    pub json_body: Option<Vec<u8>>,
+}
+
+impl HttpRequest {
+    /// A POST of `body` (already serialized JSON) to `path`.
+    pub fn post_json(path: impl Into<String>, body: Vec<u8>) -> Self {
+        HttpRequest {
+            method: Method::POST,
+            path: path.into(),
+            headers: Vec::new(),
+            json_body: Some(body),
+        }
+    }
+
+    /// A GET of `path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        HttpRequest {
+            method: Method::GET,
+            path: path.into(),
+            headers: Vec::new(),
+            json_body: None,
+        }
+    }
+
+    /// Adds a header. Mark secret values with `HeaderValue::set_sensitive`.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// A reply whose body was read within the cap.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The reply headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpReply {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as JSON of type `T`, or `MalformedReply` saying what was wrong.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| self.malformed(format!("the body is not the expected JSON ({e})")))
+    }
+
+    /// A `MalformedReply` error for this reply.
+    pub fn malformed(&self, reason: impl Into<String>) -> ProviderError {
+        ProviderError::MalformedReply {
+            status: self.status,
+            reason: reason.into(),
+            excerpt: self.excerpt(),
+        }
+    }
+
+    /// The body as text, for error messages: the first 200 characters.
+    pub fn excerpt(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+        if text.chars().count() > EXCERPT_CHARS {
+            excerpt.push('…');
+        }
+        excerpt
+    }
+
+    /// The errors every service shares: 5xx is a server fault and 429 is rate
+    /// limiting (with the wait from `X-RateLimit-Reset` or `Retry-After`).
+    pub fn common_error(&self) -> Option<ProviderError> {
+        match self.status {
+            429 => Some(ProviderError::RateLimited {
+                retry_after: rate_limit_wait(&self.headers),
+            }),
+            500..=599 => Some(ProviderError::ServerFault {
+                status: self.status,
+                excerpt: self.excerpt(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The wait a 429 reply asks for: `X-RateLimit-Reset` (Unix seconds) or
+/// `Retry-After` (seconds), capped at an hour.
+fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+    let wait = if let Some(reset) = number("x-ratelimit-reset") {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        // Some servers send the seconds left rather than an instant.
+        if reset > 1_000_000_000 {
+            Duration::from_secs(reset.saturating_sub(now))
+        } else {
+            Duration::from_secs(reset)
+        }
+    } else {
+        Duration::from_secs(number("retry-after")?)
+    };
+    Some(wait.min(MAX_RATE_LIMIT_WAIT))
+}
+
+/// The HTTP client of one provider.
+#[derive(Debug)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    base: Url,
+    host: String,
+    timeout: Duration,
+    max_reply_bytes: usize,
+    /// No request leaves before this instant (set by a 429).
+    not_before: Mutex<Option<Instant>>,
+}
+
+impl HttpTransport {
+    /// A transport for `options`, or a `Config` error saying what is wrong
+    /// with the URL or the certificates.
+    pub fn new(options: &TransportOptions) -> Result<Self, ProviderError> {
+        let base = parse_base_url(&options.base_url)?;
+        check_url_policy(&base, options.allowed_hosts.as_deref())?;
+        let host = host_and_port(&base);
+        let mut builder = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("license-gate/", env!("CARGO_PKG_VERSION")));
+        if is_loopback(&base) {
+            // A proxy from the environment must not see loopback traffic.
+            builder = builder.no_proxy();
+        }
+        let mut roots = Vec::new();
+        for (index, pem) in options.extra_root_certificates.iter().enumerate() {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
+                ProviderError::Config(format!(
+                    "extra root certificate #{} is not a valid PEM certificate ({e}): pass the PEM text of a CA certificate",
+                    index + 1
+                ))
+            })?;
+            roots.push(cert);
+        }
+        if !roots.is_empty() {
+            builder = builder.tls_certs_merge(roots);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| ProviderError::Config(format!("could not set up the HTTP client: {e}")))?;
+        Ok(HttpTransport {
+            client,
+            base,
+            host,
+            timeout: options.timeout,
+            max_reply_bytes: options.max_reply_bytes.max(1),
+            not_before: Mutex::new(None),
+        })
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// Sends `request` and reads the reply within the cap.
+    ///
+    /// Transport faults become `Unreachable`, `Timeout` or `ReplyTooLarge`;
+    /// while a server's rate limit is in force, nothing is sent and the call
+    /// fails with `RateLimited` at once. Any HTTP status is returned as a reply:
+    /// interpreting it is the provider's job (see [`HttpReply::common_error`]).
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpReply, ProviderError> {
+        if let Some(wait) = self.rate_limit_remaining() {
+            return Err(ProviderError::RateLimited {
+                retry_after: Some(wait),
+            });
+        }
+        let url = self.url_for(&request.path)?;
+        let mut builder = self.client.request(request.method, url);
+        for (name, value) in request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = request.json_body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let mut response = builder.send().await.map_err(|e| self.map_error(e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_reply_bytes as u64)
+        {
+            return Err(ProviderError::ReplyTooLarge {
+                limit: self.max_reply_bytes,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(e))? {
+            if body.len() + chunk.len() > self.max_reply_bytes {
+                return Err(ProviderError::ReplyTooLarge {
+                    limit: self.max_reply_bytes,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let reply = HttpReply {
+            status,
+            headers,
+            body,
+        };
+        if let Some(ProviderError::RateLimited { retry_after }) = reply.common_error() {
+            let wait = retry_after.unwrap_or(Duration::from_secs(60));
+            *self.not_before.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Instant::now() + wait);
+        }
+        Ok(reply)
+    }
+
+    fn rate_limit_remaining(&self) -> Option<Duration> {
+        let mut not_before = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        let until = (*not_before)?;
+        let now = Instant::now();
+        if now >= until {
+            *not_before = None;
+            return None;
+        }
+        Some(until - now)
+    }
+
+    fn url_for(&self, path: &str) -> Result<Url, ProviderError> {
+        let base = self.base.as_str().trim_end_matches('/');
+        let path = path.trim_start_matches('/');
+        Url::parse(&format!("{base}/{path}")).map_err(|e| {
+            ProviderError::Config(format!("could not build the request URL for `{path}`: {e}"))
+        })
+    }
+
+    fn map_error(&self, error: reqwest::Error) -> ProviderError {
+        let host = self.host.clone();
+        if error.is_timeout() {
+            return ProviderError::Timeout {
+                host,
+                after: self.timeout,
+            };
+        }
+        // The chain says what happened (refused, reset, TLS); the URL is left out
+        // because it may carry a license key in its path.
+        let mut detail = Vec::new();
+        let mut source: Option<&dyn std::error::Error> = Some(&error);
+        while let Some(e) = source {
+            let text = e.to_string();
+            if !detail.iter().any(|d: &String| d.contains(&text)) {
+                detail.push(text);
+            }
+            source = e.source();
+        }
+        let detail = detail.into_iter().skip(1).collect::<Vec<_>>().join(": ");
+        let detail = if detail.is_empty() {
+            "the connection failed".to_owned()
+        } else {
+            detail
+        };
+        ProviderError::Unreachable { host, detail }
+    }
+}
+
+fn parse_base_url(text: &str) -> Result<Url, ProviderError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ProviderError::Config(
+            "no base URL is configured: pass the service's https URL".to_owned(),
+        ));
+    }
+    Url::parse(text).map_err(|e| {
+        ProviderError::Config(format!("the base URL `{text}` is not a valid URL ({e}): use a form like `https://license.example.com`"))
+    })
+}
+
+/// Whether a URL's host is on this machine (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Enforces the rules on service URLs: https, or http for a loopback host;
+/// and, when given, a host on the allowed list.
+pub fn check_url_policy(url: &Url, allowed_hosts: Option<&[String]>) -> Result<(), ProviderError> {
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(url) => {}
+        "http" => {
+            return Err(ProviderError::Config(format!(
+                "the base URL `{url}` uses plain http: license traffic must use https (http is allowed only for loopback hosts such as 127.0.0.1)"
+            )));
+        }
+        other => {
+            return Err(ProviderError::Config(format!(
+                "the base URL `{url}` uses the `{other}` scheme: use an https URL"
+            )));
+        }
+    }
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    if host.is_empty() {
+        return Err(ProviderError::Config(format!(
+            "the base URL `{url}` has no host"
+        )));
+    }
+    if let Some(allowed) = allowed_hosts
+        && !allowed
+            .iter()
+            .any(|a| a.trim().trim_matches(['[', ']']).eq_ignore_ascii_case(host))
+    {
+        return Err(ProviderError::Config(format!(
+            "the host `{host}` is not in the allowed hosts ({}): add it to the list or fix the base URL",
+            allowed.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+fn host_and_port(url: &Url) -> String {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(url: &str, allowed: Option<&[String]>) -> Result<(), ProviderError> {
+        check_url_policy(&Url::parse(url).unwrap(), allowed)
+    }
+
+    #[test]
+    fn https_anywhere_http_only_on_loopback() {
+        assert!(policy("https://license.example.com", None).is_ok());
+        assert!(policy("http://127.0.0.1:8080", None).is_ok());
+        assert!(policy("http://127.8.9.10", None).is_ok());
+        assert!(policy("http://[::1]:9000", None).is_ok());
+        assert!(policy("http://localhost:9000", None).is_ok());
+        let err = policy("http://license.example.com", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must use https"), "{err}");
+        assert!(policy("http://10.0.0.1", None).is_err());
+        assert!(policy("ftp://license.example.com", None).is_err());
+    }
+
+    #[test]
+    fn allowed_hosts_restrict() {
+        let allowed = vec!["license.example.com".to_owned()];
+        assert!(policy("https://license.example.com/api", Some(&allowed)).is_ok());
+        let err = policy("https://evil.example.net", Some(&allowed))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not in the allowed hosts"), "{err}");
+    }
+
+    #[test]
+    fn rate_limit_headers_are_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("12"));
+        assert_eq!(rate_limit_wait(&headers), Some(Duration::from_secs(12)));
+        let reset = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 30;
+        headers.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&reset.to_string()).unwrap(),
+        );
+        let wait = rate_limit_wait(&headers).unwrap();
+        assert!(
+            wait <= Duration::from_secs(30) && wait >= Duration::from_secs(28),
+            "{wait:?}"
+        );
+    }
+}

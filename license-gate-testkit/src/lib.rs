@@ -1,0 +1,16 @@
+//! Loopback emulators of the ExisOne and ECOSIRE licensing services, with a
+//! control handle that revokes, expires, slows down, breaks and takes them
+//! down, for license-gate's tests and for your integration tests.
+//!
+//! Every emulator listens on `127.0.0.1` only and speaks the service's wire
+//! protocol over real HTTP (or HTTPS with [`tls::TestCertificate`]).
+
+#![warn(missing_docs)]
+
+pub mod faults;
+pub mod server;
+pub mod tls;
+
+pub use faults::{Fault, FaultControl};
+pub use server::{RunningServer, refused_url};
+pub use tls::TestCertificate;
