@@ -10,6 +10,7 @@
 pub mod faults;
 pub mod server;
 pub mod tls;
+pub mod vectors;
 
 pub use faults::{Fault, FaultControl};
 pub use server::{RunningServer, refused_url};
