@@ -10,6 +10,7 @@
 pub mod error;
 pub mod gate;
 mod grace;
+pub mod hardware_id;
 mod heartbeat;
 pub mod provider;
 pub mod providers;

@@ -4,13 +4,9 @@
 //! ```
 //! use license_gate_runtime::{has_feature, testing::TestLicense};
 //!
-//! #[test]
-//! # fn _doc() {}
-//! fn export_needs_pro() {
-//!     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
-//!     assert!(has_feature("pro"));
-//! }
-//! # export_needs_pro();
+//! // In a `#[test]` function:
+//! let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
+//! assert!(has_feature("pro"));
 //! ```
 
 use std::future::Future;

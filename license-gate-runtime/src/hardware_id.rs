@@ -1,0 +1,386 @@
+//! The hardware ID: a stable fingerprint of this machine, as the ExisOne SDKs
+//! compute it, and used to bind the cache to the machine.
+//!
+//! The ID is the upper-case hex SHA-256 of `"ExisOneHardwareSalt_v1"` followed
+//! by the machine's components. On Linux these are, in order: the machine IDs
+//! (`/etc/machine-id`, `/var/lib/dbus/machine-id`,
+//! `/sys/class/dmi/id/product_uuid`, each when readable), `/proc/cpuinfo`
+//! without the lines that change at run time, the sorted MAC addresses of
+//! physical interfaces (loopback, container, bridge and VPN interfaces are
+//! skipped so they can come and go), the architecture word, the CPU count,
+//! the host name and the platform name.
+//!
+//! What matters is that the same machine gives the same ID on every call and
+//! after reboots. Two things the published SDK includes are left out on
+//! purpose because they break that: the kernel version in the platform string
+//! (it changes with every kernel update) and the scheduler's CPU count (it
+//! changes with cgroup limits and CPU affinity); the CPU count here is the
+//! number of processors the hardware reports.
+
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+
+/// The salt that starts the hashed string.
+pub const SALT: &str = "ExisOneHardwareSalt_v1";
+
+/// This machine's hardware ID (computed once per process).
+///
+/// ```
+/// let id = license_gate_runtime::hardware_id::hardware_id();
+/// assert_eq!(id.len(), 64);
+/// assert_eq!(id, license_gate_runtime::hardware_id::hardware_id());
+/// ```
+pub fn hardware_id() -> String {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| from_components(&components())).clone()
+}
+
+/// The hardware ID of the given components: upper-case hex SHA-256 of the salt
+/// followed by the components.
+///
+/// ```
+/// use license_gate_runtime::hardware_id::from_components;
+/// let id = from_components(&["abc".to_owned()]);
+/// assert_eq!(id, from_components(&["a".to_owned(), "bc".to_owned()]));
+/// assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+/// ```
+pub fn from_components(components: &[String]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(SALT.as_bytes());
+    for component in components {
+        hasher.update(component.as_bytes());
+    }
+    hex::encode_upper(hasher.finalize())
+}
+
+/// `override_id` when it is not blank (returned verbatim), else this machine's ID.
+///
+/// ```
+/// use license_gate_runtime::hardware_id::hardware_id_or;
+/// assert_eq!(hardware_id_or(Some("my-vm-42")), "my-vm-42");
+/// assert_eq!(hardware_id_or(Some("  ")), license_gate_runtime::hardware_id::hardware_id());
+/// ```
+pub fn hardware_id_or(override_id: Option<&str>) -> String {
+    match override_id {
+        Some(id) if !id.trim().is_empty() => id.to_owned(),
+        _ => hardware_id(),
+    }
+}
+
+/// The components of this machine that go into the ID, in order.
+pub fn components() -> Vec<String> {
+    let mut parts = platform::machine_components();
+    parts.push(architecture_word().to_owned());
+    parts.push(platform::cpu_count().to_string());
+    parts.push(platform::host_name());
+    parts.push(std::env::consts::OS.to_owned());
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
+fn architecture_word() -> &'static str {
+    if cfg!(target_pointer_width = "64") {
+        "x64"
+    } else {
+        "x86"
+    }
+}
+
+/// Interface names that belong to containers, bridges, VPNs and virtual
+/// machines: they come and go without the machine changing.
+const VIRTUAL_PREFIXES: &[&str] = &[
+    "docker",
+    "br-",
+    "veth",
+    "virbr",
+    "vmnet",
+    "vboxnet",
+    "tun",
+    "tap",
+    "wg",
+    "tailscale",
+    "zt",
+    "utun",
+];
+
+/// Whether an interface counts for the ID.
+pub fn is_physical_interface(name: &str) -> bool {
+    name != "lo" && !VIRTUAL_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Normalises MAC addresses: drops all-zero ones, lower-cases, sorts and joins.
+pub fn join_macs(macs: impl IntoIterator<Item = String>) -> String {
+    let mut macs: Vec<String> = macs
+        .into_iter()
+        .map(|m| m.trim().to_ascii_lowercase())
+        .filter(|m| !m.is_empty() && m.chars().any(|c| c.is_ascii_hexdigit() && c != '0'))
+        .collect();
+    macs.sort();
+    macs.dedup();
+    macs.join(",")
+}
+
+/// `/proc/cpuinfo` without the lines that change at run time.
+pub fn stable_cpuinfo(cpuinfo: &str) -> String {
+    const VOLATILE: &[&str] = &[
+        "cpu mhz",
+        "bogomips",
+        "cache size",
+        "core id",
+        "apicid",
+        "initial apicid",
+        "cpu cores",
+        "siblings",
+        "processor",
+    ];
+    cpuinfo
+        .lines()
+        .filter(|line| {
+            let key = line
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            !VOLATILE.iter().any(|v| key.starts_with(v))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(target_os = "linux")]
+mod platform {
+    use std::fs;
+
+    fn read_trimmed(path: &str) -> Option<String> {
+        let text = fs::read_to_string(path).ok()?;
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
+    pub(super) fn machine_components() -> Vec<String> {
+        let mut parts: Vec<String> = [
+            "/etc/machine-id",
+            "/var/lib/dbus/machine-id",
+            "/sys/class/dmi/id/product_uuid",
+        ]
+        .iter()
+        .filter_map(|p| read_trimmed(p))
+        .collect();
+        if let Some(cpuinfo) = read_trimmed("/proc/cpuinfo") {
+            parts.push(super::stable_cpuinfo(&cpuinfo));
+        }
+        parts.push(macs());
+        parts
+    }
+
+    fn macs() -> String {
+        let Ok(entries) = fs::read_dir("/sys/class/net") else {
+            return String::new();
+        };
+        let macs = entries.filter_map(|entry| {
+            let entry = entry.ok()?;
+            let name = entry.file_name().into_string().ok()?;
+            if !super::is_physical_interface(&name) {
+                return None;
+            }
+            read_trimmed(&format!("/sys/class/net/{name}/address"))
+        });
+        super::join_macs(macs)
+    }
+
+    pub(super) fn cpu_count() -> usize {
+        fs::read_to_string("/proc/cpuinfo")
+            .map(|c| c.lines().filter(|l| l.starts_with("processor")).count())
+            .ok()
+            .filter(|n| *n > 0)
+            .unwrap_or(1)
+    }
+
+    pub(super) fn host_name() -> String {
+        read_trimmed("/proc/sys/kernel/hostname")
+            .or_else(|| read_trimmed("/etc/hostname"))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(target_os = "macos")]
+mod platform {
+    use std::process::Command;
+
+    fn run(program: &str, args: &[&str]) -> Option<String> {
+        let output = Command::new(program).args(args).output().ok()?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (output.status.success() && !text.is_empty()).then_some(text)
+    }
+
+    /// A value of `ioreg`'s platform expert, such as `IOPlatformUUID`.
+    fn platform_value(ioreg: &str, key: &str) -> Option<String> {
+        let line = ioreg.lines().find(|l| l.contains(&format!("\"{key}\"")))?;
+        Some(line.split('=').nth(1)?.trim().trim_matches('"').to_owned())
+    }
+
+    pub(super) fn machine_components() -> Vec<String> {
+        let mut parts = Vec::new();
+        if let Some(ioreg) = run("ioreg", &["-rd1", "-c", "IOPlatformExpertDevice"]) {
+            parts.extend(platform_value(&ioreg, "IOPlatformUUID"));
+            parts.extend(platform_value(&ioreg, "IOPlatformSerialNumber"));
+        }
+        parts.extend(run("sysctl", &["-n", "machdep.cpu.brand_string"]));
+        if let Some(ifconfig) = run("ifconfig", &[]) {
+            parts.push(macs(&ifconfig));
+        }
+        parts
+    }
+
+    fn macs(ifconfig: &str) -> String {
+        let mut current = String::new();
+        let mut found = Vec::new();
+        for line in ifconfig.lines() {
+            if !line.starts_with(char::is_whitespace) {
+                current = line.split(':').next().unwrap_or_default().to_owned();
+            } else if let Some(rest) = line.trim().strip_prefix("ether ") {
+                if super::is_physical_interface(&current) && !current.starts_with("bridge") {
+                    found.push(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
+                }
+            }
+        }
+        super::join_macs(found)
+    }
+
+    pub(super) fn cpu_count() -> usize {
+        run("sysctl", &["-n", "hw.ncpu"])
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1)
+    }
+
+    pub(super) fn host_name() -> String {
+        run("scutil", &["--get", "LocalHostName"])
+            .or_else(|| run("hostname", &[]))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(target_os = "windows")]
+mod platform {
+    use std::process::Command;
+
+    fn run(program: &str, args: &[&str]) -> Option<String> {
+        let output = Command::new(program).args(args).output().ok()?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (output.status.success() && !text.is_empty()).then_some(text)
+    }
+
+    pub(super) fn machine_components() -> Vec<String> {
+        let mut parts = Vec::new();
+        let guid = run(
+            "reg",
+            &[
+                "query",
+                r"HKLM\SOFTWARE\Microsoft\Cryptography",
+                "/v",
+                "MachineGuid",
+            ],
+        )
+        .and_then(|out| {
+            out.lines()
+                .find(|l| l.contains("MachineGuid"))
+                .map(str::to_owned)
+        })
+        .and_then(|line| line.split_whitespace().last().map(str::to_owned));
+        parts.extend(guid);
+        parts.extend(std::env::var("PROCESSOR_IDENTIFIER").ok());
+        if let Some(getmac) = run("getmac", &["/fo", "csv", "/nh"]) {
+            let macs = getmac
+                .lines()
+                .filter_map(|l| l.split(',').next())
+                .map(|m| m.trim_matches('"').replace('-', ":"))
+                .filter(|m| m.len() == 17);
+            parts.push(super::join_macs(macs));
+        }
+        parts
+    }
+
+    pub(super) fn cpu_count() -> usize {
+        std::env::var("NUMBER_OF_PROCESSORS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1)
+    }
+
+    pub(super) fn host_name() -> String {
+        std::env::var("COMPUTERNAME").unwrap_or_default()
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+mod platform {
+    pub(super) fn machine_components() -> Vec<String> {
+        Vec::new()
+    }
+
+    pub(super) fn cpu_count() -> usize {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    }
+
+    pub(super) fn host_name() -> String {
+        std::env::var("HOSTNAME").unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_interfaces_do_not_count() {
+        for name in [
+            "lo",
+            "docker0",
+            "br-1a2b",
+            "veth12",
+            "tun0",
+            "wg0",
+            "tailscale0",
+            "utun3",
+        ] {
+            assert!(!is_physical_interface(name), "{name}");
+        }
+        for name in ["eth0", "enp3s0", "wlan0", "en0"] {
+            assert!(is_physical_interface(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn macs_are_sorted_and_zero_macs_dropped() {
+        let joined = join_macs([
+            "AA:BB:CC:00:11:22".to_owned(),
+            "00:00:00:00:00:00".to_owned(),
+            "02:00:00:00:00:01".to_owned(),
+        ]);
+        assert_eq!(joined, "02:00:00:00:00:01,aa:bb:cc:00:11:22");
+    }
+
+    #[test]
+    fn volatile_cpuinfo_lines_are_dropped() {
+        let info = "processor\t: 0\nmodel name\t: Test CPU\ncpu MHz\t\t: 2400.01\nbogomips\t: 4800\nflags\t: fpu";
+        assert_eq!(stable_cpuinfo(info), "model name\t: Test CPU\nflags\t: fpu");
+    }
+
+    #[test]
+    fn the_id_is_stable_and_shaped() {
+        let a = from_components(&components());
+        let b = from_components(&components());
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(hardware_id(), a);
+    }
+}
