@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex, oneshot, watch};
 use tokio::time::Instant;
 
+use crate::cache::{CacheLocation, ProductCache};
 use crate::error::{GateError, ProviderError};
 use crate::gate::cell::StateCell;
 use crate::grace;
@@ -28,6 +29,8 @@ pub(crate) struct GateConfig {
     pub(crate) startup_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) cache: CacheLocation,
+    pub(crate) hardware_id: Option<String>,
 }
 
 /// One configured product.
@@ -59,6 +62,10 @@ pub(crate) struct RefreshReport {
 pub(crate) struct Engine {
     pub(crate) cell: Arc<StateCell>,
     products: Vec<ProductSlot>,
+    /// The cache of each product (`None`: caching is off).
+    caches: Vec<Option<ProductCache>>,
+    /// Every product started from a valid cache.
+    from_cache: bool,
     config: GateConfig,
     /// One provider round at a time: a manual refresh and the heartbeat never
     /// interleave their writes.
@@ -69,11 +76,15 @@ impl Engine {
     pub(crate) fn new(
         cell: Arc<StateCell>,
         products: Vec<ProductSlot>,
+        caches: Vec<Option<ProductCache>>,
+        from_cache: bool,
         config: GateConfig,
     ) -> Self {
         Engine {
             cell,
             products,
+            caches,
+            from_cache,
             config,
             round: Mutex::new(()),
         }
@@ -194,6 +205,9 @@ impl Engine {
             ..ProductState::pending(&slot.name)
         };
         self.publish(next, "deactivation");
+        if let Some(cache) = &self.caches[index] {
+            cache.remove();
+        }
         Ok(())
     }
 
@@ -217,7 +231,29 @@ impl Engine {
                 );
             }
         }
-        self.cell.publish(LicenseSnapshot::new(next))
+        let snapshot = self.cell.publish(LicenseSnapshot::new(next));
+        self.store_caches(&current, &snapshot);
+        snapshot
+    }
+
+    /// Writes the changed products' states to their caches. A failed write
+    /// keeps the old cache and is logged; the running state is not affected.
+    fn store_caches(&self, previous: &LicenseSnapshot, next: &LicenseSnapshot) {
+        let latest_seen = self.cell.latest_seen().unwrap_or_else(|| self.cell.now());
+        for ((old, new), cache) in previous
+            .products
+            .iter()
+            .zip(&next.products)
+            .zip(&self.caches)
+        {
+            let Some(cache) = cache else { continue };
+            if old == new || new.status == LicenseStatus::Pending || new.source == Source::None {
+                continue;
+            }
+            if let Err(error) = cache.store(new, latest_seen) {
+                tracing::warn!(product = %new.product, path = %cache.path().display(), %error, "could not write the license cache; the previous one is kept");
+            }
+        }
     }
 
     /// Publishes the effect of expiry and end-of-grace instants that have passed.
@@ -255,12 +291,37 @@ impl Engine {
         Instant::now() + delay
     }
 
+    /// When the first heartbeat of a gate started from its cache is due: one
+    /// interval after the cached confirmation (at once if that has passed).
+    fn first_heartbeat_from_cache(&self) -> Instant {
+        let now = self.cell.now();
+        let snapshot = self.cell.snapshot();
+        let due = snapshot
+            .products
+            .iter()
+            .map(|p| match p.last_confirmed {
+                Some(at) => (at + self.config.heartbeat_interval)
+                    .duration_since(now)
+                    .unwrap_or(Duration::ZERO),
+                None => Duration::ZERO,
+            })
+            .min()
+            .unwrap_or(Duration::ZERO);
+        Instant::now() + due.min(self.config.heartbeat_interval)
+    }
+
     /// The heartbeat task.
     pub(crate) async fn run(
         self: Arc<Self>,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
         started: oneshot::Sender<()>,
     ) {
+        if self.from_cache {
+            // A valid cache is as good as a heartbeat: start at once, ask later.
+            let _ = started.send(());
+            let next_heartbeat = self.first_heartbeat_from_cache();
+            return self.heartbeat_loop(stop, next_heartbeat, 0).await;
+        }
         let first = self.refresh();
         tokio::pin!(first);
         let report = tokio::select! {
@@ -278,7 +339,16 @@ impl Engine {
             }
         };
         let mut failures = 0;
-        let mut next_heartbeat = self.next_heartbeat(&report, &mut failures);
+        let next_heartbeat = self.next_heartbeat(&report, &mut failures);
+        self.heartbeat_loop(stop, next_heartbeat, failures).await;
+    }
+
+    async fn heartbeat_loop(
+        &self,
+        mut stop: watch::Receiver<bool>,
+        mut next_heartbeat: Instant,
+        mut failures: u32,
+    ) {
         // A refresh made through the handle can bring an earlier deadline.
         let mut changes = self.cell.subscribe();
         loop {

@@ -7,6 +7,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod error;
 pub mod gate;
 mod grace;

@@ -2,7 +2,7 @@
 //! backwards, and the ISO-8601 dates license servers send.
 
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::time::format_description::well_known::{Iso8601, Rfc3339};
@@ -29,12 +29,15 @@ impl Clock for SystemClock {
 
 /// Wall time that never goes backwards.
 ///
-/// Remembers the latest instant it has seen (also across restarts, through the
-/// cache) and answers that instant when the clock reads earlier, so setting the
-/// clock back cannot extend a license, an offline code or a grace period.
+/// Remembers the latest instant it has trusted (also across restarts, through
+/// the cache) together with the monotonic instant at which it did. When the
+/// wall clock reads earlier than that instant plus the monotonic time elapsed
+/// since, it answers the latter: setting the clock back neither extends a
+/// license, an offline code or a grace period, nor freezes time so that a
+/// grace period would last longer than it should.
 #[derive(Debug, Default)]
 pub(crate) struct Monotonic {
-    latest_ms: AtomicU64,
+    anchor: Mutex<Option<(SystemTime, tokio::time::Instant)>>,
 }
 
 impl Monotonic {
@@ -46,20 +49,24 @@ impl Monotonic {
         m
     }
 
-    /// Records `now` and returns the later of it and the latest instant seen.
-    pub(crate) fn observe(&self, now: SystemTime) -> SystemTime {
-        let ms = to_millis(now);
-        let previous = self.latest_ms.fetch_max(ms, Ordering::AcqRel);
-        from_millis(previous.max(ms))
+    /// Trusted wall time given the clock's reading `wall`.
+    pub(crate) fn observe(&self, wall: SystemTime) -> SystemTime {
+        let mut anchor = self.anchor.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now();
+        let trusted = match *anchor {
+            Some((seen, at)) => wall.max(seen + now.saturating_duration_since(at)),
+            None => wall,
+        };
+        *anchor = Some((trusted, now));
+        trusted
     }
 
-    /// The latest instant seen.
-    #[allow(dead_code)] // read by the cache (next change)
+    /// The latest trusted instant.
     pub(crate) fn latest(&self) -> Option<SystemTime> {
-        match self.latest_ms.load(Ordering::Acquire) {
-            0 => None,
-            ms => Some(from_millis(ms)),
-        }
+        self.anchor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|(seen, _)| seen)
     }
 }
 
@@ -120,12 +127,21 @@ mod tests {
         assert_eq!(to_millis(a) % 1000, 123);
     }
 
-    #[test]
-    fn monotonic_never_goes_back() {
+    #[tokio::test(start_paused = true)]
+    async fn monotonic_never_goes_back_and_keeps_running() {
         let m = Monotonic::new(None);
-        let t1 = from_millis(10_000);
+        let t1 = from_millis(10_000_000);
         assert_eq!(m.observe(t1), t1);
-        assert_eq!(m.observe(from_millis(5_000)), t1);
-        assert_eq!(m.observe(from_millis(20_000)), from_millis(20_000));
+        // The clock is set back an hour: time stays put...
+        assert_eq!(m.observe(t1 - Duration::from_secs(3600)), t1);
+        // ...and still moves on with real (monotonic) time.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!(
+            m.observe(t1 - Duration::from_secs(3540)),
+            t1 + Duration::from_secs(60)
+        );
+        // A clock ahead of the trusted time wins.
+        let later = t1 + Duration::from_secs(7200);
+        assert_eq!(m.observe(later), later);
     }
 }

@@ -8,12 +8,13 @@ use tokio::sync::{oneshot, watch};
 use super::cell::StateCell;
 use super::global;
 use super::{GateInner, LicenseGate};
+use crate::cache::{CacheLocation, CacheRejection, ProductCache};
 use crate::error::GateError;
 use crate::heartbeat::{Engine, GateConfig, ProductSlot};
 use crate::provider::Provider;
 use crate::retry::RetryPolicy;
 use crate::secret::LicenseKey;
-use crate::state::{LicenseSnapshot, ProductState};
+use crate::state::{LicenseSnapshot, ProductState, Source};
 use crate::time::{Clock, SystemClock};
 
 /// Configures a [`LicenseGate`]; made by [`LicenseGate::builder`].
@@ -62,6 +63,8 @@ impl Default for LicenseGateBuilder {
                 startup_timeout: Duration::from_secs(5),
                 request_timeout: Duration::from_secs(30),
                 clock: Arc::new(SystemClock),
+                cache: CacheLocation::Platform,
+                hardware_id: None,
             },
             install_global: true,
         }
@@ -152,6 +155,32 @@ impl LicenseGateBuilder {
         self
     }
 
+    /// Where the tamper-evident cache of the last confirmed state lives
+    /// (default [`CacheLocation::Platform`]). With a valid cache, start-up is
+    /// immediate and makes no request until the next heartbeat is due.
+    pub fn cache(mut self, location: CacheLocation) -> Self {
+        self.config.cache = location;
+        self
+    }
+
+    /// Keeps the cache in `dir`.
+    pub fn cache_dir(self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.cache(CacheLocation::Dir(dir.into()))
+    }
+
+    /// Keeps no cache.
+    pub fn no_cache(self) -> Self {
+        self.cache(CacheLocation::Off)
+    }
+
+    /// The hardware ID that binds the cache to this machine (default: the
+    /// machine's own, see [`crate::hardware_id`]); a blank ID is ignored.
+    pub fn hardware_id(mut self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        self.config.hardware_id = (!id.trim().is_empty()).then_some(id);
+        self
+    }
+
     /// Whether `start` installs the gate as the process-wide gate that the
     /// attributes and free functions consult (default `true`). Parallel tests
     /// start gates with `false` and use [`LicenseGate::enter`] or [`LicenseGate::scope`].
@@ -199,16 +228,48 @@ impl LicenseGateBuilder {
 
     fn assemble(self) -> Result<(Arc<Engine>, bool), GateError> {
         let (slots, config, install_global) = self.validate()?;
-        let products = slots
-            .iter()
-            .map(|s| ProductState::pending(&s.name))
-            .collect();
+        let caches = open_caches(&slots, &config);
+        let mut latest_seen = None;
+        let mut products = Vec::with_capacity(slots.len());
+        for (slot, cache) in slots.iter().zip(&caches) {
+            let cached = cache.as_ref().and_then(|cache| match cache.load() {
+                Ok(cached) => Some(cached),
+                Err(CacheRejection::Missing) => None,
+                Err(reason) => {
+                    tracing::warn!(product = %slot.name, path = %cache.path().display(), %reason, "license cache rejected; waiting for the server");
+                    None
+                }
+            });
+            match cached {
+                Some(cached) => {
+                    latest_seen = latest_seen.max(Some(cached.latest_seen));
+                    products.push(ProductState {
+                        source: Source::Cache,
+                        ..cached.state
+                    });
+                }
+                None => products.push(ProductState::pending(&slot.name)),
+            }
+        }
+        let from_cache = products.iter().all(|p| p.source == Source::Cache);
         let cell = Arc::new(StateCell::new(
             LicenseSnapshot::new(products),
             config.clock.clone(),
-            None,
+            latest_seen,
         ));
-        Ok((Arc::new(Engine::new(cell, slots, config)), install_global))
+        // Expiry and grace instants that passed while the program was not running.
+        let now = cell.now();
+        let settled = cell
+            .snapshot()
+            .products
+            .iter()
+            .map(|p| crate::grace::settle(p.clone(), now))
+            .collect();
+        cell.publish(LicenseSnapshot::new(settled));
+        Ok((
+            Arc::new(Engine::new(cell, slots, caches, from_cache, config)),
+            install_global,
+        ))
     }
 
     fn launch(
@@ -270,6 +331,7 @@ impl LicenseGateBuilder {
     ///         .product("Atlas CLI")
     ///         .provider(provider)
     ///         .install_global(false)
+    ///         .no_cache()
     ///         .start_blocking()?;
     ///     assert!(gate.has_feature("pro"));
     ///     gate.shutdown_blocking();
@@ -311,6 +373,28 @@ impl LicenseGate {
             own.stop();
         }
     }
+}
+
+/// Opens the cache of each product, bound to its key and this machine.
+fn open_caches(slots: &[ProductSlot], config: &GateConfig) -> Vec<Option<ProductCache>> {
+    let Some(dir) = config.cache.resolve() else {
+        return slots.iter().map(|_| None).collect();
+    };
+    let hardware_id = config
+        .hardware_id
+        .clone()
+        .unwrap_or_else(crate::hardware_id::hardware_id);
+    slots
+        .iter()
+        .map(|slot| {
+            Some(ProductCache::new(
+                &dir,
+                &slot.name,
+                slot.license_key.as_ref(),
+                &hardware_id,
+            ))
+        })
+        .collect()
 }
 
 /// A one-thread tokio runtime that the gate starts for itself when the

@@ -63,7 +63,6 @@ impl StateCell {
     }
 
     /// The latest wall time this cell has seen.
-    #[allow(dead_code)] // read by the cache (next change)
     pub(crate) fn latest_seen(&self) -> Option<SystemTime> {
         self.monotonic.latest()
     }

@@ -39,6 +39,7 @@ use cell::StateCell;
 ///     .product("Atlas Studio")
 ///     .provider(provider)
 ///     .license_key("AAAA-BBBB-CCCC-DDDD")
+///     .no_cache() // an example keeps nothing on disk
 ///     .start()
 ///     .await?;
 /// assert!(license_gate_runtime::has_feature("pro"));
