@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, oneshot, watch};
+use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::cache::{CacheLocation, ProductCache};
@@ -70,6 +70,11 @@ pub(crate) struct Engine {
     /// One provider round at a time: a manual refresh and the heartbeat never
     /// interleave their writes.
     round: Mutex<()>,
+    /// The outcome of the latest round, manual or scheduled: the heartbeat
+    /// plans its next call (backoff or interval) from it.
+    last_round: std::sync::Mutex<Option<(u64, RefreshReport)>>,
+    round_done: Notify,
+    rounds: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
@@ -87,6 +92,9 @@ impl Engine {
             from_cache,
             config,
             round: Mutex::new(()),
+            last_round: std::sync::Mutex::new(None),
+            round_done: Notify::new(),
+            rounds: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -137,11 +145,15 @@ impl Engine {
             })
             .collect();
         let snapshot = self.publish(next, "validation");
-        RefreshReport {
+        let report = RefreshReport {
             snapshot,
             unreachable,
             server_asked,
-        }
+        };
+        *self.last_round.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((self.next_round_number(), report.clone()));
+        self.round_done.notify_one();
+        report
     }
 
     fn slot(&self, product: Option<&str>) -> Result<(usize, &ProductSlot), GateError> {
@@ -275,6 +287,12 @@ impl Engine {
         Some(deadline.duration_since(now).unwrap_or(Duration::ZERO))
     }
 
+    fn next_round_number(&self) -> u64 {
+        self.rounds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
+    }
+
     fn next_heartbeat(&self, report: &RefreshReport, failures: &mut u32) -> Instant {
         let delay = if report.unreachable {
             let delay = self.config.retry.delay(*failures, report.server_asked);
@@ -320,14 +338,13 @@ impl Engine {
             // A valid cache is as good as a heartbeat: start at once, ask later.
             let _ = started.send(());
             let next_heartbeat = self.first_heartbeat_from_cache();
-            return self.heartbeat_loop(stop, next_heartbeat, 0).await;
+            return self.heartbeat_loop(stop, next_heartbeat).await;
         }
         let first = self.refresh();
         tokio::pin!(first);
-        let report = tokio::select! {
-            report = &mut first => {
+        tokio::select! {
+            _ = &mut first => {
                 let _ = started.send(());
-                report
             }
             () = tokio::time::sleep(self.config.startup_timeout) => {
                 tracing::warn!(
@@ -335,20 +352,17 @@ impl Engine {
                     "no license answer yet; running as pending while the check goes on"
                 );
                 let _ = started.send(());
-                first.await
+                first.await;
             }
-        };
-        let mut failures = 0;
-        let next_heartbeat = self.next_heartbeat(&report, &mut failures);
-        self.heartbeat_loop(stop, next_heartbeat, failures).await;
+        }
+        // The first round's notification sets the real schedule at once.
+        let next_heartbeat = Instant::now() + self.config.heartbeat_interval;
+        self.heartbeat_loop(stop, next_heartbeat).await;
     }
 
-    async fn heartbeat_loop(
-        &self,
-        mut stop: watch::Receiver<bool>,
-        mut next_heartbeat: Instant,
-        mut failures: u32,
-    ) {
+    async fn heartbeat_loop(&self, mut stop: watch::Receiver<bool>, mut next_heartbeat: Instant) {
+        let mut failures = 0;
+        let mut planned_round = 0;
         // A refresh made through the handle can bring an earlier deadline.
         let mut changes = self.cell.subscribe();
         loop {
@@ -360,14 +374,27 @@ impl Engine {
                         break;
                     }
                 }
+                // Every round, manual or scheduled, plans the next heartbeat
+                // once: backoff after a failure, the interval after a success.
+                () = self.round_done.notified() => {}
                 () = tokio::time::sleep(deadline.unwrap_or_default() + Duration::from_millis(1)), if deadline.is_some() => {
                     self.settle_deadlines();
                 }
                 _ = changes.changed() => {}
                 () = tokio::time::sleep_until(next_heartbeat) => {
-                    let report = self.refresh().await;
-                    next_heartbeat = self.next_heartbeat(&report, &mut failures);
+                    self.refresh().await;
                 }
+            }
+            let latest = self
+                .last_round
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            if let Some((round, report)) = latest
+                && round > planned_round
+            {
+                planned_round = round;
+                next_heartbeat = self.next_heartbeat(&report, &mut failures);
             }
         }
     }
