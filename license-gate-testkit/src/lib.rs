@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod ecosire;
 pub mod faults;
 pub mod server;
 pub mod tls;

@@ -1,0 +1,387 @@
+//! The signed ECOSIRE client: one method per endpoint.
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use reqwest::header::{HeaderName, HeaderValue};
+
+use super::key::check_key;
+use super::reply::{
+    self, ActivateReply, DeactivateReply, ValidateReply, parse_activate, parse_deactivate,
+    parse_validate,
+};
+use super::signing::SignedPayload;
+use super::{DEFAULT_BASE_URL, SECRET_ENV, SIGNATURE_HEADER};
+use crate::error::ProviderError;
+use crate::secret::{LicenseKey, Secret};
+use crate::time::{Clock, SystemClock};
+use crate::transport::{DEFAULT_MAX_REPLY_BYTES, HttpRequest, HttpTransport, TransportOptions};
+
+/// The platform fields some integrations send; when set they are part of the
+/// signed payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Platform {
+    /// `platform` and `platform_version`, such as `odoo` and `18.0`.
+    Named {
+        /// The platform name.
+        name: String,
+        /// The platform version.
+        version: String,
+    },
+    /// `odoo_version` alone, as older Odoo integrations send it.
+    OdooVersion(String),
+}
+
+impl Platform {
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Platform::Named { name, version } => vec![
+                ("platform", name.clone()),
+                ("platform_version", version.clone()),
+            ],
+            Platform::OdooVersion(version) => vec![("odoo_version", version.clone())],
+        }
+    }
+}
+
+/// Settings of an [`EcosireClient`].
+///
+/// ```
+/// use std::time::Duration;
+/// use license_gate_runtime::providers::ecosire::EcosireOptions;
+///
+/// let options = EcosireOptions::new()
+///     .license_secret("s3cr3t")
+///     .timeout(Duration::from_secs(10))
+///     .platform("odoo", "18.0");
+/// assert_eq!(options.base_url, "https://api.ecosire.com/api");
+/// assert!(!format!("{options:?}").contains("s3cr3t"));
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EcosireOptions {
+    /// The service's base URL (default `https://api.ecosire.com/api`); https,
+    /// or http for a loopback host.
+    pub base_url: String,
+    /// The license secret that signs requests; when `None`, the client reads
+    /// the `ECOSIRE_LICENSE_SECRET` environment variable.
+    pub license_secret: Option<Secret>,
+    /// How long one request may take (default 30 s).
+    pub timeout: Duration,
+    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    pub extra_root_certificates: Vec<Vec<u8>>,
+    /// The largest reply body read (default 256 KiB).
+    pub max_reply_bytes: usize,
+    /// Platform fields sent (and signed) with every request.
+    pub platform: Option<Platform>,
+    /// The clock that stamps requests (`timestamp`, Unix seconds).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for EcosireOptions {
+    fn default() -> Self {
+        EcosireOptions {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            license_secret: None,
+            timeout: Duration::from_secs(30),
+            extra_root_certificates: Vec::new(),
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            platform: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl EcosireOptions {
+    /// The defaults: the public service, the secret from the environment.
+    pub fn new() -> Self {
+        EcosireOptions::default()
+    }
+
+    /// Another base URL (a private deployment or an emulator).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The license secret that signs requests.
+    pub fn license_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.license_secret = Some(secret.into());
+        self
+    }
+
+    /// How long one request may take.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Trusts one more root certificate (PEM).
+    pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Sends `platform` and `platform_version` with every request.
+    pub fn platform(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.platform = Some(Platform::Named {
+            name: name.into(),
+            version: version.into(),
+        });
+        self
+    }
+
+    /// Sends `odoo_version` with every request.
+    pub fn odoo_version(mut self, version: impl Into<String>) -> Self {
+        self.platform = Some(Platform::OdooVersion(version.into()));
+        self
+    }
+
+    /// The clock that stamps requests.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}
+
+/// A client of the ECOSIRE license endpoints.
+///
+/// Every request is a JSON body of strings (`key`, `domain`, `timestamp` and
+/// the platform fields when configured), signed with the license secret in the
+/// `X-Ecosire-Signature` header. The key is checked (and normalised to upper
+/// case) locally first: a malformed key is [`ProviderError::InvalidKey`] and
+/// nothing is sent.
+///
+/// Errors use the shared vocabulary: 401/403 are
+/// [`ProviderError::PermissionDenied`] (401 is a bad signature: the secret
+/// does not match), 404 [`ProviderError::NotFound`], 409 or "Activation limit
+/// reached" [`ProviderError::ActivationLimitReached`], "License expired",
+/// "License suspended" and "License revoked" are [`ProviderError::Refused`]
+/// with the codes [`CODE_EXPIRED`](super::CODE_EXPIRED),
+/// [`CODE_SUSPENDED`](super::CODE_SUSPENDED) and
+/// [`CODE_REVOKED`](super::CODE_REVOKED); 429 is
+/// [`ProviderError::RateLimited`] (and no request leaves until the
+/// `X-RateLimit-Reset` instant), 5xx [`ProviderError::ServerFault`].
+///
+/// ```no_run
+/// use license_gate_runtime::LicenseKey;
+/// use license_gate_runtime::providers::ecosire::{EcosireClient, EcosireOptions};
+///
+/// # async fn demo() -> Result<(), license_gate_runtime::ProviderError> {
+/// let client = EcosireClient::new(EcosireOptions::new().license_secret("s3cr3t"))?;
+/// let key = LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8");
+/// let reply = client.validate(&key, "mystore.example.com").await?;
+/// if reply.valid {
+///     client.activate(&key, "mystore.example.com").await?;
+/// }
+/// # Ok(())
+/// # }
+/// # let _ = demo;
+/// ```
+#[derive(Debug)]
+pub struct EcosireClient {
+    transport: HttpTransport,
+    secret: Secret,
+    platform: Option<Platform>,
+    clock: Arc<dyn Clock>,
+}
+
+impl EcosireClient {
+    /// A client for `options`, or a `Config` error saying what is missing or
+    /// wrong (no secret, a plain-http URL that is not loopback, a bad certificate).
+    pub fn new(options: EcosireOptions) -> Result<Self, ProviderError> {
+        let secret = resolve_secret(options.license_secret, |name| std::env::var(name).ok())?;
+        let mut transport = TransportOptions::new(options.base_url);
+        transport.timeout = options.timeout;
+        transport.extra_root_certificates = options.extra_root_certificates;
+        transport.max_reply_bytes = options.max_reply_bytes;
+        Ok(EcosireClient {
+            transport: HttpTransport::new(&transport)?,
+            secret,
+            platform: options.platform,
+            clock: options.clock,
+        })
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.transport.base_url().as_str()
+    }
+
+    /// `POST /licenses/validate`: where the license stands for `domain`.
+    pub async fn validate(
+        &self,
+        key: &LicenseKey,
+        domain: &str,
+    ) -> Result<ValidateReply, ProviderError> {
+        let reply = self.send("/licenses/validate", key, domain).await?;
+        reply::interpret(&reply, parse_validate)
+    }
+
+    /// `POST /licenses/activate`: binds `domain` (or an installation
+    /// fingerprint) to the license, taking one activation slot.
+    pub async fn activate(
+        &self,
+        key: &LicenseKey,
+        domain: &str,
+    ) -> Result<ActivateReply, ProviderError> {
+        let reply = self.send("/licenses/activate", key, domain).await?;
+        reply::interpret(&reply, parse_activate)
+    }
+
+    /// `POST /licenses/deactivate`: releases the activation of `domain`.
+    pub async fn deactivate(
+        &self,
+        key: &LicenseKey,
+        domain: &str,
+    ) -> Result<DeactivateReply, ProviderError> {
+        let reply = self.send("/licenses/deactivate", key, domain).await?;
+        reply::interpret(&reply, parse_deactivate)
+    }
+
+    /// The payload this client would sign for `key` and `domain` now.
+    ///
+    /// The key is checked and normalised first, the timestamp read from the
+    /// clock.
+    pub fn payload(&self, key: &LicenseKey, domain: &str) -> Result<SignedPayload, ProviderError> {
+        let key = check_key(key)?;
+        let domain = domain.trim();
+        if domain.is_empty() {
+            return Err(ProviderError::Config(
+                "no domain is given: pass the shop or site domain, or an installation fingerprint"
+                    .to_owned(),
+            ));
+        }
+        let timestamp = self
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut fields = vec![
+            ("key", key.expose().to_owned()),
+            ("domain", domain.to_owned()),
+            ("timestamp", timestamp.to_string()),
+        ];
+        if let Some(platform) = &self.platform {
+            fields.extend(platform.fields());
+        }
+        Ok(SignedPayload::new(fields))
+    }
+
+    async fn send(
+        &self,
+        path: &str,
+        key: &LicenseKey,
+        domain: &str,
+    ) -> Result<crate::transport::HttpReply, ProviderError> {
+        let payload = self.payload(key, domain)?;
+        let mut signature = HeaderValue::from_str(&payload.signature(&self.secret))
+            .expect("hex is a valid header value");
+        signature.set_sensitive(true);
+        let request = HttpRequest::post_json(path, payload.body())
+            .header(HeaderName::from_static(SIGNATURE_HEADER), signature);
+        self.transport.send(request).await
+    }
+}
+
+/// The secret given, else the one in `ECOSIRE_LICENSE_SECRET` (read through
+/// `env`), else a `Config` error saying how to provide one.
+fn resolve_secret(
+    given: Option<Secret>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Secret, ProviderError> {
+    let secret = given.or_else(|| env(SECRET_ENV).map(Secret::new));
+    match secret {
+        Some(secret) if !secret.is_blank() => Ok(secret),
+        Some(_) => Err(ProviderError::Config(format!(
+            "the ECOSIRE license secret is blank: pass the secret from your ECOSIRE dashboard with `.license_secret(..)` or in {SECRET_ENV}"
+        ))),
+        None => Err(ProviderError::Config(format!(
+            "no ECOSIRE license secret is configured: pass it with `.license_secret(..)` or set {SECRET_ENV}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[derive(Debug)]
+    struct FixedClock(SystemTime);
+
+    impl Clock for FixedClock {
+        fn now(&self) -> SystemTime {
+            self.0
+        }
+    }
+
+    #[test]
+    fn the_secret_comes_from_the_option_then_the_environment() {
+        let from_option = resolve_secret(Some("a".into()), |_| Some("b".into())).unwrap();
+        assert_eq!(from_option.expose(), "a");
+        let from_env =
+            resolve_secret(None, |name| (name == SECRET_ENV).then(|| "b".into())).unwrap();
+        assert_eq!(from_env.expose(), "b");
+        let missing = resolve_secret(None, |_| None).unwrap_err().to_string();
+        assert!(missing.contains("ECOSIRE_LICENSE_SECRET"), "{missing}");
+        let blank = resolve_secret(None, |_| Some("  ".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(blank.contains("blank"), "{blank}");
+    }
+
+    #[test]
+    fn payload_holds_the_documented_fields() {
+        let client = EcosireClient::new(
+            EcosireOptions::new()
+                .license_secret("test-secret")
+                .platform("odoo", "18.0")
+                .clock(FixedClock(UNIX_EPOCH + Duration::from_secs(1_800_000_000))),
+        )
+        .unwrap();
+        let payload = client
+            .payload(&LicenseKey::new("shop-a1b2-c3d4-e5f6-g7h8"), "a.example")
+            .unwrap();
+        assert_eq!(
+            payload.message(),
+            "domain=a.example&key=SHOP-A1B2-C3D4-E5F6-G7H8&platform=odoo&platform_version=18.0&timestamp=1800000000"
+        );
+        assert_eq!(
+            payload.signature(&Secret::new("test-secret")),
+            "bfa095b97971797b29aae5c445a3aa7abc1d22a82f5cd9218dd1266fad32362b"
+        );
+        let err = client
+            .payload(&LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8"), " ")
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::Config(_)));
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let client =
+            EcosireClient::new(EcosireOptions::new().license_secret("hunter2-secret")).unwrap();
+        assert!(!format!("{client:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        let err = EcosireClient::new(
+            EcosireOptions::new()
+                .license_secret("s")
+                .base_url("http://api.ecosire.com/api"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("must use https"), "{err}");
+        assert!(
+            EcosireClient::new(
+                EcosireOptions::new()
+                    .license_secret("s")
+                    .base_url("http://127.0.0.1:9/api")
+            )
+            .is_ok()
+        );
+    }
+}

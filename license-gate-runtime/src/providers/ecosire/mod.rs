@@ -1,0 +1,63 @@
+//! The ECOSIRE provider: a signed client of the ECOSIRE license endpoints and
+//! the gate provider built on it.
+//!
+//! - [`EcosireClient`] speaks the protocol: `POST /licenses/validate`,
+//!   `/licenses/activate` and `/licenses/deactivate`, each a JSON body of
+//!   strings (`key`, `domain`, `timestamp`, and the platform fields when
+//!   configured) signed in the `X-Ecosire-Signature` header (see
+//!   [`SignedPayload`]). It reads the three reply shapes the service uses
+//!   (plain, wrapped in `{"data", "error"}`, and error bodies).
+//! - [`EcosireProvider`] runs the lifecycle of the ECOSIRE guide for a
+//!   [`LicenseGate`](crate::LicenseGate): validate, activate once, validate on
+//!   every heartbeat, deactivate on uninstall.
+//! - [`check_key`] checks the key format locally; lower case is normalised to
+//!   upper case.
+//!
+//! Requests use the shared HTTP transport: https only (plain http only for
+//! loopback), no redirects, capped replies, and no request at all while a
+//! 429's `X-RateLimit-Reset` instant has not passed. The license secret
+//! (from the options or `ECOSIRE_LICENSE_SECRET`) never appears in `Debug`
+//! output, logs or errors, and license keys are masked.
+//!
+//! ```no_run
+//! use license_gate_runtime::LicenseGate;
+//! use license_gate_runtime::providers::ecosire::{EcosireOptions, EcosireProvider};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let options = EcosireOptions::new().license_secret("s3cr3t").platform("odoo", "18.0");
+//! let gate = LicenseGate::builder()
+//!     .product("Shop Booster")
+//!     .provider(EcosireProvider::from_options(options)?.domain("erp.example.com").features(["pro"]))
+//!     .license_key("SHOP-A1B2-C3D4-E5F6-G7H8")
+//!     .start()
+//!     .await?;
+//! # let _ = gate;
+//! # Ok(())
+//! # }
+//! # let _ = demo;
+//! ```
+
+mod client;
+mod key;
+mod provider;
+mod reply;
+mod signing;
+
+pub use client::{EcosireClient, EcosireOptions, Platform};
+pub use key::{KEY_SHAPES, check_key};
+pub use provider::EcosireProvider;
+pub use reply::{
+    ActivateReply, CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, DeactivateReply, EcosireLicense,
+    EcosireStatus, ValidateReply,
+};
+pub use signing::{SignedPayload, canonical_message, sign};
+
+/// The public service's base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.ecosire.com/api";
+
+/// The header that carries the request signature (lower case, as HTTP/2 sends it).
+pub const SIGNATURE_HEADER: &str = "x-ecosire-signature";
+
+/// The environment variable the license secret is read from when the options
+/// give none.
+pub const SECRET_ENV: &str = "ECOSIRE_LICENSE_SECRET";

@@ -1,0 +1,313 @@
+//! The gate's ECOSIRE provider: the lifecycle the ECOSIRE guide prescribes.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+
+use super::client::{EcosireClient, EcosireOptions};
+use super::reply::{
+    ActivateReply, CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, EcosireStatus, ValidateReply,
+    classify_message,
+};
+use crate::error::ProviderError;
+use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
+use crate::secret::LicenseKey;
+use crate::state::LicenseStatus;
+
+/// The ECOSIRE provider for a [`LicenseGate`](crate::LicenseGate).
+///
+/// It follows the lifecycle of the ECOSIRE guide:
+/// - the first validation that finds the license active also activates it
+///   once, binding the configured domain, or this installation's fingerprint
+///   (the [hardware ID](crate::hardware_id)) when no domain is set; activating
+///   an already bound domain again does not take another slot;
+/// - every heartbeat validates;
+/// - [`LicenseGate::deactivate`](crate::LicenseGate::deactivate) releases the
+///   activation (call it on uninstall to free the slot).
+///
+/// ECOSIRE licenses carry no feature list: the features an active license
+/// grants are the ones given to [`EcosireProvider::features`].
+///
+/// Answers: `active` is licensed; `expired`, `suspended` and `revoked` deny at
+/// once with that status, and so do "License not found" (an error, not
+/// transient), a bad signature and a full activation limit. Not reaching the
+/// server (connection errors, timeouts, 5xx, 429, unreadable replies) is a
+/// transient error: the gate keeps the last confirmed state through its grace
+/// period.
+///
+/// ```no_run
+/// use license_gate_runtime::LicenseGate;
+/// use license_gate_runtime::providers::ecosire::{EcosireOptions, EcosireProvider};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let provider = EcosireProvider::from_options(EcosireOptions::new())? // secret from ECOSIRE_LICENSE_SECRET
+///     .domain("mystore.example.com")
+///     .features(["pro", "export"]);
+/// let gate = LicenseGate::builder()
+///     .product("Shop Booster")
+///     .provider(provider)
+///     .license_key("SHOP-A1B2-C3D4-E5F6-G7H8")
+///     .heartbeat_interval(std::time::Duration::from_secs(7 * 24 * 3600))
+///     .start()
+///     .await?;
+/// assert!(gate.has_feature("pro"));
+/// # Ok(())
+/// # }
+/// # let _ = demo;
+/// ```
+#[derive(Debug)]
+pub struct EcosireProvider {
+    client: EcosireClient,
+    binding: String,
+    features: BTreeSet<String>,
+    activate_on_first_validation: bool,
+    activated: AtomicBool,
+}
+
+impl EcosireProvider {
+    /// A provider using `client`, bound to this installation's fingerprint
+    /// until [`EcosireProvider::domain`] says otherwise, granting no features
+    /// until [`EcosireProvider::features`] lists them.
+    pub fn new(client: EcosireClient) -> Self {
+        EcosireProvider {
+            client,
+            binding: crate::hardware_id::hardware_id(),
+            features: BTreeSet::new(),
+            activate_on_first_validation: true,
+            activated: AtomicBool::new(false),
+        }
+    }
+
+    /// A provider with a new client for `options`.
+    pub fn from_options(options: EcosireOptions) -> Result<Self, ProviderError> {
+        Ok(EcosireProvider::new(EcosireClient::new(options)?))
+    }
+
+    /// Binds the license to `domain` (a shop or site domain) instead of the
+    /// installation fingerprint. A blank domain keeps the fingerprint.
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        let domain = domain.into();
+        if !domain.trim().is_empty() {
+            self.binding = domain.trim().to_owned();
+        }
+        self
+    }
+
+    /// The features an active license grants.
+    pub fn features<I, S>(mut self, features: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.features = features.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether the first successful validation activates the license
+    /// (default `true`). With `false`, call
+    /// [`LicenseGate::activate`](crate::LicenseGate::activate) yourself, for
+    /// example from an installer.
+    pub fn activate_on_first_validation(mut self, activate: bool) -> Self {
+        self.activate_on_first_validation = activate;
+        self
+    }
+
+    /// What requests send as `domain`: the configured domain or the
+    /// installation fingerprint.
+    pub fn binding(&self) -> &str {
+        &self.binding
+    }
+
+    /// The client.
+    pub fn client(&self) -> &EcosireClient {
+        &self.client
+    }
+
+    /// Whether this provider has activated the license in this process.
+    pub fn is_activated(&self) -> bool {
+        self.activated.load(Ordering::Acquire)
+    }
+
+    /// Validates and turns the reply into an answer.
+    async fn check(&self, key: &LicenseKey) -> Result<LicenseAnswer, ProviderError> {
+        match self.client.validate(key, &self.binding).await {
+            Ok(reply) => self.answer(reply),
+            Err(error) => explicit_denial(error),
+        }
+    }
+
+    fn answer(&self, reply: ValidateReply) -> Result<LicenseAnswer, ProviderError> {
+        let license = reply.license.clone().unwrap_or_default();
+        let denial = license
+            .status
+            .as_ref()
+            .and_then(EcosireStatus::license_status)
+            .filter(|s| !s.grants_access());
+        let answer = match denial {
+            Some(status) => LicenseAnswer::denied(status),
+            None if reply.valid => LicenseAnswer::licensed(self.features.iter().cloned()),
+            None => {
+                let message = reply
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| match &license.status {
+                        Some(status) => {
+                            format!("the server says the license is not valid (status `{status}`)")
+                        }
+                        None => "the server says the license is not valid".to_owned(),
+                    });
+                match classify_message(200, &message) {
+                    Some(error) => return explicit_denial(error),
+                    None => LicenseAnswer::denied(LicenseStatus::Invalid { reason: message }),
+                }
+            }
+        };
+        let mut answer = answer;
+        answer.expires_at = license.expires_at;
+        answer.seats = license.seats();
+        Ok(answer)
+    }
+
+    /// Applies an activation reply to the answer of the validation before it.
+    fn activated(
+        &self,
+        mut answer: LicenseAnswer,
+        reply: ActivateReply,
+    ) -> Result<LicenseAnswer, ProviderError> {
+        if reply.activated {
+            self.activated.store(true, Ordering::Release);
+            tracing::info!(
+                provider = "ecosire",
+                "license activated on this installation"
+            );
+            if let Some(seats) = reply.seats() {
+                answer.seats = Some(seats);
+            }
+            return Ok(answer);
+        }
+        let message = reply
+            .message
+            .clone()
+            .unwrap_or_else(|| "the server did not activate the license".to_owned());
+        let error = classify_message(200, &message).unwrap_or(ProviderError::Refused {
+            status: 200,
+            code: None,
+            message,
+            minimum_required_version: None,
+        });
+        Err(match error {
+            ProviderError::ActivationLimitReached { .. } => ProviderError::ActivationLimitReached {
+                used: reply.activations_count,
+                limit: reply.activations_limit,
+            },
+            other => other,
+        })
+    }
+
+    /// Activates after a validation that granted access.
+    async fn activate_after(
+        &self,
+        key: &LicenseKey,
+        answer: LicenseAnswer,
+    ) -> Result<LicenseAnswer, ProviderError> {
+        let seats = answer.seats.clone();
+        match self.client.activate(key, &self.binding).await {
+            Ok(reply) => self.activated(answer, reply),
+            Err(ProviderError::ActivationLimitReached { used, limit }) => {
+                // The validation before may have said how many slots there are.
+                Err(ProviderError::ActivationLimitReached {
+                    used: used.or(seats.as_ref().map(|s| s.used)),
+                    limit: limit.or(seats.and_then(|s| s.limit)),
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// Turns the refusals that name a license state into that state (an explicit
+/// answer); every other error stays an error.
+fn explicit_denial(error: ProviderError) -> Result<LicenseAnswer, ProviderError> {
+    if let ProviderError::Refused {
+        code: Some(code), ..
+    } = &error
+    {
+        let status = match code.as_str() {
+            CODE_EXPIRED => Some(LicenseStatus::Expired),
+            CODE_SUSPENDED => Some(LicenseStatus::Suspended),
+            CODE_REVOKED => Some(LicenseStatus::Revoked),
+            _ => None,
+        };
+        if let Some(status) = status {
+            return Ok(LicenseAnswer::denied(status));
+        }
+    }
+    Err(error)
+}
+
+#[async_trait]
+impl Provider for EcosireProvider {
+    fn name(&self) -> &str {
+        "ecosire"
+    }
+
+    /// Validates; the first time the license is found active (and
+    /// activation on first validation is on), also activates it. A transient
+    /// failure of that activation keeps the validation's answer and is retried
+    /// at the next validation.
+    async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        let key = request.require_key()?;
+        let answer = self.check(key).await?;
+        if !answer.status.grants_access()
+            || !self.activate_on_first_validation
+            || self.is_activated()
+        {
+            return Ok(answer);
+        }
+        let fallback = answer.clone();
+        match self.activate_after(key, answer).await {
+            Err(error) if error.is_transient() => {
+                tracing::warn!(provider = "ecosire", %error, "activation failed; retrying at the next validation");
+                Ok(fallback)
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// Validates, then activates when the license is active.
+    async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        let key = request.require_key()?;
+        let answer = self.check(key).await?;
+        if !answer.status.grants_access() {
+            return Ok(answer);
+        }
+        self.activate_after(key, answer).await
+    }
+
+    /// Releases this installation's activation. A reply that says nothing was
+    /// released is an explicit refusal carrying the server's message.
+    async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
+        let key = request.require_key()?;
+        let reply = self.client.deactivate(key, &self.binding).await?;
+        if reply.deactivated {
+            self.activated.store(false, Ordering::Release);
+            tracing::info!(
+                provider = "ecosire",
+                "license deactivated on this installation"
+            );
+            return Ok(());
+        }
+        let message = reply
+            .message
+            .unwrap_or_else(|| "the server did not deactivate the license".to_owned());
+        Err(
+            classify_message(200, &message).unwrap_or(ProviderError::Refused {
+                status: 200,
+                code: None,
+                message,
+                minimum_required_version: None,
+            }),
+        )
+    }
+}

@@ -1,0 +1,376 @@
+//! The control handle of the ECOSIRE emulator and the state behind it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use axum::http::{HeaderMap, Method};
+use serde_json::Value;
+
+use crate::faults::FaultControl;
+
+/// A license status as the ECOSIRE service names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EmulatedStatus {
+    /// `active`.
+    Active,
+    /// `expired`.
+    Expired,
+    /// `suspended`.
+    Suspended,
+    /// `revoked`.
+    Revoked,
+}
+
+impl EmulatedStatus {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmulatedStatus::Active => "active",
+            EmulatedStatus::Expired => "expired",
+            EmulatedStatus::Suspended => "suspended",
+            EmulatedStatus::Revoked => "revoked",
+        }
+    }
+
+    /// The service's message for a license in this status, when it is not active.
+    pub fn message(self) -> Option<&'static str> {
+        match self {
+            EmulatedStatus::Active => None,
+            EmulatedStatus::Expired => Some("License expired"),
+            EmulatedStatus::Suspended => Some("License suspended"),
+            EmulatedStatus::Revoked => Some("License revoked"),
+        }
+    }
+}
+
+/// A license the emulator knows, made with [`EmulatedLicense::new`].
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use license_gate_testkit::ecosire::{EmulatedLicense, EmulatedStatus};
+///
+/// let license = EmulatedLicense::new("SHOP-A1B2-C3D4-E5F6-G7H8", "test-secret")
+///     .activation_limit(2)
+///     .expires_at(SystemTime::now() + Duration::from_secs(30 * 86_400))
+///     .status(EmulatedStatus::Active);
+/// assert!(!format!("{license:?}").contains("test-secret"));
+/// ```
+#[derive(Clone)]
+pub struct EmulatedLicense {
+    pub(crate) key: String,
+    pub(crate) secret: String,
+    pub(crate) status: EmulatedStatus,
+    pub(crate) activation_limit: Option<u32>,
+    pub(crate) expires_at: Option<SystemTime>,
+    pub(crate) bindings: Vec<String>,
+}
+
+impl EmulatedLicense {
+    /// An active license for `key` (matched exactly, as sent), whose requests
+    /// are signed with `secret`; no expiry and no activation limit until set.
+    pub fn new(key: impl Into<String>, secret: impl Into<String>) -> Self {
+        EmulatedLicense {
+            key: key.into().trim().to_owned(),
+            secret: secret.into(),
+            status: EmulatedStatus::Active,
+            activation_limit: None,
+            expires_at: None,
+            bindings: Vec::new(),
+        }
+    }
+
+    /// How many domains or installations may be activated at once.
+    pub fn activation_limit(mut self, limit: u32) -> Self {
+        self.activation_limit = Some(limit);
+        self
+    }
+
+    /// The license expires at `at` (an active license reads as expired from then on).
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// The license status.
+    pub fn status(mut self, status: EmulatedStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The status as of `now`: an active license past its expiry is expired.
+    pub(crate) fn effective_status(&self, now: SystemTime) -> EmulatedStatus {
+        match self.status {
+            EmulatedStatus::Active if self.expires_at.is_some_and(|at| now >= at) => {
+                EmulatedStatus::Expired
+            }
+            other => other,
+        }
+    }
+}
+
+impl fmt::Debug for EmulatedLicense {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatedLicense")
+            .field(
+                "key",
+                &license_gate_runtime::LicenseKey::new(self.key.as_str()),
+            )
+            .field("secret", &"<redacted>")
+            .field("status", &self.status)
+            .field("activation_limit", &self.activation_limit)
+            .field("expires_at", &self.expires_at)
+            .field("bindings", &self.bindings)
+            .finish()
+    }
+}
+
+/// Per-endpoint request limits, counted in fixed windows.
+///
+/// The defaults are the published ones: 30 validations and 10 activations a
+/// minute; deactivation has no published limit and shares the activation one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimits {
+    /// Requests to `/licenses/validate` per window.
+    pub validate: u32,
+    /// Requests to `/licenses/activate` per window.
+    pub activate: u32,
+    /// Requests to `/licenses/deactivate` per window.
+    pub deactivate: u32,
+    /// The window length.
+    pub window: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            validate: 30,
+            activate: 10,
+            deactivate: 10,
+            window: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RateLimits {
+    /// The same limit for every endpoint, per `window`.
+    pub fn all(limit: u32, window: Duration) -> Self {
+        RateLimits {
+            validate: limit,
+            activate: limit,
+            deactivate: limit,
+            window,
+        }
+    }
+}
+
+/// One request the emulator received, as it arrived.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, such as `/api/licenses/validate`.
+    pub path: String,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The body parsed as JSON, when it is JSON.
+    pub json: Option<Value>,
+    /// When it arrived.
+    pub received_at: SystemTime,
+}
+
+impl RecordedRequest {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A string field of the JSON body.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.json.as_ref()?.get(name)?.as_str()
+    }
+}
+
+/// The endpoints, for rate limiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Endpoint {
+    Validate,
+    Activate,
+    Deactivate,
+}
+
+/// One rate-limit window.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    pub(crate) started: SystemTime,
+    pub(crate) count: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct EmulatorState {
+    pub(crate) licenses: HashMap<String, EmulatedLicense>,
+    pub(crate) wrapped: bool,
+    pub(crate) limits: RateLimits,
+    pub(crate) windows: HashMap<Endpoint, Window>,
+    pub(crate) tolerance: Duration,
+    pub(crate) log: Vec<RecordedRequest>,
+}
+
+impl Default for EmulatorState {
+    fn default() -> Self {
+        EmulatorState {
+            licenses: HashMap::new(),
+            wrapped: false,
+            limits: RateLimits::default(),
+            windows: HashMap::new(),
+            tolerance: Duration::from_secs(300),
+            log: Vec::new(),
+        }
+    }
+}
+
+/// Controls a running ECOSIRE emulator; cheap to clone.
+///
+/// Changes take effect for the next request. Methods that name a key panic
+/// when no license with that key was added, so a typo in a test fails loudly.
+#[derive(Clone, Debug, Default)]
+pub struct EcosireHandle {
+    pub(crate) state: Arc<Mutex<EmulatorState>>,
+    pub(crate) faults: FaultControl,
+}
+
+impl EcosireHandle {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, EmulatorState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[track_caller]
+    fn with_license<T>(&self, key: &str, f: impl FnOnce(&mut EmulatedLicense) -> T) -> T {
+        let mut state = self.lock();
+        match state.licenses.get_mut(key.trim()) {
+            Some(license) => f(license),
+            None => panic!(
+                "the ECOSIRE emulator has no license with the key {}: add it with `add_license` first",
+                license_gate_runtime::LicenseKey::new(key)
+            ),
+        }
+    }
+
+    /// Adds (or replaces) a license.
+    pub fn add_license(&self, license: EmulatedLicense) {
+        self.lock().licenses.insert(license.key.clone(), license);
+    }
+
+    /// Removes a license: its key is unknown from now on (404 `License not found`).
+    pub fn remove_license(&self, key: &str) {
+        self.lock().licenses.remove(key.trim());
+    }
+
+    /// Sets a license's status.
+    #[track_caller]
+    pub fn set_status(&self, key: &str, status: EmulatedStatus) {
+        self.with_license(key, |l| l.status = status);
+    }
+
+    /// Revokes a license.
+    #[track_caller]
+    pub fn revoke(&self, key: &str) {
+        self.set_status(key, EmulatedStatus::Revoked);
+    }
+
+    /// Suspends a license (a payment is past due).
+    #[track_caller]
+    pub fn suspend(&self, key: &str) {
+        self.set_status(key, EmulatedStatus::Suspended);
+    }
+
+    /// Marks a license expired.
+    #[track_caller]
+    pub fn expire(&self, key: &str) {
+        self.set_status(key, EmulatedStatus::Expired);
+    }
+
+    /// Makes a license active again.
+    #[track_caller]
+    pub fn restore(&self, key: &str) {
+        self.set_status(key, EmulatedStatus::Active);
+    }
+
+    /// Sets or clears a license's expiry.
+    #[track_caller]
+    pub fn set_expiry(&self, key: &str, at: Option<SystemTime>) {
+        self.with_license(key, |l| l.expires_at = at);
+    }
+
+    /// Sets or clears a license's activation limit.
+    #[track_caller]
+    pub fn set_activation_limit(&self, key: &str, limit: Option<u32>) {
+        self.with_license(key, |l| l.activation_limit = limit);
+    }
+
+    /// Activates `domain` directly, as if another installation had (ignores the limit).
+    #[track_caller]
+    pub fn bind(&self, key: &str, domain: &str) {
+        self.with_license(key, |l| {
+            if !l.bindings.iter().any(|b| b == domain) {
+                l.bindings.push(domain.to_owned());
+            }
+        });
+    }
+
+    /// The domains or installations a license is activated on, oldest first.
+    #[track_caller]
+    pub fn bindings(&self, key: &str) -> Vec<String> {
+        self.with_license(key, |l| l.bindings.clone())
+    }
+
+    /// Whether replies come wrapped as `{"data": {...}, "error": null}` (and
+    /// errors as `{"data": null, "error": {...}}`); default plain.
+    pub fn set_wrapped_replies(&self, wrapped: bool) {
+        self.lock().wrapped = wrapped;
+    }
+
+    /// Replaces the rate limits and starts fresh windows.
+    pub fn set_rate_limits(&self, limits: RateLimits) {
+        let mut state = self.lock();
+        state.limits = limits;
+        state.windows.clear();
+    }
+
+    /// How far a request's timestamp may be from the emulator's clock (default 5 minutes).
+    pub fn set_timestamp_tolerance(&self, tolerance: Duration) {
+        self.lock().tolerance = tolerance;
+    }
+
+    /// The fault side: fail the next N requests, delay, drop, go down.
+    pub fn faults(&self) -> &FaultControl {
+        &self.faults
+    }
+
+    /// Every request received so far (faulted and rate-limited ones included;
+    /// none while the service is down, as connections are closed unread).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().log.clone()
+    }
+
+    /// The most recent request.
+    pub fn last_request(&self) -> Option<RecordedRequest> {
+        self.lock().log.last().cloned()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_requests(&self) {
+        self.lock().log.clear();
+    }
+}

@@ -1,0 +1,51 @@
+//! Helpers shared by the ECOSIRE tests.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use license_gate_runtime::providers::ecosire::{EcosireClient, EcosireOptions};
+use license_gate_runtime::time::Clock;
+use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
+
+pub const KEY: &str = "SHOP-A1B2-C3D4-E5F6-G7H8";
+pub const SECRET: &str = "test-secret";
+
+/// A clock stuck at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub SystemTime);
+
+impl FixedClock {
+    pub fn at_unix(seconds: u64) -> Self {
+        FixedClock(UNIX_EPOCH + Duration::from_secs(seconds))
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> SystemTime {
+        self.0
+    }
+}
+
+/// An emulator holding `KEY` (signed with `SECRET`).
+pub async fn emulator_with(license: EmulatedLicense) -> EcosireEmulator {
+    let emulator = EcosireEmulator::start().await.expect("start the emulator");
+    emulator.handle().add_license(license);
+    emulator
+}
+
+pub async fn emulator() -> EcosireEmulator {
+    emulator_with(EmulatedLicense::new(KEY, SECRET)).await
+}
+
+/// Options for the emulator with a short timeout.
+pub fn options(emulator: &EcosireEmulator) -> EcosireOptions {
+    EcosireOptions::new()
+        .base_url(emulator.url())
+        .license_secret(SECRET)
+        .timeout(Duration::from_secs(5))
+}
+
+pub fn client(emulator: &EcosireEmulator) -> EcosireClient {
+    EcosireClient::new(options(emulator)).expect("a valid client configuration")
+}
