@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod exisone;
 pub mod faults;
 pub mod server;
 pub mod tls;

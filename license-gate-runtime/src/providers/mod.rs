@@ -1,3 +1,5 @@
 //! The providers: the licensing services a gate can ask.
 
+#[cfg(feature = "exisone")]
+pub mod exisone;
 pub mod mock;
