@@ -16,7 +16,16 @@ use sha2::{Digest, Sha256};
 
 use super::control::{EmulatedLicense, LicenseState, Permission, Records, Shared};
 
-type Reply = Result<Response, Response>;
+/// An error reply: a status and a JSON body.
+struct ApiError(StatusCode, Value);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(self.1)).into_response()
+    }
+}
+
+type Reply = Result<Response, ApiError>;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -30,12 +39,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(json!({ "error": code, "message": message.into() })),
-    )
-        .into_response()
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError(status, json!({ "error": code, "message": message.into() }))
 }
 
 fn ok_json(value: Value) -> Reply {
@@ -48,7 +53,7 @@ fn authorize(
     shared: &Shared,
     headers: &HeaderMap,
     needed: Option<Permission>,
-) -> Result<(), Response> {
+) -> Result<(), ApiError> {
     let token = match headers.get("authorization") {
         None => None,
         Some(value) => {
@@ -99,7 +104,7 @@ fn authorize(
 }
 
 /// The body as a JSON object, or 400.
-fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(fields)) => Ok(fields),
         _ => Err(error(
@@ -111,7 +116,7 @@ fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
 }
 
 /// A required non-empty string field, or 400 naming it.
-fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a str, Response> {
+fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a str, ApiError> {
     fields
         .get(name)
         .and_then(Value::as_str)
@@ -126,7 +131,7 @@ fn required<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<&'a str, R
 }
 
 /// An optional string field (absent or null), or 400 when of another type.
-fn optional<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Response> {
+fn optional<'a>(fields: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -191,7 +196,7 @@ fn expiration(license: &EmulatedLicense) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn not_found() -> Response {
+fn not_found() -> ApiError {
     error(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -199,7 +204,7 @@ fn not_found() -> Response {
     )
 }
 
-fn wrong_product(product: &str) -> Response {
+fn wrong_product(product: &str) -> ApiError {
     error(
         StatusCode::BAD_REQUEST,
         "invalid_product",
@@ -218,16 +223,15 @@ async fn activate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
     let mut records = shared.records();
     let (server_version, minimum) = versions(&records);
     if let Some(minimum) = outdated(&records, version) {
-        return Err((
+        return Err(ApiError(
             StatusCode::UPGRADE_REQUIRED,
-            axum::Json(json!({
+            json!({
                 "error": "version_outdated",
                 "message": format!("this version is no longer supported: update to {minimum} or later"),
                 "serverVersion": server_version,
                 "minimumRequiredVersion": minimum,
-            })),
-        )
-            .into_response());
+            }),
+        ));
     }
     let Some(license) = records.license_mut(key) else {
         return Err(not_found());
@@ -367,7 +371,7 @@ async fn generate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
     let fields = object(&body)?;
     let product = required(&fields, "productName")?;
     let email = required(&fields, "email")?;
-    let integer = |name: &str| -> Result<Option<i64>, Response> {
+    let integer = |name: &str| -> Result<Option<i64>, ApiError> {
         match fields.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => value.as_i64().map(Some).ok_or_else(|| {

@@ -165,6 +165,7 @@ impl ExisOneClientOptions {
 /// println!("valid: {}, features: {:?}", answer.is_valid, answer.features);
 /// # Ok(())
 /// # }
+/// # let _ = run;
 /// ```
 pub struct ExisOneClient {
     options: ExisOneClientOptions,

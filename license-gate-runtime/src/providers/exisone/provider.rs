@@ -47,6 +47,7 @@ use crate::state::{LicenseStatus, Source};
 /// println!("{}", gate.status());
 /// # Ok(())
 /// # }
+/// # let _ = run;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ExisOneProvider {
