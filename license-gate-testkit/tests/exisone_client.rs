@@ -362,6 +362,11 @@ async fn licensed_features_come_from_the_csv_endpoint() {
         json!({ "activationKey": KEY }),
     );
     assert_eq!(features, vec!["pro", "export"]);
+    let err = client(&emulator.url())
+        .get_licensed_features("NONE-NONE-NONE-NONE")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
     control.set_features(KEY, Vec::<String>::new());
     assert!(
         client(&emulator.url())

@@ -23,6 +23,10 @@ use crate::transport::{HttpReply, HttpRequest, HttpTransport, TransportOptions};
 /// The environment variable that supplies the base URL when the options give none.
 pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
 
+/// How long telling the server about a valid offline code may take before
+/// the client stops waiting (the code's local answer stands either way).
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Settings of an [`ExisOneClient`].
 ///
 /// `Debug` never shows the access token.
@@ -36,7 +40,7 @@ pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
 ///     .timeout(Duration::from_secs(10));
 /// assert!(!format!("{options:?}").contains("token-from-the-dashboard"));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct ExisOneClientOptions {
     /// The service's base URL (https; http only for loopback). `None` reads
@@ -55,6 +59,23 @@ pub struct ExisOneClientOptions {
     pub timeout: Duration,
     /// Extra trusted root certificates (PEM), for private deployments and tests.
     pub extra_root_certificates: Vec<Vec<u8>>,
+}
+
+impl fmt::Debug for ExisOneClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExisOneClientOptions")
+            .field("base_url", &self.base_url)
+            .field("access_token", &self.access_token)
+            .field("offline_public_key", &self.offline_public_key.is_some())
+            .field("hardware_id_override", &self.hardware_id_override)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("timeout", &self.timeout)
+            .field(
+                "extra_root_certificates",
+                &self.extra_root_certificates.len(),
+            )
+            .finish()
+    }
 }
 
 impl Default for ExisOneClientOptions {
@@ -534,10 +555,19 @@ impl ExisOneClient {
         }
     }
 
-    /// Tells the server about a valid offline code; the outcome is ignored.
+    /// Tells the server about a valid offline code; the outcome is ignored,
+    /// and the call gives up after [`NOTIFY_TIMEOUT`] so a slow server never
+    /// holds up a local answer.
     pub(crate) async fn tell_server(&self, key: &str, hardware_id: &str) {
-        if let Err(error) = self.validate(key, hardware_id, None, None).await {
-            tracing::debug!(%error, "the license server was not told about the offline code");
+        let call = self.validate(key, hardware_id, None, None);
+        match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "the license server was not told about the offline code");
+            }
+            Err(_) => {
+                tracing::debug!("the license server did not answer in time about the offline code");
+            }
         }
     }
 

@@ -17,7 +17,7 @@ pub mod offline;
 mod provider;
 mod types;
 
-pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
+pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, NOTIFY_TIMEOUT};
 pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
 pub use provider::ExisOneProvider;
 pub use types::{
