@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod ecosire;
+pub mod exisone;
 pub mod faults;
 pub mod server;
 pub mod tls;

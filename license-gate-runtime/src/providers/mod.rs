@@ -2,4 +2,6 @@
 
 #[cfg(feature = "ecosire")]
 pub mod ecosire;
+#[cfg(feature = "exisone")]
+pub mod exisone;
 pub mod mock;

@@ -1,0 +1,781 @@
+//! The ExisOne client: one async method per call of the ExisOne SDK.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::offline::{
+    OfflinePublicKey, OfflineValidationResult, is_offline_code, validate_offline_code,
+};
+use super::types::{
+    ActivateBody, ActivationResult, DeactivateBody, DeactivationResult, FeaturesBody,
+    FeaturesReply, GenerateBody, SeatUsage, SmartValidationResult, TicketBody, ValidateBody,
+    ValidateReply, ValidationResult, VersionsReply,
+};
+use crate::error::ProviderError;
+use crate::secret::{LicenseKey, Secret};
+use crate::time::parse_iso8601;
+use crate::transport::{HttpReply, HttpRequest, HttpTransport, TransportOptions};
+
+/// The environment variable that supplies the base URL when the options give none.
+pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
+
+/// How long telling the server about a valid offline code may take before
+/// the client stops waiting (the code's local answer stands either way).
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings of an [`ExisOneClient`].
+///
+/// `Debug` never shows the access token.
+///
+/// ```
+/// use std::time::Duration;
+/// use license_gate_runtime::providers::exisone::ExisOneClientOptions;
+///
+/// let options = ExisOneClientOptions::new("https://license.example.com")
+///     .access_token("token-from-the-dashboard")
+///     .timeout(Duration::from_secs(10));
+/// assert!(!format!("{options:?}").contains("token-from-the-dashboard"));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ExisOneClientOptions {
+    /// The service's base URL (https; http only for loopback). `None` reads
+    /// `EXISONE_BASEURL`.
+    pub base_url: Option<String>,
+    /// The API access token, sent as `Authorization: ExisOneApi <token>`.
+    pub access_token: Option<Secret>,
+    /// The vendor's RSA public key (PEM) for offline codes.
+    pub offline_public_key: Option<String>,
+    /// Replaces this machine's hardware ID verbatim when not blank (for
+    /// containers and shared hosts where the fingerprint is not per user).
+    pub hardware_id_override: Option<String>,
+    /// When set, only these hosts may be contacted.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// How long one request may take (default 30 s).
+    pub timeout: Duration,
+    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    pub extra_root_certificates: Vec<Vec<u8>>,
+}
+
+impl fmt::Debug for ExisOneClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExisOneClientOptions")
+            .field("base_url", &self.base_url)
+            .field("access_token", &self.access_token)
+            .field("offline_public_key", &self.offline_public_key.is_some())
+            .field("hardware_id_override", &self.hardware_id_override)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("timeout", &self.timeout)
+            .field(
+                "extra_root_certificates",
+                &self.extra_root_certificates.len(),
+            )
+            .finish()
+    }
+}
+
+impl Default for ExisOneClientOptions {
+    fn default() -> Self {
+        ExisOneClientOptions {
+            base_url: None,
+            access_token: None,
+            offline_public_key: None,
+            hardware_id_override: None,
+            allowed_hosts: None,
+            timeout: Duration::from_secs(30),
+            extra_root_certificates: Vec::new(),
+        }
+    }
+}
+
+impl ExisOneClientOptions {
+    /// Options for `base_url`, everything else default.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        ExisOneClientOptions {
+            base_url: Some(base_url.into()),
+            ..Default::default()
+        }
+    }
+
+    /// Options whose base URL comes from `EXISONE_BASEURL`.
+    pub fn from_env() -> Self {
+        ExisOneClientOptions::default()
+    }
+
+    /// Sets the access token.
+    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
+        self.access_token = Some(token.into());
+        self
+    }
+
+    /// Sets the public key (PEM) that offline codes are checked against.
+    pub fn offline_public_key(mut self, pem: impl Into<String>) -> Self {
+        self.offline_public_key = Some(pem.into());
+        self
+    }
+
+    /// Replaces the hardware ID (used verbatim when not blank).
+    pub fn hardware_id_override(mut self, id: impl Into<String>) -> Self {
+        self.hardware_id_override = Some(id.into());
+        self
+    }
+
+    /// Restricts the hosts the client may contact.
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets the timeout of one request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Trusts one more root certificate (PEM).
+    pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    fn resolved_base_url(&self) -> Result<String, ProviderError> {
+        match &self.base_url {
+            Some(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
+            _ => match std::env::var(BASE_URL_ENV) {
+                Ok(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
+                _ => Err(ProviderError::Config(format!(
+                    "no ExisOne base URL is configured: pass it in the options or set {BASE_URL_ENV}"
+                ))),
+            },
+        }
+    }
+}
+
+/// A client of the ExisOne licensing service, with the calls of the ExisOne
+/// SDK as async methods.
+///
+/// Every call goes through the shared [`HttpTransport`] (https except
+/// loopback, no redirects, capped replies) and every failure is a typed
+/// [`ProviderError`]: the server's explicit refusals (`Refused` with its
+/// error code, `PermissionDenied` for 401/403, `NotFound` for 404,
+/// `ActivationLimitReached` for 409) apart from faults of reaching it
+/// (`Unreachable`, `Timeout`, `ServerFault`, `RateLimited`, `MalformedReply`).
+///
+/// ```no_run
+/// use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions};
+///
+/// # async fn run() -> Result<(), license_gate_runtime::ProviderError> {
+/// let client = ExisOneClient::new(
+///     ExisOneClientOptions::new("https://license.example.com").access_token("api-token"),
+/// )?;
+/// let hardware_id = client.generate_hardware_id();
+/// client
+///     .activate("ABCD-EFGH-JKMN-PQRS", "buyer@example.com", &hardware_id, "Atlas Studio", Some("1.4.0"))
+///     .await?;
+/// let answer = client
+///     .validate("ABCD-EFGH-JKMN-PQRS", &hardware_id, Some("Atlas Studio"), Some("1.4.0"))
+///     .await?;
+/// println!("valid: {}, features: {:?}", answer.is_valid, answer.features);
+/// # Ok(())
+/// # }
+/// # let _ = run;
+/// ```
+pub struct ExisOneClient {
+    options: ExisOneClientOptions,
+    transport: HttpTransport,
+    authorization: Option<HeaderValue>,
+    offline_key: Option<OfflinePublicKey>,
+}
+
+impl fmt::Debug for ExisOneClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExisOneClient")
+            .field("base_url", &self.transport.base_url().as_str())
+            .field("access_token", &self.options.access_token)
+            .field("offline_key", &self.offline_key.is_some())
+            .field("timeout", &self.options.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExisOneClient {
+    /// A client for `options`, or a `Config` error saying what is wrong (no
+    /// base URL, plain http to a remote host, a host not allowed, a bad
+    /// certificate, token or public key). Nothing is sent.
+    pub fn new(options: ExisOneClientOptions) -> Result<Self, ProviderError> {
+        let base_url = options.resolved_base_url()?;
+        let transport = Self::transport_for(&options, &base_url)?;
+        let authorization = match &options.access_token {
+            Some(token) if !token.is_blank() => {
+                let mut value =
+                    HeaderValue::from_str(&format!("ExisOneApi {}", token.expose().trim()))
+                        .map_err(|_| {
+                            ProviderError::Config(
+                        "the access token contains characters that cannot be sent in an HTTP header: copy it again from the ExisOne dashboard".to_owned(),
+                    )
+                        })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            _ => None,
+        };
+        let offline_key = match &options.offline_public_key {
+            Some(pem) if !pem.trim().is_empty() => Some(OfflinePublicKey::from_pem(pem)?),
+            _ => None,
+        };
+        Ok(ExisOneClient {
+            options: ExisOneClientOptions {
+                base_url: Some(base_url),
+                ..options
+            },
+            transport,
+            authorization,
+            offline_key,
+        })
+    }
+
+    fn transport_for(
+        options: &ExisOneClientOptions,
+        base_url: &str,
+    ) -> Result<HttpTransport, ProviderError> {
+        let mut transport = TransportOptions::new(base_url);
+        transport.timeout = options.timeout;
+        transport.extra_root_certificates = options.extra_root_certificates.clone();
+        transport.allowed_hosts = options.allowed_hosts.clone();
+        HttpTransport::new(&transport)
+    }
+
+    /// The version of this client.
+    pub fn get_version() -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// The same client talking to another base URL (checked like the first).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Result<Self, ProviderError> {
+        let base_url = base_url.into();
+        self.transport = Self::transport_for(&self.options, &base_url)?;
+        self.options.base_url = Some(base_url);
+        Ok(self)
+    }
+
+    /// The base URL in use.
+    pub fn base_url(&self) -> &str {
+        self.transport.base_url().as_str()
+    }
+
+    /// This machine's hardware ID, or the configured override when not blank.
+    pub fn generate_hardware_id(&self) -> String {
+        crate::hardware_id::hardware_id_or(self.options.hardware_id_override.as_deref())
+    }
+
+    /// Whether a public key for offline codes is configured.
+    pub fn has_offline_key(&self) -> bool {
+        self.offline_key.is_some()
+    }
+
+    /// Activates `activation_key` on the machine `hardware_id`
+    /// (`POST /api/license/activate`).
+    ///
+    /// A refusal comes back as an error: `Refused` with the server's `error`
+    /// code (`version_outdated` carries `minimum_required_version`),
+    /// `ActivationLimitReached` when every seat is taken, `NotFound` for an
+    /// unknown key.
+    pub async fn activate(
+        &self,
+        activation_key: &str,
+        email: &str,
+        hardware_id: &str,
+        product_name: &str,
+        version: Option<&str>,
+    ) -> Result<ActivationResult, ProviderError> {
+        let body = ActivateBody {
+            activation_key: key_text(activation_key)?,
+            email,
+            hardware_id,
+            product_name,
+            version: version.filter(|v| !v.is_empty()),
+        };
+        let reply = self.post("/api/license/activate", &body).await?;
+        let versions: VersionsReply = serde_json::from_slice(&reply.body).unwrap_or_default();
+        Ok(ActivationResult {
+            success: true,
+            error_code: None,
+            error_message: None,
+            server_version: versions.server_version,
+            minimum_required_version: versions.minimum_required_version,
+            license_data: Some(String::from_utf8_lossy(&reply.body).into_owned()),
+        })
+    }
+
+    /// Validates `activation_key` online (`POST /api/license/validate`).
+    ///
+    /// A 2xx answer is returned whatever it says (read `is_valid` and
+    /// `status`); 403 means the token lacks the `verify` permission.
+    pub async fn validate(
+        &self,
+        activation_key: &str,
+        hardware_id: &str,
+        product_name: Option<&str>,
+        version: Option<&str>,
+    ) -> Result<ValidationResult, ProviderError> {
+        let body = ValidateBody {
+            activation_key: key_text(activation_key)?,
+            hardware_id,
+            product_name: product_name.filter(|p| !p.is_empty()),
+            version: version.filter(|v| !v.is_empty()),
+        };
+        let reply = self.post("/api/license/validate", &body).await?;
+        let data: ValidateReply = reply.json()?;
+        let status = data
+            .status
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| {
+                if data.is_valid {
+                    "licensed".to_owned()
+                } else {
+                    "invalid".to_owned()
+                }
+            });
+        Ok(ValidationResult {
+            is_valid: data.is_valid,
+            status,
+            expiration_date: data.expiration_date.as_deref().and_then(parse_iso8601),
+            features: data.features.unwrap_or_default(),
+            server_version: data.server_version,
+            minimum_required_version: data.minimum_required_version,
+        })
+    }
+
+    /// Releases the activation of `activation_key` on `hardware_id`
+    /// (`POST /api/license/deactivate`, which names the key `licenseKey`).
+    pub async fn deactivate(
+        &self,
+        activation_key: &str,
+        hardware_id: &str,
+        product_name: &str,
+    ) -> Result<(), ProviderError> {
+        let body = DeactivateBody {
+            license_key: key_text(activation_key)?,
+            hardware_id,
+            product_name,
+        };
+        self.post("/api/license/deactivate", &body).await?;
+        Ok(())
+    }
+
+    /// Creates an activation key (`POST /api/activationkey/generate`; the
+    /// token needs the `generate` permission).
+    pub async fn generate_activation_key(
+        &self,
+        product_name: &str,
+        email: &str,
+        plan_id: Option<i64>,
+        validity_days: Option<i64>,
+    ) -> Result<LicenseKey, ProviderError> {
+        let body = GenerateBody {
+            product_name,
+            email,
+            plan_id,
+            validity_days,
+        };
+        let reply = self.post("/api/activationkey/generate", &body).await?;
+        let text = String::from_utf8_lossy(&reply.body);
+        // The key comes as plain text; accept a JSON string too.
+        let key = match serde_json::from_str::<Value>(&text) {
+            Ok(Value::String(key)) => key,
+            _ => text.trim().to_owned(),
+        };
+        if key.is_empty() {
+            return Err(reply.malformed("the reply holds no activation key"));
+        }
+        Ok(LicenseKey::new(key))
+    }
+
+    /// Sends a support ticket (`POST /api/support/ticket`; the token needs
+    /// the `email` permission).
+    pub async fn send_support_ticket(
+        &self,
+        product_name: &str,
+        email: &str,
+        subject: &str,
+        message: &str,
+    ) -> Result<(), ProviderError> {
+        let body = TicketBody {
+            product_name,
+            email,
+            subject,
+            message,
+        };
+        self.post("/api/support/ticket", &body).await?;
+        Ok(())
+    }
+
+    /// Seat usage of a corporate license
+    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses).
+    pub async fn get_seat_usage(&self, activation_key: &str) -> Result<SeatUsage, ProviderError> {
+        let key = key_text(activation_key)?;
+        let mut request = HttpRequest::get(format!("/api/license/{}/usage", percent_encode(key)))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(auth) = &self.authorization {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        let reply = self.send(request).await?;
+        reply.json()
+    }
+
+    /// The licensed features (`POST /api/license/features/csv`, whose reply
+    /// holds them as `"a,b,c"`), split, trimmed and without empty names.
+    pub async fn get_licensed_features(
+        &self,
+        activation_key: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let body = FeaturesBody {
+            activation_key: key_text(activation_key)?,
+        };
+        let reply = self.post("/api/license/features/csv", &body).await?;
+        let data: FeaturesReply = reply.json()?;
+        Ok(data
+            .features
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Checks an offline code locally, without the server.
+    ///
+    /// Never fails: a code that cannot be trusted, or a client without a
+    /// public key, gives `is_valid == false` with the reason in `error_message`.
+    pub fn validate_offline(
+        &self,
+        offline_code: &str,
+        hardware_id: &str,
+    ) -> OfflineValidationResult {
+        validate_offline_code(
+            offline_code,
+            hardware_id,
+            self.offline_key.as_ref(),
+            SystemTime::now(),
+        )
+    }
+
+    /// Validates an online key or an offline code, whichever `key` is.
+    ///
+    /// An offline code is checked locally; when valid, the server is told
+    /// with a validation call whose outcome is ignored. An online key is
+    /// validated by the server; when the server cannot be reached, the key is
+    /// checked as an offline code if a public key is configured, else the
+    /// result has status `offline`. Explicit refusals (403, 404, ...) are
+    /// returned as errors.
+    pub async fn validate_smart(
+        &self,
+        key: &str,
+        hardware_id: &str,
+        product_name: Option<&str>,
+    ) -> Result<SmartValidationResult, ProviderError> {
+        if is_offline_code(key) {
+            let offline = self.validate_offline(key, hardware_id);
+            if offline.is_valid {
+                self.tell_server(key, hardware_id).await;
+            }
+            let status = if offline.is_valid {
+                "licensed"
+            } else if offline.is_expired {
+                "expired"
+            } else {
+                "invalid"
+            };
+            return Ok(SmartValidationResult {
+                is_valid: offline.is_valid,
+                status: status.to_owned(),
+                expiration_date: offline.expiration_date,
+                features: offline.features,
+                was_offline: true,
+                error_message: offline.error_message,
+                product_name: offline.product_name,
+                server_version: None,
+                minimum_required_version: None,
+            });
+        }
+        match self.validate(key, hardware_id, product_name, None).await {
+            Ok(online) => Ok(SmartValidationResult {
+                is_valid: online.is_valid,
+                status: online.status,
+                expiration_date: online.expiration_date,
+                features: online.features,
+                was_offline: false,
+                error_message: None,
+                product_name: product_name.map(str::to_owned),
+                server_version: online.server_version,
+                minimum_required_version: online.minimum_required_version,
+            }),
+            Err(error) if error.is_transient() => {
+                if self.offline_key.is_some() {
+                    let offline = self.validate_offline(key, hardware_id);
+                    Ok(SmartValidationResult {
+                        is_valid: offline.is_valid,
+                        status: if offline.is_valid { "licensed" } else { "invalid" }.to_owned(),
+                        expiration_date: offline.expiration_date,
+                        features: offline.features,
+                        was_offline: true,
+                        error_message: (!offline.is_valid).then(|| {
+                            format!("the license server could not be reached ({error}) and the key is not a valid offline code")
+                        }),
+                        product_name: offline.product_name,
+                        server_version: None,
+                        minimum_required_version: None,
+                    })
+                } else {
+                    Ok(SmartValidationResult {
+                        is_valid: false,
+                        status: "offline".to_owned(),
+                        expiration_date: None,
+                        features: Vec::new(),
+                        was_offline: true,
+                        error_message: Some(format!(
+                            "the license server could not be reached ({error}) and offline validation is not configured"
+                        )),
+                        product_name: product_name.map(str::to_owned),
+                        server_version: None,
+                        minimum_required_version: None,
+                    })
+                }
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Tells the server about a valid offline code; the outcome is ignored,
+    /// and the call gives up after [`NOTIFY_TIMEOUT`] so a slow server never
+    /// holds up a local answer.
+    pub(crate) async fn tell_server(&self, key: &str, hardware_id: &str) {
+        let call = self.validate(key, hardware_id, None, None);
+        match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "the license server was not told about the offline code");
+            }
+            Err(_) => {
+                tracing::debug!("the license server did not answer in time about the offline code");
+            }
+        }
+    }
+
+    /// Deactivates and says whether the server was told: when the server
+    /// cannot be reached, the deactivation still succeeds locally
+    /// (`server_notified == false`); an explicit refusal of the server gives
+    /// `success == false` with its reason.
+    pub async fn deactivate_smart(
+        &self,
+        key: &str,
+        hardware_id: &str,
+        product_name: &str,
+    ) -> DeactivationResult {
+        match self.deactivate(key, hardware_id, product_name).await {
+            Ok(()) => DeactivationResult {
+                success: true,
+                server_notified: true,
+                error_message: None,
+            },
+            Err(error) if error.is_transient() => DeactivationResult {
+                success: true,
+                server_notified: false,
+                error_message: Some(format!(
+                    "deactivated on this machine; the license server could not be told ({error})"
+                )),
+            },
+            Err(error) => DeactivationResult {
+                success: false,
+                server_notified: false,
+                error_message: Some(error.to_string()),
+            },
+        }
+    }
+
+    async fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<HttpReply, ProviderError> {
+        let json = serde_json::to_vec(body).map_err(|e| {
+            ProviderError::Config(format!("could not encode the request to {path}: {e}"))
+        })?;
+        let mut request = HttpRequest::post_json(path, json);
+        if let Some(auth) = &self.authorization {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        self.send(request).await
+    }
+
+    /// Sends, and turns every non-2xx reply into its error.
+    async fn send(&self, request: HttpRequest) -> Result<HttpReply, ProviderError> {
+        let reply = self.transport.send(request).await?;
+        if reply.is_success() {
+            Ok(reply)
+        } else {
+            Err(error_for(&reply))
+        }
+    }
+}
+
+/// The key's text, or `InvalidKey` when it is blank.
+fn key_text(key: &str) -> Result<&str, ProviderError> {
+    let key = key.trim();
+    if key.is_empty() {
+        Err(ProviderError::InvalidKey(
+            "it is empty: pass the activation key the customer received".to_owned(),
+        ))
+    } else {
+        Ok(key)
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, for a key in a path.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The error a non-2xx reply means.
+pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
+    if let Some(common) = reply.common_error() {
+        return common;
+    }
+    let status = reply.status;
+    let fields = match serde_json::from_slice::<Value>(&reply.body) {
+        Ok(Value::Object(fields)) => Some(fields),
+        _ => None,
+    };
+    let field = |name: &str| {
+        fields
+            .as_ref()?
+            .get(name)?
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let code = field("error");
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Unknown Status");
+    let message = field("message")
+        .or_else(|| code.clone())
+        .unwrap_or_else(|| {
+            let excerpt = reply.excerpt();
+            if excerpt.trim().is_empty() {
+                format!("{status} {reason}")
+            } else {
+                format!("{status} {reason}: {excerpt}")
+            }
+        });
+    match status {
+        401 | 403 => ProviderError::PermissionDenied { status, message },
+        404 => ProviderError::NotFound { message },
+        409 => ProviderError::ActivationLimitReached {
+            used: None,
+            limit: None,
+        },
+        400..=499 => ProviderError::Refused {
+            status,
+            code,
+            message,
+            minimum_required_version: field("minimumRequiredVersion"),
+        },
+        300..=399 => reply.malformed(format!(
+            "the server answered with a redirect (HTTP {status} {reason}), which is not followed: check the base URL"
+        )),
+        _ => reply.malformed(format!("unexpected HTTP status {status} {reason}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderMap;
+
+    fn reply(status: u16, body: &str) -> HttpReply {
+        HttpReply {
+            status,
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn json_refusals_keep_code_message_and_minimum() {
+        let err = error_for(&reply(
+            426,
+            r#"{"error":"version_outdated","message":"update","minimumRequiredVersion":"2.0.0"}"#,
+        ));
+        assert_eq!(
+            err,
+            ProviderError::Refused {
+                status: 426,
+                code: Some("version_outdated".into()),
+                message: "update".into(),
+                minimum_required_version: Some("2.0.0".into()),
+            }
+        );
+        assert!(!err.is_transient());
+    }
+
+    #[test]
+    fn non_json_errors_are_readable() {
+        let err = error_for(&reply(400, "<html>bad product</html>"));
+        let text = err.to_string();
+        assert!(
+            text.contains("400 Bad Request: <html>bad product</html>"),
+            "{text}"
+        );
+        assert!(matches!(
+            error_for(&reply(403, "nope")),
+            ProviderError::PermissionDenied { status: 403, .. }
+        ));
+        assert!(matches!(
+            error_for(&reply(404, "")),
+            ProviderError::NotFound { .. }
+        ));
+        assert!(matches!(
+            error_for(&reply(409, "{}")),
+            ProviderError::ActivationLimitReached { .. }
+        ));
+        assert!(error_for(&reply(503, "down")).is_transient());
+    }
+
+    #[test]
+    fn keys_are_percent_encoded() {
+        assert_eq!(percent_encode("AB-12 c/d"), "AB-12%20c%2Fd");
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let client = ExisOneClient::new(
+            ExisOneClientOptions::new("http://127.0.0.1:9").access_token("hunter2-token"),
+        )
+        .unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_host_is_refused() {
+        let err = ExisOneClient::new(ExisOneClientOptions::new("http://license.example.com"))
+            .unwrap_err();
+        assert!(err.to_string().contains("https"), "{err}");
+    }
+}

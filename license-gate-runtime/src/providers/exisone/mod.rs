@@ -1,0 +1,25 @@
+//! The ExisOne provider: a client with the calls of the ExisOne SDK, offline
+//! activation codes, and the [`ExisOneProvider`] a gate uses.
+//!
+//! - [`ExisOneClient`] speaks the ExisOne wire protocol: activation,
+//!   validation, deactivation, key generation, seat usage, features, support
+//!   tickets, and the "smart" calls that pick online or offline validation.
+//! - [`offline`] reads and verifies offline activation codes (RSA-signed,
+//!   Crockford Base32) without the server.
+//! - [`ExisOneProvider`] puts the client behind the [`Provider`](crate::Provider)
+//!   trait, so a gate keeps an ExisOne license right while the program runs.
+//!
+//! The access token never appears in `Debug` output, logs or errors, and
+//! license keys are masked wherever they are printed.
+
+mod client;
+pub mod offline;
+mod provider;
+mod types;
+
+pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, NOTIFY_TIMEOUT};
+pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
+pub use provider::ExisOneProvider;
+pub use types::{
+    ActivationResult, DeactivationResult, SeatUsage, SmartValidationResult, ValidationResult,
+};

@@ -1,0 +1,296 @@
+//! The ExisOne provider: how a gate asks ExisOne about a license.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::client::{ExisOneClient, ExisOneClientOptions};
+use super::offline::{OfflineOutcome, OfflineValidationResult, is_offline_code};
+use super::types::{ValidationResult, status_from_word};
+use crate::error::ProviderError;
+use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
+use crate::state::{LicenseStatus, Source};
+
+/// A [`Provider`] backed by ExisOne.
+///
+/// - `validate` (the heartbeat) validates an online key with the server, and
+///   an offline code locally (then tells the server, ignoring the outcome).
+///   When the server cannot be reached and a public key is configured, a key
+///   that is a valid offline code still answers; otherwise the error stays a
+///   transient one, so the gate keeps the last confirmed state through the
+///   grace period.
+/// - `activate` binds an online key to this machine, sending the
+///   application's version, then validates it to learn the features.
+/// - `deactivate` releases the activation; it succeeds locally when the
+///   server cannot be reached.
+///
+/// Explicit answers become statuses: `version_outdated` is
+/// [`LicenseStatus::VersionOutdated`], `expired`, `revoked` and `suspended`
+/// their statuses, anything else invalid [`LicenseStatus::Invalid`].
+///
+/// ```no_run
+/// use license_gate_runtime::LicenseGate;
+/// use license_gate_runtime::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let provider = ExisOneProvider::from_options(
+///     ExisOneClientOptions::new("https://license.example.com").access_token("api-token"),
+/// )?
+/// .email("buyer@example.com")
+/// .app_version(env!("CARGO_PKG_VERSION"));
+/// let gate = LicenseGate::builder()
+///     .product("Atlas Studio")
+///     .provider(provider)
+///     .license_key("ABCD-EFGH-JKMN-PQRS")
+///     .start()
+///     .await?;
+/// println!("{}", gate.status());
+/// # Ok(())
+/// # }
+/// # let _ = run;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ExisOneProvider {
+    client: Arc<ExisOneClient>,
+    email: String,
+    app_version: Option<String>,
+}
+
+impl ExisOneProvider {
+    /// A provider using `client`.
+    pub fn new(client: ExisOneClient) -> Self {
+        ExisOneProvider {
+            client: Arc::new(client),
+            email: String::new(),
+            app_version: None,
+        }
+    }
+
+    /// A provider with a client made from `options`.
+    pub fn from_options(options: ExisOneClientOptions) -> Result<Self, ProviderError> {
+        Ok(ExisOneProvider::new(ExisOneClient::new(options)?))
+    }
+
+    /// The licensee's email address, sent on activation.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = email.into();
+        self
+    }
+
+    /// The application's version, sent on activation and validation so the
+    /// server can answer `version_outdated`.
+    pub fn app_version(mut self, version: impl Into<String>) -> Self {
+        self.app_version = Some(version.into());
+        self
+    }
+
+    /// The client underneath.
+    pub fn client(&self) -> &ExisOneClient {
+        &self.client
+    }
+
+    fn offline_answer(&self, result: OfflineValidationResult) -> LicenseAnswer {
+        let answer = match result.outcome() {
+            OfflineOutcome::Valid => LicenseAnswer::licensed(result.features),
+            OfflineOutcome::Expired => LicenseAnswer::denied(LicenseStatus::Expired),
+            _ => LicenseAnswer::denied(LicenseStatus::Invalid {
+                reason: result
+                    .error_message
+                    .unwrap_or_else(|| "the offline code is not valid".to_owned()),
+            }),
+        };
+        let answer = answer.from_source(Source::OfflineCode);
+        match result.expiration_date {
+            Some(at) => answer.expiring_at(at),
+            None => answer,
+        }
+    }
+
+    async fn validate_offline_code(&self, code: &str) -> LicenseAnswer {
+        let hardware_id = self.client.generate_hardware_id();
+        let result = self.client.validate_offline(code, &hardware_id);
+        if result.is_valid {
+            self.client.tell_server(code, &hardware_id).await;
+        }
+        self.offline_answer(result)
+    }
+}
+
+/// The answer for a validation reply.
+fn online_answer(result: ValidationResult) -> LicenseAnswer {
+    let status = result.license_status();
+    let mut answer = if status == LicenseStatus::Licensed {
+        LicenseAnswer::licensed(result.features)
+    } else {
+        LicenseAnswer::denied(status)
+    };
+    if let Some(at) = result.expiration_date {
+        answer = answer.expiring_at(at);
+    }
+    answer
+}
+
+/// Explicit refusals that are license statuses rather than errors.
+fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
+    let ProviderError::Refused {
+        status,
+        code,
+        minimum_required_version,
+        ..
+    } = error
+    else {
+        return None;
+    };
+    let word = match (code.as_deref(), status) {
+        (Some(code), _) => code,
+        (None, 426) => "version_outdated",
+        (None, _) => return None,
+    };
+    let license_status = status_from_word(false, word, minimum_required_version.as_deref());
+    match license_status {
+        LicenseStatus::VersionOutdated { .. }
+        | LicenseStatus::Expired
+        | LicenseStatus::Revoked
+        | LicenseStatus::Suspended => Some(LicenseAnswer::denied(license_status)),
+        _ if *status == 426 => Some(LicenseAnswer::denied(LicenseStatus::VersionOutdated {
+            minimum: minimum_required_version
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned()),
+        })),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Provider for ExisOneProvider {
+    fn name(&self) -> &str {
+        "exisone"
+    }
+
+    async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        let key = request.require_key()?.expose();
+        if is_offline_code(key) {
+            return Ok(self.validate_offline_code(key).await);
+        }
+        let hardware_id = self.client.generate_hardware_id();
+        match self
+            .client
+            .validate(
+                key,
+                &hardware_id,
+                Some(&request.product),
+                self.app_version.as_deref(),
+            )
+            .await
+        {
+            Ok(result) => Ok(online_answer(result)),
+            Err(error) => {
+                if let Some(answer) = refusal_answer(&error) {
+                    return Ok(answer);
+                }
+                if error.is_transient() && self.client.has_offline_key() {
+                    // The fallback counts only when it proves the license;
+                    // otherwise the fault stays transient and grace applies.
+                    let offline = self.client.validate_offline(key, &hardware_id);
+                    if offline.is_valid {
+                        return Ok(self.offline_answer(offline));
+                    }
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        let key = request.require_key()?.expose();
+        if is_offline_code(key) {
+            // An offline code is activated by being issued for this machine.
+            return Ok(self.validate_offline_code(key).await);
+        }
+        let hardware_id = self.client.generate_hardware_id();
+        if let Err(error) = self
+            .client
+            .activate(
+                key,
+                &self.email,
+                &hardware_id,
+                &request.product,
+                self.app_version.as_deref(),
+            )
+            .await
+        {
+            return match refusal_answer(&error) {
+                Some(answer) => Ok(answer),
+                None => Err(error),
+            };
+        }
+        self.validate(request).await
+    }
+
+    async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
+        let key = request.require_key()?.expose();
+        let hardware_id = self.client.generate_hardware_id();
+        match self
+            .client
+            .deactivate(key, &hardware_id, &request.product)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(error) if error.is_transient() => {
+                tracing::warn!(%error, "deactivated locally; the license server could not be told");
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_become_statuses() {
+        let refused = |status, code: Option<&str>| ProviderError::Refused {
+            status,
+            code: code.map(str::to_owned),
+            message: "m".into(),
+            minimum_required_version: Some("3.1".into()),
+        };
+        assert_eq!(
+            refusal_answer(&refused(400, Some("version_outdated")))
+                .unwrap()
+                .status,
+            LicenseStatus::VersionOutdated {
+                minimum: "3.1".into()
+            }
+        );
+        assert_eq!(
+            refusal_answer(&refused(426, None)).unwrap().status,
+            LicenseStatus::VersionOutdated {
+                minimum: "3.1".into()
+            }
+        );
+        assert_eq!(
+            refusal_answer(&refused(400, Some("revoked")))
+                .unwrap()
+                .status,
+            LicenseStatus::Revoked
+        );
+        assert!(refusal_answer(&refused(400, Some("invalid_product"))).is_none());
+    }
+
+    #[test]
+    fn online_answers_map_statuses() {
+        let mut result = ValidationResult::new(true, "licensed");
+        result.features = vec!["pro".into()];
+        let answer = online_answer(result);
+        assert_eq!(answer.status, LicenseStatus::Licensed);
+        assert!(answer.features.contains("pro"));
+        let denied = online_answer(ValidationResult::new(false, "suspended"));
+        assert_eq!(denied.status, LicenseStatus::Suspended);
+        assert!(denied.features.is_empty());
+        let odd = online_answer(ValidationResult::new(false, "not_activated"));
+        assert!(matches!(odd.status, LicenseStatus::Invalid { .. }));
+    }
+}

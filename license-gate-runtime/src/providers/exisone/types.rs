@@ -1,0 +1,321 @@
+//! What the ExisOne client returns, and the JSON it sends and reads.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ProviderError;
+use crate::state::{LicenseStatus, SeatUsage as StateSeatUsage};
+
+/// The result of a successful activation, with the fields of the ExisOne
+/// SDK's `ActivationResult`.
+///
+/// [`ExisOneClient::activate`](super::ExisOneClient::activate) returns it for a
+/// 2xx reply and an error for anything else; build the SDK's failure shape
+/// from that error with [`ActivationResult::from_error`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ActivationResult {
+    /// Whether the license was activated.
+    pub success: bool,
+    /// The server's machine-readable error code, such as `version_outdated`.
+    pub error_code: Option<String>,
+    /// What went wrong, in words.
+    pub error_message: Option<String>,
+    /// The server's version (`serverVersion`).
+    pub server_version: Option<String>,
+    /// The oldest client version the server accepts (`minimumRequiredVersion`).
+    pub minimum_required_version: Option<String>,
+    /// The raw reply body, kept as license data.
+    pub license_data: Option<String>,
+}
+
+impl ActivationResult {
+    /// The SDK's failure shape for an activation that failed with `error`.
+    ///
+    /// ```
+    /// use license_gate_runtime::ProviderError;
+    /// use license_gate_runtime::providers::exisone::ActivationResult;
+    /// let err = ProviderError::Refused {
+    ///     status: 426,
+    ///     code: Some("version_outdated".into()),
+    ///     message: "update the app".into(),
+    ///     minimum_required_version: Some("2.0.0".into()),
+    /// };
+    /// let result = ActivationResult::from_error(&err);
+    /// assert!(!result.success);
+    /// assert_eq!(result.error_code.as_deref(), Some("version_outdated"));
+    /// assert_eq!(result.minimum_required_version.as_deref(), Some("2.0.0"));
+    /// ```
+    pub fn from_error(error: &ProviderError) -> Self {
+        let (code, minimum) = match error {
+            ProviderError::Refused {
+                code,
+                minimum_required_version,
+                ..
+            } => (code.clone(), minimum_required_version.clone()),
+            _ => (None, None),
+        };
+        ActivationResult {
+            success: false,
+            error_code: code,
+            error_message: Some(error.to_string()),
+            server_version: None,
+            minimum_required_version: minimum,
+            license_data: None,
+        }
+    }
+}
+
+/// The result of an online validation, with the fields of the ExisOne SDK's
+/// `ValidationResult`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValidationResult {
+    /// Whether the license is valid (`isValid`).
+    pub is_valid: bool,
+    /// The server's status word (`licensed`, `expired`, `revoked`,
+    /// `version_outdated`, ...); `licensed` or `invalid` when it sent none.
+    pub status: String,
+    /// When the license expires (`expirationDate`; no zone means UTC).
+    pub expiration_date: Option<SystemTime>,
+    /// The licensed features.
+    pub features: Vec<String>,
+    /// The server's version.
+    pub server_version: Option<String>,
+    /// The oldest client version the server accepts.
+    pub minimum_required_version: Option<String>,
+}
+
+impl ValidationResult {
+    /// The license status this answer means.
+    ///
+    /// ```
+    /// use license_gate_runtime::LicenseStatus;
+    /// use license_gate_runtime::providers::exisone::ValidationResult;
+    /// let mut result = ValidationResult::new(false, "revoked");
+    /// assert_eq!(result.license_status(), LicenseStatus::Revoked);
+    /// result.status = "licensed".into();
+    /// result.is_valid = true;
+    /// assert_eq!(result.license_status(), LicenseStatus::Licensed);
+    /// ```
+    pub fn license_status(&self) -> LicenseStatus {
+        status_from_word(
+            self.is_valid,
+            &self.status,
+            self.minimum_required_version.as_deref(),
+        )
+    }
+
+    /// A result with `is_valid` and `status` and nothing else, for tests.
+    pub fn new(is_valid: bool, status: impl Into<String>) -> Self {
+        ValidationResult {
+            is_valid,
+            status: status.into(),
+            expiration_date: None,
+            features: Vec::new(),
+            server_version: None,
+            minimum_required_version: None,
+        }
+    }
+}
+
+/// The status a status word of the server means.
+pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>) -> LicenseStatus {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "version_outdated" => LicenseStatus::VersionOutdated {
+            minimum: minimum.unwrap_or("unknown").to_owned(),
+        },
+        "expired" => LicenseStatus::Expired,
+        "revoked" => LicenseStatus::Revoked,
+        "suspended" => LicenseStatus::Suspended,
+        _ if is_valid => LicenseStatus::Licensed,
+        "" | "invalid" => LicenseStatus::Invalid {
+            reason: "the license server says the license is not valid".to_owned(),
+        },
+        other => LicenseStatus::Invalid {
+            reason: format!("the license server says the license is `{other}`"),
+        },
+    }
+}
+
+/// The result of [`validate_smart`](super::ExisOneClient::validate_smart),
+/// with the fields of the ExisOne SDK's `SmartValidationResult`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SmartValidationResult {
+    /// Whether the license is valid.
+    pub is_valid: bool,
+    /// `licensed`, `expired`, `invalid`, `offline` or the server's status word.
+    pub status: String,
+    /// When the license expires.
+    pub expiration_date: Option<SystemTime>,
+    /// The licensed features.
+    pub features: Vec<String>,
+    /// Whether the answer was found locally (an offline code, or the server
+    /// could not be reached).
+    pub was_offline: bool,
+    /// What went wrong, in words.
+    pub error_message: Option<String>,
+    /// The product name.
+    pub product_name: Option<String>,
+    /// The server's version (online answers only).
+    pub server_version: Option<String>,
+    /// The oldest client version the server accepts (online answers only).
+    pub minimum_required_version: Option<String>,
+}
+
+/// The result of [`deactivate_smart`](super::ExisOneClient::deactivate_smart),
+/// with the fields of the ExisOne SDK's `DeactivationResult`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeactivationResult {
+    /// Whether the license counts as deactivated on this machine.
+    pub success: bool,
+    /// Whether the server was told.
+    pub server_notified: bool,
+    /// What went wrong, in words.
+    pub error_message: Option<String>,
+}
+
+/// Seat usage of a corporate (multi-seat) license, with the fields of the
+/// ExisOne SDK's `SeatUsage`.
+///
+/// ```
+/// use license_gate_runtime::providers::exisone::SeatUsage;
+/// let usage = SeatUsage { current_seats: 7, max_seats: Some(5), has_capacity: false, is_unlimited: false };
+/// assert_eq!(usage.remaining(), Some(0));
+/// let unlimited = SeatUsage { current_seats: 7, max_seats: None, has_capacity: true, is_unlimited: true };
+/// assert_eq!(unlimited.remaining(), None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatUsage {
+    /// Seats in use (`currentSeats`).
+    #[serde(default)]
+    pub current_seats: u32,
+    /// Seats allowed (`maxSeats`); `None` means unlimited.
+    #[serde(default)]
+    pub max_seats: Option<u32>,
+    /// Whether one more activation fits (`hasCapacity`).
+    #[serde(default)]
+    pub has_capacity: bool,
+    /// Whether the license has no seat limit (`isUnlimited`).
+    #[serde(default)]
+    pub is_unlimited: bool,
+}
+
+impl SeatUsage {
+    /// Seats still free, clamped at 0; `None` when unlimited.
+    pub fn remaining(&self) -> Option<u32> {
+        self.to_state().remaining()
+    }
+
+    /// The runtime's seat usage, as license state carries it.
+    pub fn to_state(&self) -> StateSeatUsage {
+        StateSeatUsage {
+            used: self.current_seats,
+            limit: if self.is_unlimited {
+                None
+            } else {
+                self.max_seats
+            },
+        }
+    }
+}
+
+impl From<SeatUsage> for StateSeatUsage {
+    fn from(usage: SeatUsage) -> Self {
+        usage.to_state()
+    }
+}
+
+// ---- wire bodies ----------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ActivateBody<'a> {
+    pub(crate) activation_key: &'a str,
+    pub(crate) email: &'a str,
+    pub(crate) hardware_id: &'a str,
+    pub(crate) product_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ValidateBody<'a> {
+    pub(crate) activation_key: &'a str,
+    pub(crate) hardware_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) product_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DeactivateBody<'a> {
+    pub(crate) license_key: &'a str,
+    pub(crate) hardware_id: &'a str,
+    pub(crate) product_name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GenerateBody<'a> {
+    pub(crate) product_name: &'a str,
+    pub(crate) email: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) plan_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) validity_days: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FeaturesBody<'a> {
+    pub(crate) activation_key: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TicketBody<'a> {
+    pub(crate) product_name: &'a str,
+    pub(crate) email: &'a str,
+    pub(crate) subject: &'a str,
+    pub(crate) message: &'a str,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VersionsReply {
+    #[serde(default)]
+    pub(crate) server_version: Option<String>,
+    #[serde(default)]
+    pub(crate) minimum_required_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ValidateReply {
+    #[serde(default)]
+    pub(crate) is_valid: bool,
+    #[serde(default)]
+    pub(crate) status: Option<String>,
+    #[serde(default)]
+    pub(crate) expiration_date: Option<String>,
+    #[serde(default)]
+    pub(crate) features: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) server_version: Option<String>,
+    #[serde(default)]
+    pub(crate) minimum_required_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FeaturesReply {
+    #[serde(default)]
+    pub(crate) features: Option<String>,
+}

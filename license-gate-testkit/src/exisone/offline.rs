@@ -1,0 +1,172 @@
+//! Minting ExisOne offline activation codes with a test key.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use license_gate_runtime::providers::exisone::offline::{encode_base32, format_code};
+use license_gate_runtime::time::format_rfc3339;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::sha2::Sha256;
+use rsa::signature::{SignatureEncoding, Signer};
+
+/// The test-only private key (PKCS#8 PEM) the emulator signs codes with.
+/// It is published with this crate, so a code it signs proves nothing:
+/// never trust [`TEST_PUBLIC_KEY_PEM`] in a shipped application.
+pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../../keys/exisone-test-private.pem");
+
+/// The public half of [`TEST_PRIVATE_KEY_PEM`] (SubjectPublicKeyInfo PEM), to
+/// configure as `offline_public_key` in tests.
+pub const TEST_PUBLIC_KEY_PEM: &str = include_str!("../../keys/exisone-test-public.pem");
+
+/// The content of an offline code, as the vendor's portal writes it.
+///
+/// ```
+/// use license_gate_testkit::exisone::OfflineCodeSpec;
+/// let spec = OfflineCodeSpec::new("Atlas Studio", "4945EC7B")
+///     .features(["pro"])
+///     .expiration_date("2099-12-31T23:59:59Z");
+/// assert!(spec.to_json().contains("\"productName\":\"Atlas Studio\""));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OfflineCodeSpec {
+    /// `productId`.
+    pub product_id: i64,
+    /// `productName`.
+    pub product_name: String,
+    /// `hardwareId`: the machine the code is for.
+    pub hardware_id: String,
+    /// `expirationDate`, written as given.
+    pub expiration_date: String,
+    /// `email`.
+    pub email: String,
+    /// `features`.
+    pub features: Vec<String>,
+    /// `tenantId`.
+    pub tenant_id: i64,
+    /// `version`.
+    pub version: String,
+}
+
+impl OfflineCodeSpec {
+    /// A code for `product` on `hardware_id`, expiring at the end of 2099,
+    /// with no features.
+    pub fn new(product: impl Into<String>, hardware_id: impl Into<String>) -> Self {
+        OfflineCodeSpec {
+            product_id: 1,
+            product_name: product.into(),
+            hardware_id: hardware_id.into(),
+            expiration_date: "2099-12-31T23:59:59Z".to_owned(),
+            email: "buyer@example.com".to_owned(),
+            features: Vec::new(),
+            tenant_id: 1,
+            version: "1.0.0".to_owned(),
+        }
+    }
+
+    /// Sets the features.
+    pub fn features<I, S>(mut self, features: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.features = features.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets `expirationDate` verbatim (any ISO-8601 form).
+    pub fn expiration_date(mut self, text: impl Into<String>) -> Self {
+        self.expiration_date = text.into();
+        self
+    }
+
+    /// Sets `expirationDate` to an instant (RFC 3339, UTC).
+    pub fn expires_at(self, at: SystemTime) -> Self {
+        self.expiration_date(format_rfc3339(at))
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = email.into();
+        self
+    }
+
+    /// The payload JSON, fields in the order the vendor's portal writes them.
+    pub fn to_json(&self) -> String {
+        let text = |s: &str| serde_json::Value::from(s).to_string();
+        format!(
+            "{{\"productId\":{},\"productName\":{},\"hardwareId\":{},\"expirationDate\":{},\"email\":{},\"features\":{},\"tenantId\":{},\"version\":{}}}",
+            self.product_id,
+            text(&self.product_name),
+            text(&self.hardware_id),
+            text(&self.expiration_date),
+            text(&self.email),
+            serde_json::Value::from(self.features.clone()),
+            self.tenant_id,
+            text(&self.version),
+        )
+    }
+}
+
+/// Signs offline codes: `u16 LE length | payload | RSA PKCS#1 v1.5 SHA-256
+/// signature`, Crockford Base32 in dash-separated groups.
+#[derive(Clone)]
+pub struct OfflineCodeMinter {
+    key: SigningKey<Sha256>,
+    public_pem: String,
+}
+
+impl fmt::Debug for OfflineCodeMinter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OfflineCodeMinter(<private key redacted>)")
+    }
+}
+
+impl OfflineCodeMinter {
+    /// A minter with the crate's test-only key.
+    pub fn test_key() -> Self {
+        Self::from_pkcs8_pem(TEST_PRIVATE_KEY_PEM).expect("the bundled test key is valid")
+    }
+
+    /// A minter with a PKCS#8 PEM private key (`BEGIN PRIVATE KEY`).
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, String> {
+        let private = rsa::PrivateKey::from_pkcs8_pem(pem.trim())
+            .map_err(|e| format!("not a PKCS#8 RSA private key in PEM form: {e}"))?;
+        let public_pem = private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| format!("could not encode the public key: {e}"))?;
+        Ok(OfflineCodeMinter {
+            key: SigningKey::new(private),
+            public_pem,
+        })
+    }
+
+    /// The public key (SubjectPublicKeyInfo PEM) that verifies this minter's codes.
+    pub fn public_key_pem(&self) -> &str {
+        &self.public_pem
+    }
+
+    /// A signed code for `spec`.
+    pub fn mint(&self, spec: &OfflineCodeSpec) -> String {
+        self.mint_payload(spec.to_json().as_bytes())
+    }
+
+    /// A signed code around any payload bytes (for tests of bad content).
+    ///
+    /// # Panics
+    /// When the payload is longer than 65535 bytes.
+    pub fn mint_payload(&self, payload: &[u8]) -> String {
+        let length = u16::try_from(payload.len()).expect("payloads fit in 65535 bytes");
+        let signature = self
+            .key
+            .try_sign(payload)
+            .expect("signing with a valid key works");
+        let mut bytes = Vec::with_capacity(2 + payload.len() + 256);
+        bytes.extend_from_slice(&length.to_le_bytes());
+        bytes.extend_from_slice(payload);
+        bytes.extend_from_slice(&signature.to_vec());
+        format_code(&encode_base32(&bytes))
+    }
+}

@@ -1,0 +1,33 @@
+//! Helpers shared by the ExisOne integration tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions};
+use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};
+
+pub const KEY: &str = "ATLS-7Q2M-K9PD-X4RW";
+pub const PRODUCT: &str = "Atlas Studio";
+pub const HW: &str = "HW-TEST-0001";
+pub const EMAIL: &str = "buyer@example.com";
+
+/// Options for a client of `url`: the emulator's token, a fixed hardware ID
+/// and a short timeout.
+pub fn options(url: &str) -> ExisOneClientOptions {
+    ExisOneClientOptions::new(url)
+        .access_token(ExisOneEmulator::TOKEN)
+        .hardware_id_override(HW)
+        .timeout(Duration::from_secs(5))
+}
+
+pub fn client(url: &str) -> ExisOneClient {
+    ExisOneClient::new(options(url)).expect("valid client options")
+}
+
+/// An emulator holding the standard test license (features pro and export).
+pub async fn emulator() -> (ExisOneEmulator, ExisOneControl) {
+    let emulator = ExisOneEmulator::start().await.expect("emulator starts");
+    let control = emulator.control();
+    control.add_license(EmulatedLicense::new(KEY, PRODUCT).features(["pro", "export"]));
+    (emulator, control)
+}
