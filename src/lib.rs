@@ -38,7 +38,17 @@ pub use license_gate_runtime::{
     check_feature, check_product, has_feature, snapshot, subscribe,
 };
 
-pub use license_gate_runtime::{error, mock, provider, state, testing, time};
+pub use license_gate_runtime::{
+    cache, error, hardware_id, mock, provider, retry, state, testing, time,
+};
+
+/// The ExisOne client and provider (cargo feature `exisone`).
+#[cfg(feature = "exisone")]
+pub use license_gate_runtime::providers::exisone;
+
+/// The ECOSIRE client and provider (cargo feature `ecosire`).
+#[cfg(feature = "ecosire")]
+pub use license_gate_runtime::providers::ecosire;
 
 /// Everything an application usually needs, for `use license_gate::prelude::*`.
 pub mod prelude {

@@ -28,6 +28,7 @@ async fn start_gate(provider: EcosireProvider) -> LicenseGate {
         .request_timeout(Duration::from_secs(5))
         .startup_timeout(Duration::from_secs(10))
         .install_global(false)
+        .no_cache()
         .start()
         .await
         .expect("the gate starts")
@@ -202,6 +203,7 @@ async fn explicit_refusals_deny_without_grace() {
         .provider(provider(&emulator))
         .license_key("SHOP-A1B2-C3D4-E5F6-G7H8-")
         .install_global(false)
+        .no_cache()
         .start()
         .await
         .unwrap();

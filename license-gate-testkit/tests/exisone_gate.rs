@@ -23,6 +23,7 @@ async fn gate(provider: ExisOneProvider, key: &str) -> LicenseGate {
         .provider(provider)
         .license_key(key)
         .install_global(false)
+        .no_cache()
         .startup_timeout(Duration::from_secs(10))
         .request_timeout(Duration::from_secs(10))
         .start()
