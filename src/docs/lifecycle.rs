@@ -1,0 +1,74 @@
+//! # The running gate: heartbeat, grace, expiry, cache
+//!
+//! A [`LicenseGate`](crate::LicenseGate) holds one immutable
+//! [`LicenseSnapshot`](crate::LicenseSnapshot) per validation and swaps it
+//! whole: a reader never sees half an update and never takes a lock. Every
+//! change is published to [`subscribers`](crate::LicenseGate::subscribe) and
+//! logged through `tracing` (`from`, `to`, `reason`), never with a secret.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use license_gate::LicenseGate;
+//! use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ExisOneClient::new(
+//!     ExisOneClientOptions::new("https://license.example.com").access_token("token"),
+//! )?;
+//! let gate = LicenseGate::builder()
+//!     .product("Atlas Studio")
+//!     .provider(ExisOneProvider::new(client).app_version("2.4.0"))
+//!     .license_key("ABCD-EFGH-JKMN-PQRS")
+//!     .heartbeat_interval(Duration::from_secs(24 * 3600)) // the default
+//!     .grace_period(Duration::from_secs(7 * 24 * 3600)) // the default
+//!     .start()
+//!     .await?;
+//! # let _ = gate;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## The rules
+//!
+//! - **An explicit answer applies at once.** Invalid, expired, suspended,
+//!   revoked and version outdated deny on the answer that says so, with no
+//!   grace.
+//! - **Not reaching the server keeps the last confirmed state** (status
+//!   [`Grace { until }`](crate::LicenseStatus::Grace), features kept) until
+//!   `last_confirmed + grace`; then the status becomes
+//!   [`Unlicensed`](crate::LicenseStatus::Unlicensed) with the reason
+//!   [`GRACE_OVER`](crate::GRACE_OVER). The next good answer restores it.
+//!   Connect errors, timeouts, dropped connections, HTTP 5xx, 429, malformed
+//!   and oversized replies count as not reaching the server
+//!   ([`ProviderError::is_transient`](crate::ProviderError::is_transient)).
+//! - **Expiry takes effect at its instant**, between heartbeats too: a timer
+//!   publishes the change within milliseconds of the instant, and every check
+//!   reads an instant that has passed as expired even before that.
+//! - **A clock set backwards extends nothing.** The runtime keeps the latest
+//!   wall time it has trusted (also in the cache) and moves it on with the
+//!   monotonic clock.
+//! - **Start-up never waits on the network when a valid cache exists**: the
+//!   cached state is used at once and the next validation is due one interval
+//!   after the cached confirmation. Without a cache, `start` waits at most the
+//!   [start-up timeout](crate::LicenseGateBuilder::startup_timeout) (5 s), then
+//!   runs with [`Pending`](crate::LicenseStatus::Pending) (denied) and keeps
+//!   trying.
+//! - **The heartbeat** validates every product on an interval (default 24 h;
+//!   the ECOSIRE guide asks for weekly) shortened by a random jitter (default
+//!   up to 10 %) so a fleet does not call at once, backs off from 30 s
+//!   doubling to 1 h while the server cannot be reached, and honours a
+//!   server's rate-limit reset. [`refresh`](crate::LicenseGate::refresh)
+//!   validates at once.
+//! - **Runtimes**: the heartbeat runs on the application's tokio runtime, or on
+//!   a one-thread runtime of its own when there is none
+//!   ([`start_blocking`](crate::LicenseGateBuilder::start_blocking) from a
+//!   plain `fn main`).
+//!
+//! ## The cache
+//!
+//! The last confirmed state of each product is kept in a file (by default in
+//! the platform's cache folder, see [`CacheLocation`](crate::cache::CacheLocation);
+//! [`cache_dir`](crate::LicenseGateBuilder::cache_dir) and
+//! [`no_cache`](crate::LicenseGateBuilder::no_cache) change that), protected by
+//! an HMAC keyed from the product, the license key and the hardware ID, and
+//! written atomically. See [`security`](super::security).

@@ -1,0 +1,69 @@
+//! # Providers
+//!
+//! A provider is how a gate asks a licensing service about a license. Two
+//! real services are built in, each behind a cargo feature (both on by
+//! default; turn off what you don't use with `default-features = false`).
+//!
+//! ## ExisOne (`exisone`)
+//!
+//! [`ExisOneClient`](crate::exisone::ExisOneClient) covers the whole SDK:
+//! activation, validation, deactivation, key generation, support tickets,
+//! corporate seat usage, licensed features, hardware IDs, RSA-signed offline
+//! codes, and the "smart" calls that fall back to an offline code when the
+//! server cannot be reached. [`ExisOneProvider`](crate::exisone::ExisOneProvider)
+//! puts it behind a gate; a license key that is an offline code is checked
+//! locally against the configured public key.
+//!
+//! ```no_run
+//! use license_gate::exisone::{ExisOneClient, ExisOneClientOptions};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ExisOneClient::new(
+//!     ExisOneClientOptions::new("https://license.example.com").access_token("token"),
+//! )?;
+//! let hardware_id = client.generate_hardware_id();
+//! let result = client.validate("ABCD-EFGH-JKMN-PQRS", &hardware_id, Some("Atlas Studio"), Some("2.4.0")).await?;
+//! println!("valid: {}, features: {:?}", result.is_valid, result.features);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## ECOSIRE (`ecosire`)
+//!
+//! [`EcosireClient`](crate::ecosire::EcosireClient) signs every request with
+//! HMAC-SHA256 (the license secret comes from the options or
+//! `ECOSIRE_LICENSE_SECRET`), checks the key format before sending, and reads
+//! the plain, wrapped and error reply shapes.
+//! [`EcosireProvider`](crate::ecosire::EcosireProvider) validates, activates
+//! once (binding the configured domain, or this installation's fingerprint),
+//! and heartbeats with validation.
+//!
+//! ```no_run
+//! use license_gate::LicenseGate;
+//! use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let provider = EcosireProvider::from_options(EcosireOptions::new().license_secret("secret"))?
+//!     .domain("shop.example.com")
+//!     .features(["pro"]);
+//! let gate = LicenseGate::builder()
+//!     .product("Shop Booster")
+//!     .provider(provider)
+//!     .license_key("SHOP-A1B2-C3D4-E5F6-G7H8")
+//!     .heartbeat_interval(std::time::Duration::from_secs(7 * 24 * 3600))
+//!     .start()
+//!     .await?;
+//! # let _ = gate;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Your own service
+//!
+//! Implement [`Provider`](crate::Provider): return `Ok(answer)` for an explicit
+//! answer (it applies at once), a transient
+//! [`ProviderError`](crate::ProviderError) when the server cannot be reached
+//! (the gate keeps the last confirmed state through the grace period), any
+//! other error for a refusal. For HTTP services, the runtime's shared transport
+//! (`license_gate_runtime::transport::HttpTransport`) gives the same https
+//! rules, size caps and typed errors as the built-in providers.
