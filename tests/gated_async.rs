@@ -86,10 +86,7 @@ async fn async_fn_keeps_early_return_and_question_mark() {
 
 #[tokio::test]
 async fn async_fallback_is_awaited_with_the_same_arguments() {
-    assert_eq!(
-        pro().scope(sync("doc".to_owned(), 2)).await,
-        "cloud doc x2"
-    );
+    assert_eq!(pro().scope(sync("doc".to_owned(), 2)).await, "cloud doc x2");
     assert_eq!(
         basic().scope(sync("doc".to_owned(), 3)).await,
         "local doc x3"
@@ -195,7 +192,10 @@ trait Backend: Send + Sync {
     async fn fetch(&self, key: &str) -> Result<String, AppError>;
     async fn store(&mut self, key: String, value: String) -> usize;
     async fn describe(self: Arc<Self>, verbose: bool) -> String;
-    async fn generic<T: Send + std::fmt::Debug + 'static>(&self, value: T) -> Result<String, AppError>
+    async fn generic<T: Send + std::fmt::Debug + 'static>(
+        &self,
+        value: T,
+    ) -> Result<String, AppError>
     where
         Self: Sized;
     async fn unit(&self) -> Result<(), AppError>;
@@ -235,11 +235,17 @@ impl Backend for Memory {
 
     #[licensed(fallback = Memory::describe_basic)]
     async fn describe(self: Arc<Self>, verbose: bool) -> String {
-        format!("memory with {} entries verbose={verbose}", self.entries.len())
+        format!(
+            "memory with {} entries verbose={verbose}",
+            self.entries.len()
+        )
     }
 
     #[requires_feature(any("pro", "enterprise"))]
-    async fn generic<T: Send + std::fmt::Debug + 'static>(&self, value: T) -> Result<String, AppError>
+    async fn generic<T: Send + std::fmt::Debug + 'static>(
+        &self,
+        value: T,
+    ) -> Result<String, AppError>
     where
         Self: Sized,
     {
@@ -259,7 +265,9 @@ impl Backend for Memory {
 async fn async_trait_methods() {
     let mut memory = Memory::default();
     assert_eq!(
-        pro().scope(memory.store("k".to_owned(), "v".to_owned())).await,
+        pro()
+            .scope(memory.store("k".to_owned(), "v".to_owned()))
+            .await,
         1
     );
     assert_eq!(
@@ -270,7 +278,10 @@ async fn async_trait_methods() {
     );
     assert_eq!(memory.entries[1], ("b".to_owned(), "basic".to_owned()));
     assert_eq!(pro().scope(memory.fetch("k")).await, Ok("v".to_owned()));
-    assert_eq!(pro().scope(memory.fetch("none")).await, Err(AppError::Upload));
+    assert_eq!(
+        pro().scope(memory.fetch("none")).await,
+        Err(AppError::Upload)
+    );
     assert_eq!(basic().scope(memory.fetch("k")).await, Err(missing("pro")));
     assert_eq!(pro().scope(memory.generic(5u8)).await, Ok("5".to_owned()));
     assert_eq!(

@@ -77,7 +77,10 @@ fn unlicensed_is_denied_as_not_licensed() {
     let _license = TestLicense::unlicensed().scoped();
     match export(1) {
         Err(AppError::License(LicenseError::NotLicensed { status, .. })) => {
-            assert!(matches!(status, LicenseStatus::Unlicensed { .. }), "{status:?}");
+            assert!(
+                matches!(status, LicenseStatus::Unlicensed { .. }),
+                "{status:?}"
+            );
         }
         other => panic!("expected NotLicensed, got {other:?}"),
     }
@@ -265,6 +268,7 @@ impl Doc {
         Ok(self)
     }
 
+    #[allow(clippy::boxed_local)]
     #[requires_feature("pro")]
     fn boxed(self: Box<Self>) -> Result<u32, AppError> {
         Ok(self.pages)
@@ -398,13 +402,10 @@ fn trait_impl_methods() {
 
 #[requires_feature("pro")]
 fn largest<T: PartialOrd + Copy>(items: &[T]) -> Result<Option<T>, AppError> {
-    Ok(items
-        .iter()
-        .copied()
-        .fold(None, |max, x| match max {
-            Some(m) if m >= x => Some(m),
-            _ => Some(x),
-        }))
+    Ok(items.iter().copied().fold(None, |max, x| match max {
+        Some(m) if m >= x => Some(m),
+        _ => Some(x),
+    }))
 }
 
 #[requires_feature("pro", fallback = describe_basic)]
@@ -475,7 +476,9 @@ fn impl_trait_inside_result() {
     assert_eq!(pages(3).err(), Some(missing(STUDIO, "pro")));
     let error = printer("p".to_owned()).err().expect("denied");
     assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
-    let inner = error.get_ref().and_then(|e| e.downcast_ref::<LicenseError>());
+    let inner = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<LicenseError>());
     assert!(
         matches!(inner, Some(LicenseError::MissingFeature { feature, .. }) if feature == "pro"),
         "{inner:?}"
@@ -591,7 +594,9 @@ fn parallel_scopes_each_see_their_own_license() {
         })
     };
     let without = std::thread::spawn(move || {
-        let _license = TestLicense::product(STUDIO).features(["enterprise"]).scoped();
+        let _license = TestLicense::product(STUDIO)
+            .features(["enterprise"])
+            .scoped();
         barrier.wait();
         for _ in 0..ROUNDS {
             assert_eq!(export(1), Err(missing(STUDIO, "pro")));

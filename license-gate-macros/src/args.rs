@@ -27,8 +27,8 @@ impl Kind {
     /// The attribute as users write it, for messages.
     pub(crate) fn attr(self) -> &'static str {
         match self {
-            Kind::RequiresFeature => "#[requires_feature]",
-            Kind::Licensed => "#[licensed]",
+            Kind::RequiresFeature => "`#[requires_feature]`",
+            Kind::Licensed => "`#[licensed]`",
         }
     }
 
@@ -124,9 +124,9 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
         let mut features = Vec::new();
         while !content.is_empty() {
             if !content.peek(LitStr) {
-                return Err(content.error(
-                    "expected a feature name in quotes: write `any(\"a\", \"b\")`",
-                ));
+                return Err(
+                    content.error("expected a feature name in quotes: write `any(\"a\", \"b\")`")
+                );
             }
             features.push(content.parse::<LitStr>()?);
             if content.is_empty() {
@@ -140,10 +140,7 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
                 "duplicate `any(..)`: put all the alternatives in one `any(..)`",
             ));
         }
-        args.any = Some(AnyList {
-            paren,
-            features,
-        });
+        args.any = Some(AnyList { paren, features });
     } else if lookahead.peek(kw::product) {
         let key: kw::product = input.parse()?;
         let example = "product = \"Atlas Studio\"";
@@ -182,9 +179,7 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
         let path = lit.parse::<Path>().map_err(|_| {
             syn::Error::new(
                 lit.span(),
-                format!(
-                    "`crate` must be the path of the license-gate crate, such as `{example}`"
-                ),
+                format!("`crate` must be the path of the license-gate crate, such as `{example}`"),
             )
         })?;
         if args.krate.is_some() {

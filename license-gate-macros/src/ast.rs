@@ -2,7 +2,7 @@
 //! cares about (a plain body, an `async fn`, or a method already desugared by
 //! `#[async_trait]`).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
@@ -148,10 +148,8 @@ fn looks_like_fn(input: ParseStream) -> bool {
             || fork.parse::<Token![unsafe]>().is_ok()
             || fork.parse::<Token![safe]>().is_ok()
             || fork.parse::<Token![extern]>().is_ok();
-        if !qualifier {
-            if fork.parse::<syn::LitStr>().is_err() {
-                return false;
-            }
+        if !qualifier && fork.parse::<syn::LitStr>().is_err() {
+            return false;
         }
     }
 }
@@ -170,12 +168,14 @@ fn is_result(ty: &Type) -> bool {
     }
 }
 
-/// The first `impl` token in a type, if the type holds an `impl Trait`.
-pub(crate) fn impl_trait_span(ty: &Type) -> Option<Span> {
-    struct Find(Option<Span>);
+/// The first `impl Trait` in a type, if there is one.
+pub(crate) fn find_impl_trait(ty: &Type) -> Option<syn::TypeImplTrait> {
+    struct Find(Option<syn::TypeImplTrait>);
     impl VisitMut for Find {
         fn visit_type_impl_trait_mut(&mut self, node: &mut syn::TypeImplTrait) {
-            self.0.get_or_insert(node.impl_token.span);
+            if self.0.is_none() {
+                self.0 = Some(node.clone());
+            }
         }
     }
     let mut find = Find(None);
@@ -282,9 +282,7 @@ pub(crate) fn async_trait_insert_at(block: &Block) -> usize {
 /// Whether a pattern is a plain binding (`x`, `mut x`) that can be passed on.
 pub(crate) fn plain_binding(pat: &Pat) -> Option<&syn::Ident> {
     match pat {
-        Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
-            Some(&ident.ident)
-        }
+        Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => Some(&ident.ident),
         _ => None,
     }
 }

@@ -89,7 +89,6 @@ fn check(args: &Args, func: &GatedFn) -> TokenStream {
     let site = quote! {
         static __LICENSE_GATE_SITE: #private::CallSite = #private::CallSite::new(#product, #requirement);
     };
-    let denied = Ident::new("__license_gate_denied", Span::mixed_site());
     match &args.fallback {
         Some(fallback) => {
             // The call carries the span of the fallback's path, so that a
@@ -116,9 +115,15 @@ fn check(args: &Args, func: &GatedFn) -> TokenStream {
                 Output::Result(ty) => error_type(ty).span(),
                 Output::Other(_) => Span::call_site(),
             };
+            // Call-site hygiene here (the binding is scoped to the `if let`,
+            // out of the body's reach): a mixed-site span would move the
+            // error to the attribute.
+            let denied = Ident::new("__license_gate_denied", span);
             let err = quote_spanned!(span=> ::core::convert::From::from(#denied));
+            // `E` may be `LicenseError` itself.
             quote! {
                 #site
+                #[allow(clippy::useless_conversion)]
                 if let ::core::result::Result::Err(#denied) = #private::check(&__LICENSE_GATE_SITE) {
                     return ::core::result::Result::Err(#err);
                 }

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 use syn::{FnArg, LitStr, ReturnType};
 
 use crate::args::{Args, Kind};
@@ -23,6 +22,14 @@ struct Errors(Option<syn::Error>);
 impl Errors {
     fn push(&mut self, span: Span, message: impl std::fmt::Display) {
         let error = syn::Error::new(span, message);
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn push_spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        let error = syn::Error::new_spanned(tokens, message);
         match &mut self.0 {
             Some(all) => all.combine(error),
             None => self.0 = Some(error),
@@ -127,38 +134,37 @@ fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
                 Output::Result(ty) | Output::Other(Some(ty)) => Some(*ty),
                 Output::Other(None) => None,
             };
-            if let Some(span) = returned.and_then(ast::impl_trait_span) {
-                errors.push(
-                    span,
-                    "`fallback` cannot be used with a function that returns `impl Trait`: the fallback's return type is a different type; return a boxed trait object such as `Box<dyn Iterator<Item = T>>`, or remove `fallback` and return `Result<impl Trait, E>`",
+            if let Some(impl_trait) = returned.and_then(ast::find_impl_trait) {
+                errors.push_spanned(
+                    impl_trait,
+                    "`fallback` cannot be used with a function that returns `impl Trait`: the fallback would return a different opaque type; return a boxed trait object such as `Box<dyn Iterator<Item = T>>`, or remove `fallback` and return `Result<impl Trait, E>`",
                 );
             }
             check_fallback_args(func, errors);
         }
         None => match output {
             Output::Result(_) => {}
-            Output::Other(Some(ty)) if ast::impl_trait_span(ty).is_some() => errors.push(
-                ty.span(),
+            Output::Other(Some(ty)) if ast::find_impl_trait(ty).is_some() => errors.push_spanned(
+                ty,
                 format!(
                     "a function gated by {attr} that returns `impl Trait` must return `Result<impl Trait, E>` with `E: From<LicenseError>`, so that a denied call can return `Err`"
                 ),
             ),
             Output::Other(ty) => {
-                let span = match (ty, &sig.output) {
-                    (Some(ty), _) => ty.span(),
-                    (None, ReturnType::Default) => sig.paren_token.span.close(),
-                    (None, ReturnType::Type(arrow, _)) => arrow.spans[0],
-                };
                 let function = match func.flavor() {
                     Flavor::Plain => "a function",
                     Flavor::Async | Flavor::AsyncTrait { .. } => "an async function",
                 };
-                errors.push(
-                    span,
-                    format!(
-                        "a function gated by {attr} must return `Result<T, E>` with `E: From<LicenseError>`, or name a fallback to call when the license denies access: `fallback = basic_version` ({function} that takes the same arguments and returns the same type)"
-                    ),
+                let message = format!(
+                    "a function gated by {attr} must return `Result<T, E>` with `E: From<LicenseError>`, or name a fallback to call when access is denied: `fallback = basic_version`, {function} with the same arguments and return type"
                 );
+                match (ty, &sig.output) {
+                    (Some(ty), _) => errors.push_spanned(ty, message),
+                    (None, ReturnType::Default) => {
+                        errors.push(sig.paren_token.span.close(), message)
+                    }
+                    (None, ReturnType::Type(arrow, _)) => errors.push(arrow.spans[0], message),
+                }
             }
         },
     }
@@ -171,8 +177,8 @@ fn check_fallback_args(func: &GatedFn, errors: &mut Errors) {
             continue;
         };
         if ast::plain_binding(&arg.pat).is_none() {
-            errors.push(
-                arg.pat.span(),
+            errors.push_spanned(
+                &arg.pat,
                 "with `fallback`, every argument must have a name to pass on: bind it to a name (`arg: T`) and destructure it in the body",
             );
         }
