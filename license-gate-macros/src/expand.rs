@@ -160,3 +160,154 @@ fn fallback_arguments(func: &GatedFn) -> Vec<TokenStream> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::args::Kind;
+
+    fn expand(
+        kind: Kind,
+        args: proc_macro2::TokenStream,
+        item: proc_macro2::TokenStream,
+    ) -> String {
+        crate::gate(kind, args, item).to_string()
+    }
+
+    /// Token strings without spacing (`> >` and `>>` print differently).
+    fn compact(tokens: impl ToString) -> String {
+        tokens.to_string().split_whitespace().collect()
+    }
+
+    #[test]
+    fn result_function() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!("pro", "export"),
+            quote! {
+                /// Docs.
+                pub fn export(doc: &Doc) -> Result<Vec<u8>, AppError> {
+                    #![allow(unused)]
+                    body(doc)
+                }
+            },
+        );
+        let expected = quote! {
+            /// Docs.
+            pub fn export(doc: &Doc) -> Result<Vec<u8>, AppError> {
+                #![allow(unused)]
+                static __LICENSE_GATE_SITE: ::license_gate::__private::CallSite =
+                    ::license_gate::__private::CallSite::new(
+                        ::core::option::Option::None,
+                        ::license_gate::__private::Requirement::All(&["pro", "export"])
+                    );
+                #[allow(clippy::useless_conversion)]
+                if let ::core::result::Result::Err(__license_gate_denied) =
+                    ::license_gate::__private::check(&__LICENSE_GATE_SITE)
+                {
+                    return ::core::result::Result::Err(::core::convert::From::from(__license_gate_denied));
+                }
+                { body(doc) }
+            }
+        };
+        assert_eq!(compact(expanded), compact(expected));
+    }
+
+    #[test]
+    fn async_method_with_fallback_and_options() {
+        let expanded = expand(
+            Kind::Licensed,
+            quote!(product = "Atlas", fallback = Self::basic, crate = "lg"),
+            quote! {
+                async fn save(&mut self, #[cfg(unix)] path: String) -> bool { true }
+            },
+        );
+        let expected = quote! {
+            async fn save(&mut self, #[cfg(unix)] path: String) -> bool {
+                static __LICENSE_GATE_SITE: lg::__private::CallSite =
+                    lg::__private::CallSite::new(
+                        ::core::option::Option::Some("Atlas"),
+                        lg::__private::Requirement::Licensed
+                    );
+                if ::core::result::Result::is_err(&lg::__private::check(&__LICENSE_GATE_SITE)) {
+                    return Self::basic(self, #[cfg(unix)] path).await;
+                }
+                { true }
+            }
+        };
+        assert_eq!(compact(expanded), compact(expected));
+    }
+
+    #[test]
+    fn async_trait_check_goes_inside_the_async_block() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!(any("a", "b")),
+            quote! {
+                fn fetch<'life0, 'async_trait>(&'life0 self)
+                    -> ::core::pin::Pin<Box<dyn ::core::future::Future<Output = Result<u8, E>> + ::core::marker::Send + 'async_trait>>
+                where 'life0: 'async_trait, Self: 'async_trait
+                {
+                    Box::pin(async move {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<Result<u8, E>> {
+                            #[allow(unreachable_code)]
+                            return __ret;
+                        }
+                        let __self = self;
+                        let __ret: Result<u8, E> = { Ok(1) };
+                        #[allow(unreachable_code)]
+                        __ret
+                    })
+                }
+            },
+        );
+        let expected = quote! {
+            fn fetch<'life0, 'async_trait>(&'life0 self)
+                -> ::core::pin::Pin<Box<dyn ::core::future::Future<Output = Result<u8, E>> + ::core::marker::Send + 'async_trait>>
+            where 'life0: 'async_trait, Self: 'async_trait
+            {
+                Box::pin(async move {
+                    if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<Result<u8, E>> {
+                        #[allow(unreachable_code)]
+                        return __ret;
+                    }
+                    static __LICENSE_GATE_SITE: ::license_gate::__private::CallSite =
+                        ::license_gate::__private::CallSite::new(
+                            ::core::option::Option::None,
+                            ::license_gate::__private::Requirement::Any(&["a", "b"])
+                        );
+                    #[allow(clippy::useless_conversion)]
+                    if let ::core::result::Result::Err(__license_gate_denied) =
+                        ::license_gate::__private::check(&__LICENSE_GATE_SITE)
+                    {
+                        return ::core::result::Result::Err(::core::convert::From::from(__license_gate_denied));
+                    }
+                    let __self = self;
+                    let __ret: Result<u8, E> = { Ok(1) };
+                    #[allow(unreachable_code)]
+                    __ret
+                })
+            }
+        };
+        assert_eq!(compact(expanded), compact(expected));
+    }
+
+    #[test]
+    fn errors_keep_the_function() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!(),
+            quote! { fn export() -> Result<(), E> { Ok(()) } },
+        );
+        assert!(
+            expanded.starts_with("fn export () -> Result < () , E > { Ok (()) }"),
+            "{expanded}"
+        );
+        assert!(expanded.contains("compile_error !"), "{expanded}");
+        assert!(
+            expanded.contains("needs at least one feature"),
+            "{expanded}"
+        );
+    }
+}
