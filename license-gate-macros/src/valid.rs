@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use proc_macro2::Span;
-use syn::{FnArg, LitStr, ReturnType};
+use syn::{FnArg, LitStr};
 
 use crate::args::{Args, Kind};
 use crate::ast::{self, Flavor, GatedFn, Output};
@@ -20,20 +20,20 @@ pub(crate) fn check(args: &Args, func: &GatedFn) -> syn::Result<()> {
 struct Errors(Option<syn::Error>);
 
 impl Errors {
-    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
-        let error = syn::Error::new(span, message);
+    fn add(&mut self, error: syn::Error) {
         match &mut self.0 {
             Some(all) => all.combine(error),
             None => self.0 = Some(error),
         }
     }
 
+    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.add(syn::Error::new(span, message));
+    }
+
+    /// An error spanning all of `tokens` (a whole type or pattern).
     fn push_spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
-        let error = syn::Error::new_spanned(tokens, message);
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
+        self.add(syn::Error::new_spanned(tokens, message));
     }
 
     fn finish(self) -> syn::Result<()> {
@@ -158,12 +158,10 @@ fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
                 let message = format!(
                     "a function gated by {attr} must return `Result<T, E>` with `E: From<LicenseError>`, or name a fallback to call when access is denied: `fallback = basic_version`, {function} with the same arguments and return type"
                 );
-                match (ty, &sig.output) {
-                    (Some(ty), _) => errors.push_spanned(ty, message),
-                    (None, ReturnType::Default) => {
-                        errors.push(sig.paren_token.span.close(), message)
-                    }
-                    (None, ReturnType::Type(arrow, _)) => errors.push(arrow.spans[0], message),
+                match ty {
+                    Some(ty) => errors.push_spanned(ty, message),
+                    // No return type: point where it would go.
+                    None => errors.push(sig.paren_token.span.close(), message),
                 }
             }
         },
