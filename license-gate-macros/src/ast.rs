@@ -1,0 +1,288 @@
+//! The gated function: its signature, its body, and the shapes the expansion
+//! cares about (a plain body, an `async fn`, or a method already desugared by
+//! `#[async_trait]`).
+
+use proc_macro2::TokenStream;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::visit_mut::VisitMut;
+use syn::{
+    Attribute, Block, Expr, GenericArgument, Pat, PathArguments, ReturnType, Signature, Stmt,
+    Token, Type, TypeParamBound, Visibility, token,
+};
+
+use crate::args::Kind;
+
+/// A function the attribute was put on.
+///
+/// The body is parsed when it can be; when it cannot, it is kept as tokens so
+/// that rustc, not this macro, reports the syntax error in it.
+pub(crate) struct GatedFn {
+    pub(crate) outer_attrs: Vec<Attribute>,
+    pub(crate) inner_attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    pub(crate) brace: token::Brace,
+    pub(crate) body: Body,
+}
+
+/// The body of a gated function.
+pub(crate) enum Body {
+    /// Statements that parsed.
+    Parsed(Vec<Stmt>),
+    /// Tokens that did not parse (rustc reports why).
+    Raw(TokenStream),
+}
+
+/// How the function returns its value, which decides where the check goes.
+pub(crate) enum Flavor<'a> {
+    /// A plain function: the check goes first in the body.
+    Plain,
+    /// An `async fn`: the check goes first in the body, and runs on the first poll.
+    Async,
+    /// A method that `#[async_trait]` turned into
+    /// `fn .. -> Pin<Box<dyn Future<Output = R> + ..>> { Box::pin(async move { .. }) }`:
+    /// the check goes first inside the async block.
+    AsyncTrait {
+        /// `R`.
+        output: &'a Type,
+    },
+}
+
+/// What the function gives back to its caller when it runs to the end.
+pub(crate) enum Output<'a> {
+    /// `Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>`...
+    Result(&'a Type),
+    /// Anything else; `None` for `()` written as no return type.
+    Other(Option<&'a Type>),
+}
+
+impl GatedFn {
+    /// Parses the item the attribute is on.
+    pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<GatedFn> {
+        (|input: ParseStream| parse_fn(kind, input)).parse2(tokens)
+    }
+
+    /// The shape of the body.
+    pub(crate) fn flavor(&self) -> Flavor<'_> {
+        if self.sig.asyncness.is_some() {
+            return Flavor::Async;
+        }
+        match (async_trait_output(&self.sig.output), &self.body) {
+            (Some(output), Body::Parsed(stmts)) if boxed_async_block(stmts).is_some() => {
+                Flavor::AsyncTrait { output }
+            }
+            _ => Flavor::Plain,
+        }
+    }
+
+    /// What the function's callers get: for an `#[async_trait]` method, the
+    /// future's `Output`.
+    pub(crate) fn output(&self) -> Output<'_> {
+        let ty = match (&self.flavor(), &self.sig.output) {
+            (Flavor::AsyncTrait { output }, _) => *output,
+            (_, ReturnType::Type(_, ty)) => ty,
+            (_, ReturnType::Default) => return Output::Other(None),
+        };
+        if is_result(ty) {
+            Output::Result(ty)
+        } else {
+            Output::Other(Some(ty))
+        }
+    }
+}
+
+fn parse_fn(kind: Kind, input: ParseStream) -> syn::Result<GatedFn> {
+    let outer_attrs = input.call(Attribute::parse_outer)?;
+    let vis: Visibility = input.parse()?;
+    if !looks_like_fn(input) {
+        return Err(input.error(format!(
+            "{} goes on a function or a method: put it on the `fn` to gate",
+            kind.attr()
+        )));
+    }
+    let sig: Signature = input.parse()?;
+    if input.peek(Token![;]) {
+        let semi: Token![;] = input.parse()?;
+        return Err(syn::Error::new(
+            semi.span,
+            format!(
+                "{} needs a function with a body: put it on the method in the `impl` block",
+                kind.attr()
+            ),
+        ));
+    }
+    let content;
+    let brace = syn::braced!(content in input);
+    let raw: TokenStream = content.parse()?;
+    let parsed = (|body: ParseStream| {
+        let inner = body.call(Attribute::parse_inner)?;
+        let stmts = body.call(Block::parse_within)?;
+        Ok((inner, stmts))
+    })
+    .parse2(raw.clone());
+    let (inner_attrs, body) = match parsed {
+        Ok((inner, stmts)) => (inner, Body::Parsed(stmts)),
+        Err(_) => (Vec::new(), Body::Raw(raw)),
+    };
+    Ok(GatedFn {
+        outer_attrs,
+        inner_attrs,
+        vis,
+        sig,
+        brace,
+        body,
+    })
+}
+
+/// Whether the next tokens start a function signature: the qualifiers
+/// `const async unsafe safe extern "abi"` in any order, then `fn`.
+fn looks_like_fn(input: ParseStream) -> bool {
+    let fork = input.fork();
+    loop {
+        if fork.peek(Token![fn]) {
+            return true;
+        }
+        let qualifier = fork.parse::<Token![const]>().is_ok()
+            || fork.parse::<Token![async]>().is_ok()
+            || fork.parse::<Token![unsafe]>().is_ok()
+            || fork.parse::<Token![safe]>().is_ok()
+            || fork.parse::<Token![extern]>().is_ok();
+        if !qualifier && fork.parse::<syn::LitStr>().is_err() {
+            return false;
+        }
+    }
+}
+
+/// Whether a type is a `Result`: a path whose last segment is `Result`.
+fn is_result(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(paren) => is_result(&paren.elem),
+        Type::Group(group) => is_result(&group.elem),
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "Result"),
+        _ => false,
+    }
+}
+
+/// The first `impl Trait` in a type, if there is one.
+pub(crate) fn find_impl_trait(ty: &Type) -> Option<syn::TypeImplTrait> {
+    struct Find(Option<syn::TypeImplTrait>);
+    impl VisitMut for Find {
+        fn visit_type_impl_trait_mut(&mut self, node: &mut syn::TypeImplTrait) {
+            if self.0.is_none() {
+                self.0 = Some(node.clone());
+            }
+        }
+    }
+    let mut find = Find(None);
+    find.visit_type_mut(&mut ty.clone());
+    find.0
+}
+
+/// `R` in `Pin<Box<dyn Future<Output = R> + ..>>`, the return type of an
+/// `#[async_trait]` method after that attribute has expanded.
+fn async_trait_output(output: &ReturnType) -> Option<&Type> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let pinned = single_type_argument(ty, "Pin")?;
+    let boxed = single_type_argument(pinned, "Box")?;
+    let Type::TraitObject(object) = boxed else {
+        return None;
+    };
+    object.bounds.iter().find_map(|bound| {
+        let TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let segment = bound.path.segments.last()?;
+        if segment.ident != "Future" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+            return None;
+        };
+        arguments.args.iter().find_map(|argument| match argument {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+            _ => None,
+        })
+    })
+}
+
+/// `T` in `Name<T>` (the last path segment named `name`).
+fn single_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    if segment.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+        return None;
+    };
+    match arguments.args.first()? {
+        GenericArgument::Type(ty) if arguments.args.len() == 1 => Some(ty),
+        _ => None,
+    }
+}
+
+/// The statements inside `Box::pin(async move { .. })` when that call is the
+/// whole body.
+pub(crate) fn boxed_async_block(stmts: &[Stmt]) -> Option<&Block> {
+    let [Stmt::Expr(Expr::Call(call), None)] = stmts else {
+        return None;
+    };
+    if !is_box_pin(&call.func) || call.args.len() != 1 {
+        return None;
+    }
+    match &call.args[0] {
+        Expr::Async(block) if block.capture.is_some() => Some(&block.block),
+        _ => None,
+    }
+}
+
+/// The mutable form of [`boxed_async_block`].
+pub(crate) fn boxed_async_block_mut(stmts: &mut [Stmt]) -> Option<&mut Block> {
+    let [Stmt::Expr(Expr::Call(call), None)] = stmts else {
+        return None;
+    };
+    if !is_box_pin(&call.func) || call.args.len() != 1 {
+        return None;
+    }
+    match &mut call.args[0] {
+        Expr::Async(block) if block.capture.is_some() => Some(&mut block.block),
+        _ => None,
+    }
+}
+
+/// `Box::pin`, `::std::boxed::Box::pin`...
+fn is_box_pin(func: &Expr) -> bool {
+    let Expr::Path(path) = func else {
+        return false;
+    };
+    let segments: &Punctuated<_, _> = &path.path.segments;
+    let n = segments.len();
+    n >= 2 && segments[n - 1].ident == "pin" && segments[n - 2].ident == "Box"
+}
+
+/// Where the check goes in an `#[async_trait]` block: after the type hint
+/// `if let Some(__ret) = None::<R> { return __ret; }` that async-trait puts
+/// first, so that `return Err(..)` has a known type.
+pub(crate) fn async_trait_insert_at(block: &Block) -> usize {
+    match block.stmts.first() {
+        Some(Stmt::Expr(Expr::If(expr), None)) if matches!(*expr.cond, Expr::Let(_)) => 1,
+        _ => 0,
+    }
+}
+
+/// Whether a pattern is a plain binding (`x`, `mut x`) that can be passed on.
+pub(crate) fn plain_binding(pat: &Pat) -> Option<&syn::Ident> {
+    match pat {
+        Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => Some(&ident.ident),
+        _ => None,
+    }
+}

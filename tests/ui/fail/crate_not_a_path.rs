@@ -1,0 +1,15 @@
+use license_gate::{LicenseError, licensed, requires_feature};
+
+#[requires_feature("pro", crate = "license gate")]
+fn export() -> Result<(), LicenseError> {
+    Ok(())
+}
+
+fn main() {
+    let _ = (export(), licensed_is_used());
+}
+
+#[licensed]
+fn licensed_is_used() -> Result<(), LicenseError> {
+    Ok(())
+}

@@ -1,0 +1,18 @@
+use license_gate::testing::TestLicense;
+use license_gate::{LicenseError, requires_feature};
+
+#[requires_feature(any("pro", "enterprise"))]
+fn export(pages: u32) -> Result<u32, LicenseError> {
+    Ok(pages)
+}
+
+#[requires_feature(any("solo"), product = "Atlas")]
+fn solo() -> Result<(), LicenseError> {
+    Ok(())
+}
+
+fn main() {
+    let _license = TestLicense::product("Atlas").features(["enterprise"]).scoped();
+    assert_eq!(export(2), Ok(2));
+    assert!(solo().is_err());
+}
