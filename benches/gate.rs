@@ -84,7 +84,11 @@ fn on_threads<R>(threads: usize, iters: u64, f: fn(u64) -> R) -> Duration {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .max()
+            .unwrap()
     })
 }
 
@@ -102,8 +106,12 @@ fn hot_path(c: &mut Criterion) {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     for (label, count) in [("1 thread", 1), ("all cores", threads)] {
         let mut group = c.benchmark_group(label);
-        group.bench_function("ungated", |b| b.iter_custom(|n| on_threads(count, n, ungated)));
-        group.bench_function("gated allowed", |b| b.iter_custom(|n| on_threads(count, n, gated)));
+        group.bench_function("ungated", |b| {
+            b.iter_custom(|n| on_threads(count, n, ungated))
+        });
+        group.bench_function("gated allowed", |b| {
+            b.iter_custom(|n| on_threads(count, n, gated))
+        });
         group.bench_function("gated denied", |b| {
             b.iter_custom(|n| on_threads(count, n, gated_denied))
         });

@@ -63,11 +63,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    println!("license: {}, features {:?}", gate.status(), gate.product_state().features);
+    println!(
+        "license: {}, features {:?}",
+        gate.status(),
+        gate.product_state().features
+    );
     show("export_pdf(3)", export_pdf(3));
     show("share_with_team(5)", share_with_team(5));
     show("sync_to_cloud()", sync_to_cloud().await);
-    println!("menu item \"Export\" enabled: {}", license_gate::has_feature("export"));
+    println!(
+        "menu item \"Export\" enabled: {}",
+        license_gate::has_feature("export")
+    );
 
     println!("\nthe vendor revokes the license; the next heartbeat sees it:");
     control.revoke();

@@ -26,6 +26,7 @@
 //! println!("valid: {}, features: {:?}", result.is_valid, result.features);
 //! # Ok(())
 //! # }
+//! # let _ = run;
 //! ```
 //!
 //! ## ECOSIRE (`ecosire`)
@@ -56,6 +57,7 @@
 //! # let _ = gate;
 //! # Ok(())
 //! # }
+//! # let _ = run;
 //! ```
 //!
 //! ## Your own service
