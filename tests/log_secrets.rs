@@ -6,6 +6,7 @@
 mod support;
 
 use license_gate::LicenseStatus;
+use license_gate_testkit::Fault;
 use support::{Emulated, LogBuffer, Service};
 
 /// The `license state changed` line of the transition `from` -> `to`.
@@ -110,5 +111,87 @@ async fn the_logs_show_every_transition_and_no_secret() {
                 "{service}: {what} appears in the logs:\n{text}"
             );
         }
+    }
+}
+
+/// Replies a real server might send that carry the license key back: a
+/// validation reply with a field of an unexpected type (the key is echoed in
+/// `license.key`), a server error that quotes the key, and an explicit
+/// refusal that names it. The gate keeps working and neither its logs nor
+/// its state show the key.
+#[tokio::test]
+async fn replies_that_echo_the_key_do_not_put_it_in_the_logs_or_the_state() {
+    let logs = LogBuffer::default();
+    let _capture = logs.capture();
+    for service in Service::ALL {
+        logs.clear();
+        let key = service.key();
+        let emulated = Emulated::start(service).await;
+        let faults = emulated.faults();
+        let gate = emulated.builder().start().await.unwrap();
+        assert_eq!(
+            gate.status(),
+            LicenseStatus::Licensed,
+            "{service}: licensed at start"
+        );
+
+        let malformed = match service {
+            Service::ExisOne => format!(
+                r#"{{"isValid": true, "status": "licensed", "activationKey": "{key}", "features": "pro"}}"#
+            ),
+            Service::Ecosire => format!(
+                r#"{{"valid": true, "license": {{"key": "{key}", "status": "active", "activationsLimit": "three"}}}}"#
+            ),
+        };
+        let server_error =
+            format!(r#"{{"statusCode": 500, "message": "validation of {key} failed"}}"#);
+        let refusal = format!(
+            r#"{{"statusCode": 400, "error": "invalid_request", "message": "the key {} is not valid here"}}"#,
+            key.to_ascii_lowercase()
+        );
+        for (what, status, body, transient) in [
+            ("a malformed reply", 200, malformed, true),
+            ("a server error", 500, server_error, true),
+            ("a refusal", 400, refusal, false),
+        ] {
+            faults.inject_next(1, Fault::Reply(status, body));
+            gate.refresh().await;
+            let state = gate.product_state();
+            assert_eq!(
+                matches!(state.status, LicenseStatus::Grace { .. }),
+                transient,
+                "{service} / {what}: unexpected status {}",
+                state.status
+            );
+            assert!(
+                !state
+                    .status
+                    .to_string()
+                    .to_ascii_lowercase()
+                    .contains(&key.to_ascii_lowercase()),
+                "{service} / {what}: the status shows the license key: {}",
+                state.status
+            );
+            // Back to a confirmed license for the next reply.
+            gate.refresh().await;
+            assert_eq!(
+                gate.status(),
+                LicenseStatus::Licensed,
+                "{service} / {what}: a good answer restores the license"
+            );
+        }
+        gate.shutdown().await;
+
+        let text = logs.text();
+        assert!(
+            text.contains("license validation failed"),
+            "{service}: the failures should be logged; the logs:\n{text}"
+        );
+        assert!(
+            !text
+                .to_ascii_lowercase()
+                .contains(&key.to_ascii_lowercase()),
+            "{service}: the license key appears in the logs:\n{text}"
+        );
     }
 }
