@@ -198,6 +198,58 @@ impl ProviderError {
         )
     }
 
+    /// The same error with every occurrence of `secret` in its texts (ASCII
+    /// case ignored) replaced by `mask`: servers may quote the license key in
+    /// a message or a reply excerpt, and errors reach logs and statuses.
+    pub(crate) fn redact(self, secret: &str, mask: &str) -> Self {
+        let r = |text: String| redact_text(text, secret, mask);
+        match self {
+            ProviderError::Config(text) => ProviderError::Config(r(text)),
+            ProviderError::InvalidKey(text) => ProviderError::InvalidKey(r(text)),
+            ProviderError::Unreachable { host, detail } => ProviderError::Unreachable {
+                host,
+                detail: r(detail),
+            },
+            ProviderError::ServerFault { status, excerpt } => ProviderError::ServerFault {
+                status,
+                excerpt: r(excerpt),
+            },
+            ProviderError::Refused {
+                status,
+                code,
+                message,
+                minimum_required_version,
+            } => ProviderError::Refused {
+                status,
+                code,
+                message: r(message),
+                minimum_required_version,
+            },
+            ProviderError::PermissionDenied { status, message } => {
+                ProviderError::PermissionDenied {
+                    status,
+                    message: r(message),
+                }
+            }
+            ProviderError::NotFound { message } => ProviderError::NotFound {
+                message: r(message),
+            },
+            ProviderError::MalformedReply {
+                status,
+                reason,
+                excerpt,
+            } => ProviderError::MalformedReply {
+                status,
+                reason: r(reason),
+                excerpt: r(excerpt),
+            },
+            error @ (ProviderError::Timeout { .. }
+            | ProviderError::RateLimited { .. }
+            | ProviderError::ActivationLimitReached { .. }
+            | ProviderError::ReplyTooLarge { .. }) => error,
+        }
+    }
+
     /// How long the server asked the client to wait, for rate limiting.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -205,6 +257,29 @@ impl ProviderError {
             _ => None,
         }
     }
+}
+
+/// `text` with every occurrence of `secret` (ASCII case ignored) replaced by `mask`.
+pub(crate) fn redact_text(text: String, secret: &str, mask: &str) -> String {
+    if secret.is_empty() || text.len() < secret.len() {
+        return text;
+    }
+    // ASCII lowercasing keeps every byte where it is, so the indices found
+    // in the lowered text are valid in the original.
+    let lowered = text.to_ascii_lowercase();
+    let needle = secret.to_ascii_lowercase();
+    if !lowered.contains(&needle) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in lowered.match_indices(&needle) {
+        out.push_str(&text[rest..at]);
+        out.push_str(mask);
+        rest = at + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
 }
 
 /// Why a gate could not start or an operation on it failed.
@@ -242,4 +317,28 @@ pub enum GateError {
     /// A provider call failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_masks_every_occurrence_in_any_case() {
+        let error = ProviderError::MalformedReply {
+            status: 200,
+            reason: "bad `features`".to_owned(),
+            excerpt: r#"{"key":"ABCD-EFGH","again":"abcd-efgh","é":1}"#.to_owned(),
+        }
+        .redact("ABCD-EFGH", "****-EFGH");
+        assert_eq!(
+            error.to_string(),
+            r#"the license server's reply could not be read (HTTP 200): bad `features`; it starts with "{\"key\":\"****-EFGH\",\"again\":\"****-EFGH\",\"é\":1}""#
+        );
+        assert_eq!(
+            redact_text("no key here".into(), "ABCD", "*"),
+            "no key here"
+        );
+        assert_eq!(redact_text("ab".into(), "", "*"), "ab");
+    }
 }

@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::cache::{CacheLocation, ProductCache};
-use crate::error::{GateError, ProviderError};
+use crate::error::{GateError, ProviderError, redact_text};
 use crate::gate::cell::StateCell;
 use crate::grace;
 use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
@@ -106,12 +106,27 @@ impl Engine {
     where
         F: std::future::Future<Output = Result<LicenseAnswer, ProviderError>> + 'a,
     {
-        match tokio::time::timeout(self.config.request_timeout, op).await {
+        let outcome = match tokio::time::timeout(self.config.request_timeout, op).await {
             Ok(outcome) => outcome,
             Err(_) => Err(ProviderError::Timeout {
                 host: slot.provider.name().to_owned(),
                 after: self.config.request_timeout,
             }),
+        };
+        // A server may quote the key back (in a message or a reply excerpt);
+        // errors and reasons go to logs and statuses, so mask it there.
+        let Some(key) = &slot.license_key else {
+            return outcome;
+        };
+        let (secret, mask) = (key.expose(), key.to_string());
+        match outcome {
+            Ok(mut answer) => {
+                if let LicenseStatus::Invalid { reason } = &mut answer.status {
+                    *reason = redact_text(std::mem::take(reason), secret, &mask);
+                }
+                Ok(answer)
+            }
+            Err(error) => Err(error.redact(secret, &mask)),
         }
     }
 

@@ -28,6 +28,9 @@ pub enum Fault {
     Oversized(usize),
     /// Send the reply head, then break the connection.
     DropConnection,
+    /// Reply with this HTTP status and exactly this body (as JSON content),
+    /// for replies a real server might send that the emulator never does.
+    Reply(u16, String),
 }
 
 /// The fault side of an emulator's control handle; cheap to clone.
@@ -183,6 +186,12 @@ fn fault_response(fault: Fault) -> Response {
             (StatusCode::OK, [("content-type", "application/json")], body).into_response()
         }
         Fault::DropConnection => Response::new(Body::new(BrokenBody)),
+        Fault::Reply(code, body) => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            [("content-type", "application/json")],
+            body,
+        )
+            .into_response(),
     }
 }
 

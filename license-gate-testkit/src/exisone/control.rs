@@ -229,6 +229,11 @@ impl ExisOneControl {
         self.shared.records().insert(license);
     }
 
+    /// Removes a license: its key is unknown from now on (404 `not_found`).
+    pub fn remove_license(&self, key: &str) {
+        self.shared.records().licenses.remove(&normalise(key));
+    }
+
     /// The license with `key`, as it stands now.
     pub fn license(&self, key: &str) -> Option<EmulatedLicense> {
         self.shared.records().license_mut(key).map(|l| l.clone())

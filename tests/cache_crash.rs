@@ -1,0 +1,195 @@
+//! Crash safety of the cache, for real: a child process (this test binary,
+//! run again) rewrites the cache in a tight loop through a real gate and is
+//! killed mid-way, many times; after every kill a new gate must start from a
+//! whole cache holding one of the states the child wrote, and reject nothing.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use license_gate::mock::MockProvider;
+use license_gate::{LicenseGate, LicenseGateBuilder, LicenseStatus, Source};
+use support::LogBuffer;
+use tempfile::TempDir;
+
+/// Set in the child: the cache folder to keep rewriting.
+const CHILD_DIR: &str = "LICENSE_GATE_TEST_CRASH_CACHE_DIR";
+const READY: &str = "CACHE_WRITER_READY";
+const ROUNDS: u64 = 20;
+
+fn builder(dir: &Path, provider: MockProvider) -> LicenseGateBuilder {
+    LicenseGate::builder()
+        .product("Atlas Studio")
+        .provider(provider)
+        .license_key("AAAA-BBBB-CCCC-DDDD")
+        .install_global(false)
+        .cache_dir(dir)
+        .hardware_id("HW-CRASH-0001")
+        .jitter(0.0)
+}
+
+/// The features of generation `n`: two that must always come together, so
+/// a state mixed from two writes would show.
+fn generation(n: u64) -> [String; 2] {
+    [
+        format!("gen-{n}"),
+        format!("pad-{}", "x".repeat((n % 97) as usize)),
+    ]
+}
+
+/// Whether `features` are those of some generation.
+fn written_generation(features: &BTreeSet<String>) -> Option<u64> {
+    let n = features
+        .iter()
+        .find_map(|f| f.strip_prefix("gen-"))?
+        .parse()
+        .ok()?;
+    (*features == generation(n).into_iter().collect::<BTreeSet<_>>()).then_some(n)
+}
+
+/// The child: rewrites the cache until killed (or for at most 30 seconds).
+#[test]
+fn child_keeps_rewriting_the_cache() {
+    let Some(dir) = std::env::var_os(CHILD_DIR) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let (provider, mock) = MockProvider::licensed(generation(0));
+        let gate = builder(Path::new(&dir), provider)
+            .start()
+            .await
+            .expect("the writer's gate starts");
+        // Round 0 has no cache: the first answer writes one.
+        gate.refresh().await;
+        println!("{READY}");
+        let started = Instant::now();
+        let mut n = 1;
+        while started.elapsed() < Duration::from_secs(30) {
+            mock.set_features(generation(n));
+            gate.refresh().await;
+            n += 1;
+        }
+    });
+}
+
+/// Leftover temporary files of interrupted writes.
+fn temporary_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("the cache folder exists")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        })
+        .count()
+}
+
+#[test]
+fn a_process_killed_while_writing_the_cache_leaves_a_whole_one() {
+    if std::env::var_os(CHILD_DIR).is_some() {
+        return;
+    }
+    let dir = TempDir::new().expect("a temporary folder");
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let logs = LogBuffer::default();
+    let _capture = logs.capture();
+    let mut mid_write = 0;
+    let mut loaded = Vec::new();
+
+    for round in 0..ROUNDS {
+        let mut child = Command::new(&exe)
+            .args([
+                "child_keeps_rewriting_the_cache",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DIR, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the child starts");
+        let stdout = child.stdout.take().expect("the child's stdout");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(line) if line.contains(READY) => {
+                        let _ = ready_tx.send(());
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        if ready_rx.recv_timeout(Duration::from_secs(20)).is_err() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("round {round}: the child never started writing the cache");
+        }
+        // Let it write for a few milliseconds, then kill it (SIGKILL on Unix).
+        std::thread::sleep(Duration::from_millis(1 + (round * 7) % 13));
+        child.kill().expect("kill the child");
+        let status = child.wait().expect("reap the child");
+        assert!(
+            !status.success(),
+            "round {round}: the child ended by itself instead of being killed"
+        );
+        let leftovers = temporary_files(dir.path());
+        if leftovers > mid_write {
+            mid_write = leftovers;
+        }
+
+        logs.clear();
+        let n = runtime.block_on(async {
+            let (provider, mock) = MockProvider::licensed(["never-from-the-server"]);
+            mock.go_offline();
+            let gate = builder(dir.path(), provider)
+                .startup_timeout(Duration::from_millis(50))
+                .start()
+                .await
+                .expect("the reading gate starts");
+            let state = gate.product_state();
+            assert_eq!(
+                (state.status.clone(), state.source),
+                (LicenseStatus::Licensed, Source::Cache),
+                "round {round}: after the kill, the cache must be whole and used; the logs:\n{}",
+                logs.text()
+            );
+            assert_eq!(
+                mock.calls().total(),
+                0,
+                "round {round}: a whole cache needs no request"
+            );
+            gate.shutdown().await;
+            written_generation(&state.features).unwrap_or_else(|| {
+                panic!(
+                    "round {round}: the cache holds a state the child never wrote: {:?}",
+                    state.features
+                )
+            })
+        });
+        assert!(
+            !logs.text().contains("license cache rejected"),
+            "round {round}: the cache was rejected after the kill; the logs:\n{}",
+            logs.text()
+        );
+        loaded.push(n);
+    }
+    println!(
+        "{ROUNDS} kills; generations loaded afterwards: {loaded:?}; \
+         temporary files left by interrupted writes: {mid_write}"
+    );
+}

@@ -1,0 +1,451 @@
+//! Every fault the emulators can produce, against a gate that was licensed a
+//! moment before, for both services, over real HTTP on loopback.
+//!
+//! The rule under test (DESIGN.md, "Rules that users rely on"): not reaching
+//! the server keeps the last confirmed state as `Grace { until }` with its
+//! features; an explicit answer from the server denies at once.
+//!
+//! One table, one loop; each row starts a fresh emulator and gate. Run with
+//! `--nocapture` to see the table.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use license_gate::{
+    LicenseAnswer, LicenseGate, LicenseRequest, LicenseStatus, Provider, ProviderError,
+};
+use license_gate_testkit::exisone::Permission;
+use license_gate_testkit::{Fault, refused_url};
+use support::{ECOSIRE_KEY, ECOSIRE_SECRET, EXISONE_KEY, Emulated, Service, TIMEOUT, provider};
+
+const GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A provider that talks to the emulator until told to talk to a loopback
+/// port where nothing listens, so a licensed gate meets a refused connection.
+#[derive(Debug)]
+struct Redirectable {
+    live: Arc<dyn Provider>,
+    refused: Arc<dyn Provider>,
+    use_refused: AtomicBool,
+}
+
+impl Redirectable {
+    fn current(&self) -> &dyn Provider {
+        if self.use_refused.load(Ordering::SeqCst) {
+            &*self.refused
+        } else {
+            &*self.live
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Redirectable {
+    fn name(&self) -> &str {
+        self.live.name()
+    }
+
+    async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        self.current().validate(request).await
+    }
+
+    async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        self.current().activate(request).await
+    }
+
+    async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
+        self.current().deactivate(request).await
+    }
+}
+
+/// What a row's fault acts on.
+struct Rig {
+    emulated: Emulated,
+    redirect: Arc<Redirectable>,
+}
+
+/// What the gate does after the fault is set up.
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    /// A validation (what the heartbeat does).
+    Refresh,
+    /// An activation on this installation.
+    Activate,
+}
+
+/// The status the gate must show afterwards.
+#[derive(Clone, Debug)]
+enum Expect {
+    /// `Grace { until: last confirmation + grace }`, features kept.
+    Grace,
+    /// Still licensed, freshly confirmed.
+    Licensed,
+    /// Denied at once with exactly this status.
+    Status(LicenseStatus),
+    /// Denied at once as invalid, the reason containing this text.
+    Invalid(&'static str),
+}
+
+/// Whether the faulted request reaches the emulator's request counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reaches {
+    Yes,
+    No,
+    /// A service that is down closes new connections unread but breaks
+    /// requests on connections already open: either can happen.
+    Either,
+}
+
+struct Row {
+    service: Service,
+    fault: &'static str,
+    inject: fn(&Rig),
+    action: Action,
+    reaches: Reaches,
+    expect: Expect,
+}
+
+fn rows() -> Vec<Row> {
+    use Action::{Activate, Refresh};
+    let mut rows = Vec::new();
+    for service in Service::ALL {
+        let row = |fault, inject: fn(&Rig), reaches, expect| Row {
+            service,
+            fault,
+            inject,
+            action: Refresh,
+            reaches,
+            expect,
+        };
+        rows.extend([
+            row(
+                "connection refused",
+                |r| r.redirect.use_refused.store(true, Ordering::SeqCst),
+                Reaches::No,
+                Expect::Grace,
+            ),
+            row(
+                "service down (connections closed)",
+                |r| r.emulated.faults().go_down(),
+                Reaches::Either,
+                Expect::Grace,
+            ),
+            row(
+                "timeout (reply after 3x the 400 ms limit)",
+                |r| r.emulated.faults().set_delay(TIMEOUT * 3),
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "slow reply (100 ms, under the 400 ms limit)",
+                |r| r.emulated.faults().set_delay(Duration::from_millis(100)),
+                Reaches::Yes,
+                Expect::Licensed,
+            ),
+            row(
+                "dropped connection (after the reply head)",
+                |r| r.emulated.faults().inject_next(1, Fault::DropConnection),
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "HTTP 500",
+                |r| r.emulated.faults().fail_next(1, 500),
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "HTTP 502",
+                |r| r.emulated.faults().fail_next(1, 502),
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "HTTP 503",
+                |r| r.emulated.faults().fail_next(1, 503),
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "HTTP 429 (rate limited)",
+                |r| r.emulated.faults().fail_next(1, 429),
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "malformed JSON",
+                |r| r.emulated.faults().inject_next(1, Fault::MalformedJson),
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "oversized body (1 MiB)",
+                |r| {
+                    r.emulated
+                        .faults()
+                        .inject_next(1, Fault::Oversized(1 << 20))
+                },
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+        ]);
+    }
+
+    let exisone = |fault, inject: fn(&Rig), expect| Row {
+        service: Service::ExisOne,
+        fault,
+        inject,
+        action: Refresh,
+        reaches: Reaches::Yes,
+        expect,
+    };
+    rows.extend([
+        exisone(
+            "revoked",
+            |r| r.emulated.exisone().revoke(EXISONE_KEY),
+            Expect::Status(LicenseStatus::Revoked),
+        ),
+        exisone(
+            "expired",
+            |r| r.emulated.exisone().expire(EXISONE_KEY),
+            Expect::Status(LicenseStatus::Expired),
+        ),
+        exisone(
+            "suspended",
+            |r| r.emulated.exisone().suspend(EXISONE_KEY),
+            Expect::Status(LicenseStatus::Suspended),
+        ),
+        exisone(
+            "version outdated (minimum 2.0.0)",
+            |r| r.emulated.exisone().set_minimum_version(Some("2.0.0")),
+            Expect::Status(LicenseStatus::VersionOutdated {
+                minimum: "2.0.0".to_owned(),
+            }),
+        ),
+        exisone(
+            "unknown key (HTTP 404)",
+            |r| r.emulated.exisone().remove_license(EXISONE_KEY),
+            Expect::Invalid("not found on the license server"),
+        ),
+        exisone(
+            "token lacks `verify` (HTTP 403)",
+            |r| {
+                r.emulated.exisone().add_token(
+                    license_gate_testkit::exisone::ExisOneEmulator::TOKEN,
+                    &[Permission::Generate, Permission::Email],
+                )
+            },
+            Expect::Invalid("denied permission (HTTP 403)"),
+        ),
+    ]);
+
+    let ecosire = |fault, inject: fn(&Rig), action, expect| Row {
+        service: Service::Ecosire,
+        fault,
+        inject,
+        action,
+        reaches: Reaches::Yes,
+        expect,
+    };
+    rows.extend([
+        ecosire(
+            "suspended",
+            |r| r.emulated.ecosire().suspend(ECOSIRE_KEY),
+            Refresh,
+            Expect::Status(LicenseStatus::Suspended),
+        ),
+        ecosire(
+            "revoked",
+            |r| r.emulated.ecosire().revoke(ECOSIRE_KEY),
+            Refresh,
+            Expect::Status(LicenseStatus::Revoked),
+        ),
+        ecosire(
+            "expired",
+            |r| r.emulated.ecosire().expire(ECOSIRE_KEY),
+            Refresh,
+            Expect::Status(LicenseStatus::Expired),
+        ),
+        ecosire(
+            "unknown key (HTTP 404)",
+            |r| r.emulated.ecosire().remove_license(ECOSIRE_KEY),
+            Refresh,
+            Expect::Invalid("License not found"),
+        ),
+        ecosire(
+            "bad signature (HTTP 401, secret rotated)",
+            |r| {
+                r.emulated.ecosire().add_license(
+                    license_gate_testkit::ecosire::EmulatedLicense::new(
+                        ECOSIRE_KEY,
+                        "rotated-on-the-server",
+                    ),
+                )
+            },
+            Refresh,
+            Expect::Invalid("Invalid signature"),
+        ),
+        ecosire(
+            "activation limit (HTTP 409, on activate)",
+            |r| {
+                let handle = r.emulated.ecosire();
+                handle.add_license(
+                    license_gate_testkit::ecosire::EmulatedLicense::new(
+                        ECOSIRE_KEY,
+                        ECOSIRE_SECRET,
+                    )
+                    .activation_limit(1),
+                );
+                handle.bind(ECOSIRE_KEY, "another-installation.example");
+            },
+            Activate,
+            Expect::Invalid("activation limit reached (1 of 1 in use)"),
+        ),
+    ]);
+    rows
+}
+
+/// Runs one row on a fresh emulator and gate; returns the status column.
+async fn run(row: &Row) -> String {
+    let what = format!("{} / {}", row.service, row.fault);
+    let emulated = Emulated::start(row.service).await;
+    let redirect = Arc::new(Redirectable {
+        live: emulated.provider(),
+        refused: provider(row.service, &refused_url()),
+        use_refused: AtomicBool::new(false),
+    });
+    let gate: LicenseGate = emulated
+        .builder_with(redirect.clone())
+        .grace_period(GRACE)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: the gate did not start: {e}"));
+    let before = gate.product_state();
+    assert_eq!(
+        before.status,
+        LicenseStatus::Licensed,
+        "{what}: the gate must be licensed before the fault"
+    );
+    let confirmed = before
+        .last_confirmed
+        .unwrap_or_else(|| panic!("{what}: a licensed gate has a confirmation time"));
+
+    let rig = Rig { emulated, redirect };
+    (row.inject)(&rig);
+    let requests = rig.emulated.requests();
+    match row.action {
+        Action::Refresh => {
+            gate.refresh().await;
+        }
+        Action::Activate => {
+            let outcome = gate.activate().await;
+            assert!(
+                outcome.is_err(),
+                "{what}: the activation should be refused, got {outcome:?}"
+            );
+        }
+    }
+    let status = gate.status();
+    let state = gate.product_state();
+    assert_eq!(
+        state.status, status,
+        "{what}: the published status and the status read now differ"
+    );
+    let reached = rig.emulated.requests() > requests;
+    match row.reaches {
+        Reaches::Yes => assert!(reached, "{what}: the request never reached the emulator"),
+        Reaches::No => assert!(!reached, "{what}: a request reached the emulator"),
+        Reaches::Either => {}
+    }
+
+    let column = match &row.expect {
+        Expect::Grace => {
+            assert_eq!(
+                status,
+                LicenseStatus::Grace {
+                    until: confirmed + GRACE
+                },
+                "{what}: a transport fault must keep the license until the last confirmation + grace"
+            );
+            assert_eq!(
+                state.last_confirmed,
+                Some(confirmed),
+                "{what}: a fault must not count as a confirmation"
+            );
+            assert!(
+                gate.has_feature("pro") && gate.has_feature("export"),
+                "{what}: the features must stay during grace, have {:?}",
+                state.features
+            );
+            "`Grace { until }`: features kept".to_owned()
+        }
+        Expect::Licensed => {
+            assert_eq!(
+                status,
+                LicenseStatus::Licensed,
+                "{what}: a reply within the timeout must keep the gate licensed"
+            );
+            assert!(
+                state.last_confirmed.is_some_and(|at| at >= confirmed),
+                "{what}: the reply must count as a fresh confirmation"
+            );
+            assert!(
+                gate.has_feature("pro"),
+                "{what}: the features must stay, have {:?}",
+                state.features
+            );
+            "`Licensed` (reply within the timeout)".to_owned()
+        }
+        Expect::Status(expected) => {
+            assert_eq!(
+                &status, expected,
+                "{what}: an explicit answer must apply at once"
+            );
+            format!("`{}` at once ({status})", status.name())
+        }
+        Expect::Invalid(needle) => {
+            match &status {
+                LicenseStatus::Invalid { reason } => assert!(
+                    reason.contains(needle),
+                    "{what}: the reason should contain {needle:?}, is {reason:?}"
+                ),
+                other => panic!("{what}: expected an invalid license at once, got {other:?}"),
+            }
+            format!("`invalid` at once ({needle})")
+        }
+    };
+    if !matches!(row.expect, Expect::Grace | Expect::Licensed) {
+        assert!(
+            !gate.has_feature("pro") && state.features.is_empty(),
+            "{what}: a denial must take every feature away, have {:?}",
+            state.features
+        );
+        let denial = gate
+            .check_feature("pro")
+            .expect_err("a denied license refuses gated calls");
+        assert_eq!(
+            denial.status(),
+            Some(&status),
+            "{what}: the error of a gated call must carry the status"
+        );
+    }
+    gate.shutdown().await;
+    column
+}
+
+#[tokio::test]
+async fn fault_table() {
+    let rows = rows();
+    let mut table = vec![
+        "| service | fault | status afterwards |".to_owned(),
+        "|---|---|---|".to_owned(),
+    ];
+    for row in &rows {
+        let column = run(row).await;
+        table.push(format!("| {} | {} | {} |", row.service, row.fault, column));
+    }
+    println!("{}", table.join("\n"));
+}
