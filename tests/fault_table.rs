@@ -134,13 +134,13 @@ fn rows() -> Vec<Row> {
                 Expect::Grace,
             ),
             row(
-                "timeout (reply after 3x the 400 ms limit)",
-                |r| r.emulated.faults().set_delay(TIMEOUT * 3),
+                "timeout (reply after 2x the 1 s limit)",
+                |r| r.emulated.faults().set_delay(TIMEOUT * 2),
                 Reaches::Yes,
                 Expect::Grace,
             ),
             row(
-                "slow reply (100 ms, under the 400 ms limit)",
+                "slow reply (100 ms, under the 1 s limit)",
                 |r| r.emulated.faults().set_delay(Duration::from_millis(100)),
                 Reaches::Yes,
                 Expect::Licensed,

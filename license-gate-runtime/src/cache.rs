@@ -231,6 +231,7 @@ impl ProductCache {
         file.as_file().sync_all()?;
         file.persist(&self.path).map_err(|e| e.error)?;
         sync_dir(dir);
+        remove_stale_temporaries(dir);
         Ok(())
     }
 
@@ -240,6 +241,34 @@ impl ProductCache {
             && error.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(path = %self.path.display(), %error, "could not remove the license cache");
+        }
+    }
+}
+
+/// Temporary files older than this were left by a process that died mid-write
+/// (a live writer renames its file within milliseconds).
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes temporary files that a killed writer left behind. They are never
+/// read; this only keeps the folder tidy.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".license-gate-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMPORARY);
+        if stale {
+            let _ = fs::remove_file(entry.path());
         }
     }
 }
@@ -346,6 +375,33 @@ mod tests {
             "HW1",
         );
         assert!(matches!(other_key.load(), Err(CacheRejection::BadTag)));
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".license-gate-dead.tmp");
+        let fresh = dir.path().join(".license-gate-live.tmp");
+        fs::write(&stale, b"partial").unwrap();
+        fs::write(&fresh, b"partial").unwrap();
+        let old = SystemTime::now() - STALE_TEMPORARY - std::time::Duration::from_secs(1);
+        fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        cache(dir.path(), "HW1")
+            .store(&sample(), SystemTime::now())
+            .unwrap();
+        assert!(
+            !stale.exists(),
+            "a temporary left by a dead writer is removed"
+        );
+        assert!(
+            fresh.exists(),
+            "a temporary that may belong to a live writer is kept"
+        );
     }
 
     #[test]

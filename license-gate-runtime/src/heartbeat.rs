@@ -19,6 +19,9 @@ use crate::secret::LicenseKey;
 use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, SharedSnapshot, Source};
 use crate::time::Clock;
 
+/// The longest the deadline timer sleeps before it reads the clock again.
+const DEADLINE_RECHECK: Duration = Duration::from_secs(60);
+
 /// The settings of a gate's heartbeat.
 #[derive(Debug, Clone)]
 pub(crate) struct GateConfig {
@@ -299,7 +302,10 @@ impl Engine {
     fn until_next_deadline(&self) -> Option<Duration> {
         let deadline = self.cell.snapshot().next_deadline()?;
         let now = self.cell.now();
-        Some(deadline.duration_since(now).unwrap_or(Duration::ZERO))
+        let left = deadline.duration_since(now).unwrap_or(Duration::ZERO);
+        // Look again at least once a minute: a wall clock moved forward brings
+        // the instant closer without any timer knowing.
+        Some(left.min(DEADLINE_RECHECK))
     }
 
     fn next_round_number(&self) -> u64 {

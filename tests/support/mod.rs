@@ -35,7 +35,7 @@ pub const ECOSIRE_SECRET: &str = "ecosire-secret-5c1f9a7e";
 pub const ECOSIRE_DOMAIN: &str = "atlas.example";
 
 /// A provider call may take this long before it counts as a timeout.
-pub const TIMEOUT: Duration = Duration::from_millis(400);
+pub const TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One of the two services.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
