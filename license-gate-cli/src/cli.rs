@@ -330,7 +330,7 @@ Example:
   license-gate emulate exisone --port 8080
   # in another terminal, with the values it prints:
   EXISONE_BASEURL=http://127.0.0.1:8080 EXISONE_ACCESS_TOKEN=exisone-test-token \\
-    license-gate exisone validate DEMO-AAAA-BBBB-CCCC --product \"Demo Product\"")]
+    license-gate exisone validate DEMO-AAAA-BBBB-0001 --product \"Demo Product\"")]
     Exisone(EmulateArgs),
 
     /// Run the ECOSIRE emulator with demo licenses and a test license secret.
@@ -339,7 +339,7 @@ Example:
   license-gate emulate ecosire --port 8081
   # in another terminal, with the values it prints:
   ECOSIRE_LICENSE_SECRET=demo-license-secret license-gate ecosire \\
-    --base-url http://127.0.0.1:8081/api validate DEMO-A1B2-C3D4-E5F6-G7H8 --domain shop.example.com")]
+    --base-url http://127.0.0.1:8081/api validate DEMO-A1B2-C3D4-E5F6-0001 --domain shop.example.com")]
     Ecosire(EmulateArgs),
 }
 

@@ -65,6 +65,11 @@ impl CliError {
         if let Some(key) = key.map(str::trim).filter(|k| k.len() >= 4) {
             message = message.replace(key, &license_gate::LicenseKey::new(key).masked());
         }
+        if matches!(error, ProviderError::Unreachable { .. }) && message.contains("certificate") {
+            message.push_str(
+                " (for a private CA or an emulator started with --tls, pass its CA certificate with --ca-file)",
+            );
+        }
         CliError { kind, message }
     }
 }

@@ -2,7 +2,7 @@
 //! licenses, for trying an application or this tool by hand.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use license_gate::hardware_id;
 use license_gate_testkit::TestCertificate;
@@ -22,23 +22,31 @@ use crate::report::print_out;
 /// The product of the ExisOne demo licenses.
 pub const EXISONE_PRODUCT: &str = "Demo Product";
 /// The ExisOne demo key, active and activated on this machine.
-pub const EXISONE_DEMO_KEY: &str = "DEMO-AAAA-BBBB-CCCC";
+pub const EXISONE_DEMO_KEY: &str = "DEMO-AAAA-BBBB-0001";
 /// The ExisOne corporate demo key: five seats, none used.
-pub const EXISONE_CORPORATE_KEY: &str = "CORP-AAAA-BBBB-CCCC";
+pub const EXISONE_CORPORATE_KEY: &str = "CORP-AAAA-BBBB-0002";
 /// The ExisOne demo key that has expired.
-pub const EXISONE_EXPIRED_KEY: &str = "EXPD-AAAA-BBBB-CCCC";
+pub const EXISONE_EXPIRED_KEY: &str = "EXPD-AAAA-BBBB-0003";
 /// The ECOSIRE demo key, active with three activation slots.
-pub const ECOSIRE_DEMO_KEY: &str = "DEMO-A1B2-C3D4-E5F6-G7H8";
+pub const ECOSIRE_DEMO_KEY: &str = "DEMO-A1B2-C3D4-E5F6-0001";
 /// The ECOSIRE demo key that has expired.
-pub const ECOSIRE_EXPIRED_KEY: &str = "EXPD-A1B2-C3D4-E5F6-G7H8";
+pub const ECOSIRE_EXPIRED_KEY: &str = "EXPD-A1B2-C3D4-E5F6-0002";
 /// The ECOSIRE demo key that is suspended.
-pub const ECOSIRE_SUSPENDED_KEY: &str = "SUSP-A1B2-C3D4-E5F6-G7H8";
+pub const ECOSIRE_SUSPENDED_KEY: &str = "SUSP-A1B2-C3D4-E5F6-0003";
 /// The license secret of the ECOSIRE demo keys (public, test-only).
 pub const ECOSIRE_SECRET: &str = "demo-license-secret";
 
 const YEAR: Duration = Duration::from_secs(365 * 86_400);
 const WARNING: &str =
     "test-only: its keys, token, secret and signing key are public; never use them in production";
+
+/// Now, to the second (demo expiry dates read better without nanoseconds).
+fn now() -> SystemTime {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    UNIX_EPOCH + Duration::from_secs(since.as_secs())
+}
 
 /// Files the emulator writes for the user, removed when it stops.
 struct Files {
@@ -85,7 +93,7 @@ pub async fn exisone(args: &EmulateArgs, json: bool) -> CliResult {
         .map_err(|e| listen_error(args.port, e))?;
     let control = emulator.control();
     let machine = hardware_id::hardware_id();
-    let now = SystemTime::now();
+    let now = now();
     control.add_license(
         ExisOneLicense::new(EXISONE_DEMO_KEY, EXISONE_PRODUCT)
             .features(["pro", "export"])
@@ -188,7 +196,7 @@ pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
         .await
         .map_err(|e| listen_error(args.port, e))?;
     let handle = emulator.handle();
-    let now = SystemTime::now();
+    let now = now();
     handle.add_license(
         EcosireLicense::new(ECOSIRE_DEMO_KEY, ECOSIRE_SECRET)
             .activation_limit(3)

@@ -122,7 +122,9 @@ pub async fn run(args: &ExisOneArgs, json: bool) -> CliResult {
             let key = arg_or_stdin(key, "activation key")?;
             let usage = client.get_seat_usage(&key).await.map_err(|e| {
                 let mut error = CliError::provider(&e, Some(&key));
-                if matches!(e, license_gate::ProviderError::NotFound { .. }) {
+                if matches!(e, license_gate::ProviderError::NotFound { .. })
+                    && !error.message.contains("corporate")
+                {
                     error.message.push_str(
                         " (seat usage exists only for corporate licenses; other keys answer 404)",
                     );
