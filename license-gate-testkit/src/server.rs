@@ -29,7 +29,18 @@ impl RunningServer {
         faults: FaultControl,
         tls: Option<&TestCertificate>,
     ) -> io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start_on_port(0, router, faults, tls).await
+    }
+
+    /// Serves `router` on loopback port `port` (0 picks a free one) of the
+    /// current tokio runtime.
+    pub async fn start_on_port(
+        port: u16,
+        router: Router,
+        faults: FaultControl,
+        tls: Option<&TestCertificate>,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {

@@ -60,20 +60,26 @@ impl EcosireEmulator {
     /// Starts an emulator over plain HTTP on a free loopback port of the
     /// current tokio runtime.
     pub async fn start() -> io::Result<Self> {
-        Self::start_inner(None).await
+        Self::start_on_port(0, None).await
     }
 
     /// Starts an emulator over HTTPS presenting `certificate`; trust
     /// [`TestCertificate::ca_pem`] in the client.
     pub async fn start_tls(certificate: &TestCertificate) -> io::Result<Self> {
-        Self::start_inner(Some(certificate)).await
+        Self::start_on_port(0, Some(certificate)).await
     }
 
-    async fn start_inner(tls: Option<&TestCertificate>) -> io::Result<Self> {
+    /// Starts an emulator on loopback port `port` (0 picks a free one), over
+    /// HTTPS when `tls` is given.
+    pub async fn start_on_port(port: u16, tls: Option<&TestCertificate>) -> io::Result<Self> {
         let handle = EcosireHandle::default();
-        let server =
-            RunningServer::start(routes::router(handle.clone()), handle.faults.clone(), tls)
-                .await?;
+        let server = RunningServer::start_on_port(
+            port,
+            routes::router(handle.clone()),
+            handle.faults.clone(),
+            tls,
+        )
+        .await?;
         Ok(EcosireEmulator { server, handle })
     }
 

@@ -51,16 +51,18 @@ impl ExisOneEmulator {
 
     /// Starts the emulator on a free loopback port (plain http).
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_with(None).await
+        Self::start_on_port(0, None).await
     }
 
     /// Starts the emulator with TLS, presenting `certificate`; trust its
     /// [`TestCertificate::ca_pem`] in the client.
     pub async fn start_tls(certificate: &TestCertificate) -> std::io::Result<Self> {
-        Self::start_with(Some(certificate)).await
+        Self::start_on_port(0, Some(certificate)).await
     }
 
-    async fn start_with(tls: Option<&TestCertificate>) -> std::io::Result<Self> {
+    /// Starts the emulator on loopback port `port` (0 picks a free one), with
+    /// TLS when `tls` is given.
+    pub async fn start_on_port(port: u16, tls: Option<&TestCertificate>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::new(Self::TOKEN));
         let faults = shared.faults.clone();
         let router = handlers::router(shared.clone())
@@ -72,7 +74,7 @@ impl ExisOneEmulator {
                 shared.log.clone(),
                 RequestLog::record,
             ));
-        let server = RunningServer::start(router, faults, tls).await?;
+        let server = RunningServer::start_on_port(port, router, faults, tls).await?;
         Ok(ExisOneEmulator {
             server,
             control: ExisOneControl { shared },

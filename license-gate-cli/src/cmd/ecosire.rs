@@ -1,0 +1,172 @@
+//! `license-gate ecosire validate|activate|deactivate`: thin calls through
+//! the ECOSIRE client.
+
+use std::time::Duration;
+
+use license_gate::LicenseKey;
+use license_gate::ecosire::{EcosireClient, EcosireOptions, SECRET_ENV, check_key};
+
+use crate::cli::{EcosireArgs, EcosireCall, EcosireConnection};
+use crate::error::{CliError, CliResult};
+use crate::input::{arg_or_stdin, read_file, secret};
+use crate::report::{Report, masked, opt, time_value};
+
+/// Runs one ECOSIRE call.
+pub async fn run(args: &EcosireArgs, json: bool) -> CliResult {
+    let target = match &args.call {
+        EcosireCall::Validate(target)
+        | EcosireCall::Activate(target)
+        | EcosireCall::Deactivate(target) => target,
+    };
+    let key_text = arg_or_stdin(&target.key, "license key")?;
+    // The format is checked before anything else, so a typo is reported
+    // without a secret or a request.
+    let key = check_key(&LicenseKey::new(key_text.as_str()))
+        .map_err(|e| CliError::provider(&e, Some(&key_text)))?;
+    let domain = target.domain.trim();
+    if domain.is_empty() {
+        return Err(CliError::usage(
+            "the domain is empty: pass the shop or site domain with --domain",
+        ));
+    }
+    let client = client(&args.connection)?;
+    let fail = |e: license_gate::ProviderError| CliError::provider(&e, Some(key.expose()));
+    let shown_key = masked(key.expose());
+    match &args.call {
+        EcosireCall::Validate(_) => {
+            let reply = client.validate(&key, domain).await.map_err(fail)?;
+            let license = reply.license.clone().unwrap_or_default();
+            let status = reply.status().map(|s| s.as_str().to_owned());
+            Report::new()
+                .headline(if reply.valid {
+                    format!("valid: the server says the license is valid for {domain}")
+                } else {
+                    format!(
+                        "not valid: {}",
+                        reply
+                            .message
+                            .as_deref()
+                            .unwrap_or("the server says the license is not valid")
+                    )
+                })
+                .field("key", "key", shown_key)
+                .field("domain", "domain", domain)
+                .field("valid", "valid", reply.valid)
+                .field("status", "status", opt(status.as_deref()))
+                .field("expires", "expires", time_value(license.expires_at))
+                .field(
+                    "activations_count",
+                    "activations",
+                    license.activations_count,
+                )
+                .field(
+                    "activations_limit",
+                    "activation limit",
+                    license.activations_limit,
+                )
+                .field("platform", "platform", opt(license.platform.as_deref()))
+                .field(
+                    "platform_version",
+                    "platform version",
+                    opt(license.platform_version.as_deref()),
+                )
+                .field("message", "message", opt(reply.message.as_deref()))
+                .print(json);
+            if reply.valid {
+                Ok(())
+            } else {
+                Err(CliError::not_valid(format!(
+                    "the license is not valid for {domain}{}: {}",
+                    status
+                        .map(|s| format!(" (status `{s}`)"))
+                        .unwrap_or_default(),
+                    reply
+                        .message
+                        .as_deref()
+                        .unwrap_or("check the key and the domain, or contact the vendor")
+                )))
+            }
+        }
+        EcosireCall::Activate(_) => {
+            let reply = client.activate(&key, domain).await.map_err(fail)?;
+            Report::new()
+                .headline(if reply.activated {
+                    format!("activated: {domain} holds an activation slot of the license")
+                } else {
+                    format!("not activated: {}", reply.message.as_deref().unwrap_or("-"))
+                })
+                .field("key", "key", shown_key)
+                .field("domain", "domain", domain)
+                .field("activated", "activated", reply.activated)
+                .field("activations_count", "activations", reply.activations_count)
+                .field(
+                    "activations_limit",
+                    "activation limit",
+                    reply.activations_limit,
+                )
+                .field("message", "message", opt(reply.message.as_deref()))
+                .print(json);
+            if reply.activated {
+                Ok(())
+            } else {
+                Err(CliError::not_valid(format!(
+                    "the server did not activate {domain}: {}",
+                    reply.message.as_deref().unwrap_or("no reason given")
+                )))
+            }
+        }
+        EcosireCall::Deactivate(_) => {
+            let reply = client.deactivate(&key, domain).await.map_err(fail)?;
+            Report::new()
+                .headline(if reply.deactivated {
+                    format!("deactivated: the activation slot of {domain} is free again")
+                } else {
+                    format!(
+                        "not deactivated: {}",
+                        reply.message.as_deref().unwrap_or("-")
+                    )
+                })
+                .field("key", "key", shown_key)
+                .field("domain", "domain", domain)
+                .field("deactivated", "deactivated", reply.deactivated)
+                .field("activations_count", "activations", reply.activations_count)
+                .field("message", "message", opt(reply.message.as_deref()))
+                .print(json);
+            if reply.deactivated {
+                Ok(())
+            } else {
+                Err(CliError::not_valid(format!(
+                    "the server did not deactivate {domain}: {}",
+                    reply.message.as_deref().unwrap_or("no reason given")
+                )))
+            }
+        }
+    }
+}
+
+/// A client for the connection flags and environment.
+fn client(connection: &EcosireConnection) -> CliResult<EcosireClient> {
+    let secret = secret(connection.secret_file.as_deref(), SECRET_ENV, "license secret")?
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "no ECOSIRE license secret: set {SECRET_ENV} or pass --secret-file FILE (the secret from the ECOSIRE dashboard)"
+            ))
+        })?;
+    let mut options = EcosireOptions::new()
+        .base_url(connection.base_url.trim())
+        .license_secret(secret)
+        .timeout(Duration::from_secs(connection.timeout.max(1)));
+    if let Some(path) = &connection.ca_file {
+        options = options.extra_root_certificate(read_file(path, "CA certificate")?);
+    }
+    match (
+        &connection.platform,
+        &connection.platform_version,
+        &connection.odoo_version,
+    ) {
+        (Some(name), Some(version), _) => options = options.platform(name, version),
+        (_, _, Some(version)) => options = options.odoo_version(version),
+        _ => {}
+    }
+    EcosireClient::new(options).map_err(|e| CliError::provider(&e, None))
+}

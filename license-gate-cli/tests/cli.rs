@@ -1,0 +1,583 @@
+//! The `license-gate` binary, run as a process: outputs, exit codes, and calls
+//! against emulators on loopback.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
+
+use license_gate::exisone::{ExisOneClient, ExisOneClientOptions};
+use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
+use license_gate_testkit::exisone::{
+    EmulatedLicense, ExisOneEmulator, OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM,
+};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_license-gate");
+
+/// The binary with none of the service variables of the environment the
+/// tests run in.
+fn cli() -> Command {
+    let mut command = Command::new(BIN);
+    for name in [
+        "EXISONE_BASEURL",
+        "EXISONE_ACCESS_TOKEN",
+        "ECOSIRE_LICENSE_SECRET",
+    ] {
+        command.env_remove(name);
+    }
+    command.stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the binary runs")
+}
+
+/// Runs a command on a blocking thread, so an emulator on this test's
+/// runtime keeps serving meanwhile.
+async fn run_async(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || run(&mut command))
+        .await
+        .expect("the blocking task finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A failure is exactly one `error: ...` line on stderr, never a panic.
+fn assert_one_error_line(output: &Output) -> String {
+    let text = stderr(output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr: {text}");
+    assert!(lines[0].starts_with("error: "), "stderr: {text}");
+    assert!(!text.contains("panicked"), "stderr: {text}");
+    lines[0].to_owned()
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write a test file");
+    path
+}
+
+#[test]
+fn hardware_id_is_stable_across_runs() {
+    let first = run(cli().arg("hardware-id"));
+    let second = run(cli().arg("hardware-id"));
+    assert!(first.status.success(), "{}", stderr(&first));
+    let id = stdout(&first).trim().to_owned();
+    assert_eq!(id.len(), 64, "{id}");
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+    assert_eq!(stdout(&second).trim(), id);
+    assert_eq!(id, license_gate::hardware_id::hardware_id());
+
+    let json = run(cli().args(["--json", "hardware-id"]));
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON output");
+    assert_eq!(value["hardware_id"], id.as_str());
+}
+
+#[test]
+fn hardware_id_components_show_no_machine_identifiers() {
+    let output = run(cli().args(["hardware-id", "--components"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with(&license_gate::hardware_id::hardware_id()));
+    assert!(text.contains("platform"), "{text}");
+    for path in ["/etc/machine-id", "/sys/class/dmi/id/product_uuid"] {
+        if let Ok(secret) = std::fs::read_to_string(path) {
+            let secret = secret.trim();
+            if !secret.is_empty() {
+                assert!(!text.contains(secret), "{path} is printed");
+            }
+        }
+    }
+    let json = run(cli().args(["hardware-id", "--components", "--json"]));
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON output");
+    assert!(!value["components"].as_array().expect("a list").is_empty());
+}
+
+#[test]
+fn offline_verify_agrees_with_the_shared_vectors() {
+    let Some(cases) = license_gate_testkit::vectors::read("exisone-offline/cases.json") else {
+        return;
+    };
+    let Some(dir) = license_gate_testkit::vectors::dir() else {
+        return;
+    };
+    let public_key = dir.join("exisone-offline").join("public_key.pem");
+    let cases: Value = serde_json::from_str(&cases).expect("cases.json is JSON");
+    let cases = cases["cases"].as_array().expect("a list of cases");
+    assert!(!cases.is_empty());
+    for case in cases {
+        let name = case["case"].as_str().unwrap_or("?");
+        let expect = case["expect"].as_str().expect("expect");
+        let output = run(cli()
+            .args(["--json", "offline", "verify", "--public-key"])
+            .arg(&public_key)
+            .args(["--hardware-id", case["hardware_id"].as_str().expect("hwid")])
+            .arg(case["code"].as_str().expect("code")));
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{name}: stdout is not JSON ({e}): {}", stdout(&output)));
+        assert_eq!(report["outcome"], expect, "{name}: {report}");
+        if expect == "valid" {
+            assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+            assert!(output.stderr.is_empty(), "{name}: {}", stderr(&output));
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{name}");
+            assert_one_error_line(&output);
+            assert!(report["reason"].is_string(), "{name}: {report}");
+        }
+        if let Some(product) = case.get("product_name") {
+            assert_eq!(&report["product_name"], product, "{name}");
+        }
+        if let Some(features) = case.get("features") {
+            assert_eq!(&report["features"], features, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_minted_code_verifies_from_an_argument_and_from_stdin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let public_key = write_file(dir.path(), "public.pem", TEST_PUBLIC_KEY_PEM);
+    let code = OfflineCodeMinter::test_key().mint(
+        &OfflineCodeSpec::new("Atlas Studio", "TEST-MACHINE-1")
+            .features(["pro", "export"])
+            .expires_at(SystemTime::now() + Duration::from_secs(86_400)),
+    );
+
+    let output = run(cli()
+        .args(["offline", "verify", "--hardware-id", "test-machine-1"])
+        .arg("--public-key")
+        .arg(&public_key)
+        .arg(&code));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("valid:"), "{text}");
+    assert!(text.contains("Atlas Studio"), "{text}");
+    assert!(text.contains("pro, export"), "{text}");
+
+    let mut child = cli()
+        .args(["offline", "verify", "--hardware-id", "TEST-MACHINE-1"])
+        .arg("--public-key")
+        .arg(&public_key)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{code}\n").as_bytes())
+        .expect("write the code");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // Without --hardware-id, this machine's ID is the one checked.
+    let here = OfflineCodeMinter::test_key().mint(&OfflineCodeSpec::new(
+        "Atlas Studio",
+        license_gate::hardware_id::hardware_id(),
+    ));
+    let output = run(cli()
+        .args(["offline", "verify", "--public-key"])
+        .arg(&public_key)
+        .arg(&here));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // The same code on another machine is a mismatch.
+    let output = run(cli()
+        .args(["offline", "verify", "--hardware-id", "OTHER"])
+        .arg("--public-key")
+        .arg(&public_key)
+        .arg(&code));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).starts_with("hardware mismatch:"));
+    assert!(assert_one_error_line(&output).contains("another machine"));
+
+    // `decode` shows the content, labelled unverified.
+    let output = run(cli().args(["offline", "decode"]).arg(&code));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("UNVERIFIED"), "{text}");
+    assert!(text.contains("\"productName\": \"Atlas Studio\""), "{text}");
+}
+
+#[test]
+fn a_garbage_code_fails_with_one_clear_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let public_key = write_file(dir.path(), "public.pem", TEST_PUBLIC_KEY_PEM);
+    let output = run(cli()
+        .args(["offline", "verify", "--hardware-id", "X", "--public-key"])
+        .arg(&public_key)
+        .arg("this is not a code!"));
+    assert_eq!(output.status.code(), Some(1));
+    let line = assert_one_error_line(&output);
+    assert!(line.contains("offline code"), "{line}");
+    assert!(
+        stdout(&output).starts_with("invalid:"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = run(cli().args(["offline", "decode", "UUUU"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(assert_one_error_line(&output).contains("`U` at position 1"));
+
+    // A missing or wrong public key file is a usage error.
+    let output = run(cli()
+        .args(["offline", "verify", "--public-key"])
+        .arg(dir.path().join("missing.pem"))
+        .arg("CODE"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(assert_one_error_line(&output).contains("missing.pem"));
+    let not_a_key = write_file(dir.path(), "not-a-key.pem", "hello");
+    let output = run(cli()
+        .args(["offline", "verify", "--public-key"])
+        .arg(&not_a_key)
+        .arg("CODE"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(assert_one_error_line(&output).contains("BEGIN PUBLIC KEY"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_secrets_are_not_flags() {
+    let output = run(cli().args(["exisone", "validate", "AAAA-BBBB-CCCC-DDDD"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(assert_one_error_line(&output).contains("EXISONE_BASEURL"));
+
+    let output = run(cli().args(["exisone", "--access-token", "t", "validate", "K"]));
+    assert_eq!(output.status.code(), Some(2));
+
+    let output = run(cli().args([
+        "ecosire",
+        "--base-url",
+        "http://127.0.0.1:9/api",
+        "validate",
+        "SHOP-A1B2",
+        "--domain",
+        "x",
+    ]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(assert_one_error_line(&output).contains("malformed"));
+
+    let output = run(cli().args([
+        "ecosire",
+        "--base-url",
+        "http://127.0.0.1:9/api",
+        "validate",
+        "SHOP-A1B2-C3D4-E5F6-G7H8",
+        "--domain",
+        "x",
+    ]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(assert_one_error_line(&output).contains("ECOSIRE_LICENSE_SECRET"));
+
+    let help = run(cli().arg("--help"));
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("Exit codes:"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exisone_validate_against_an_emulator() {
+    let emulator = ExisOneEmulator::start().await.expect("start the emulator");
+    let control = emulator.control();
+    control.add_license(
+        EmulatedLicense::new("AAAA-BBBB-CCCC-DDDD", "Atlas Studio")
+            .features(["pro", "export"])
+            .activated_on("HW-1"),
+    );
+    control.add_license(
+        EmulatedLicense::new("EEEE-FFFF-GGGG-HHHH", "Atlas Studio").activated_on("HW-1"),
+    );
+    control.revoke("EEEE-FFFF-GGGG-HHHH");
+
+    let mut command = cli();
+    command
+        .env("EXISONE_BASEURL", emulator.url())
+        .env("EXISONE_ACCESS_TOKEN", ExisOneEmulator::TOKEN)
+        .args(["--json", "exisone", "validate", "AAAA-BBBB-CCCC-DDDD"])
+        .args(["--hardware-id", "HW-1", "--product", "Atlas Studio"]);
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        !text.contains("AAAA-BBBB-CCCC-DDDD"),
+        "the key is not masked: {text}"
+    );
+    assert!(!text.contains(ExisOneEmulator::TOKEN), "{text}");
+    let report: Value = serde_json::from_str(&text).expect("JSON output");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["status"], "licensed");
+    assert_eq!(report["key"], "****-****-****-DDDD");
+    assert_eq!(report["features"], serde_json::json!(["pro", "export"]));
+    let sent = control.last_request().expect("a request");
+    assert_eq!(sent.path, "/api/license/validate");
+
+    // The token from a file; a revoked license exits 1 with the status.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token_file = write_file(
+        dir.path(),
+        "token",
+        &format!("{}\n", ExisOneEmulator::TOKEN),
+    );
+    let mut command = cli();
+    command
+        .args([
+            "exisone",
+            "--base-url",
+            &emulator.url(),
+            "--access-token-file",
+        ])
+        .arg(&token_file)
+        .args(["validate", "EEEE-FFFF-GGGG-HHHH", "--hardware-id", "HW-1"]);
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("revoked"), "{}", stdout(&output));
+    assert!(assert_one_error_line(&output).contains("status `revoked`"));
+
+    // An unknown key is the server's refusal: exit 1.
+    let mut command = cli();
+    command
+        .env("EXISONE_BASEURL", emulator.url())
+        .env("EXISONE_ACCESS_TOKEN", ExisOneEmulator::TOKEN)
+        .args([
+            "exisone",
+            "validate",
+            "ZZZZ-ZZZZ-ZZZZ-ZZZZ",
+            "--hardware-id",
+            "HW-1",
+        ]);
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(assert_one_error_line(&output).contains("not found"));
+
+    // A service that is down: exit 3.
+    emulator.faults().go_down();
+    let mut command = cli();
+    command
+        .env("EXISONE_BASEURL", emulator.url())
+        .env("EXISONE_ACCESS_TOKEN", ExisOneEmulator::TOKEN)
+        .args([
+            "exisone",
+            "--timeout",
+            "5",
+            "validate",
+            "AAAA-BBBB-CCCC-DDDD",
+        ]);
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_one_error_line(&output);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecosire_validate_against_an_emulator() {
+    const SECRET: &str = "cli-test-secret";
+    let emulator = EcosireEmulator::start().await.expect("start the emulator");
+    emulator
+        .handle()
+        .add_license(EcosireLicense::new("SHOP-A1B2-C3D4-E5F6-G7H8", SECRET).activation_limit(2));
+    emulator
+        .handle()
+        .add_license(EcosireLicense::new("SHOP-Z9Y8-X7W6-V5U4-T3S2", SECRET));
+    emulator.handle().suspend("SHOP-Z9Y8-X7W6-V5U4-T3S2");
+
+    let mut command = cli();
+    command
+        .env("ECOSIRE_LICENSE_SECRET", SECRET)
+        .args(["ecosire", "--base-url", &emulator.url(), "validate"])
+        .args(["shop-a1b2-c3d4-e5f6-g7h8", "--domain", "shop.example.com"]);
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("valid:"), "{text}");
+    assert!(text.contains("****-****-****-****-G7H8"), "{text}");
+    assert!(text.contains("active"), "{text}");
+    assert!(!text.contains("SHOP-A1B2-C3D4-E5F6-G7H8"), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+    let sent = emulator.handle().last_request().expect("a request");
+    assert_eq!(sent.field("key"), Some("SHOP-A1B2-C3D4-E5F6-G7H8"));
+    assert_eq!(sent.field("domain"), Some("shop.example.com"));
+
+    // The secret from a file; a suspended license exits 1.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret_file = write_file(dir.path(), "secret", SECRET);
+    let mut command = cli();
+    command
+        .args([
+            "--json",
+            "ecosire",
+            "--base-url",
+            &emulator.url(),
+            "--secret-file",
+        ])
+        .arg(&secret_file)
+        .args([
+            "validate",
+            "SHOP-Z9Y8-X7W6-V5U4-T3S2",
+            "--domain",
+            "x.example",
+        ]);
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["status"], "suspended");
+    assert!(assert_one_error_line(&output).contains("suspended"));
+
+    // A wrong secret is refused (401), and the secret is not printed.
+    let mut command = cli();
+    command
+        .env("ECOSIRE_LICENSE_SECRET", "not-the-secret")
+        .args(["ecosire", "--base-url", &emulator.url(), "validate"])
+        .args(["SHOP-A1B2-C3D4-E5F6-G7H8", "--domain", "shop.example.com"]);
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(1));
+    let line = assert_one_error_line(&output);
+    assert!(line.contains("401"), "{line}");
+    assert!(!line.contains("not-the-secret"), "{line}");
+}
+
+/// A child process that is killed when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `license-gate emulate ...` and reads its stdout until `until`
+/// lines are seen (or the deadline passes); returns the child and the lines.
+fn start_emulator(args: &[&str], tmp: &Path, until: &str) -> (Running, Vec<String>) {
+    let mut child = cli()
+        .args(args)
+        .env("TMPDIR", tmp)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let running = Running(child);
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut lines = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match receive.recv_timeout(left) {
+            Ok(line) => {
+                let done = line.starts_with(until);
+                lines.push(line);
+                if done {
+                    return (running, lines);
+                }
+            }
+            Err(_) => panic!("the emulator did not print `{until}`; it printed {lines:?}"),
+        }
+    }
+}
+
+/// The value after `label:` on the first line that has it.
+fn value_of(lines: &[String], label: &str) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no `{label}` line in {lines:?}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulate_exisone_serves_the_client_until_killed() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (mut emulator, lines) = start_emulator(
+        &["emulate", "exisone", "--port", "0"],
+        tmp.path(),
+        "Press Ctrl-C",
+    );
+    let url = value_of(&lines, "base URL:");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let key = value_of(&lines, "demo key:");
+    let token = value_of(&lines, "access token:");
+    let public_key = value_of(&lines, "offline public key:");
+    assert!(
+        Path::new(&public_key).starts_with(tmp.path()),
+        "{public_key}"
+    );
+
+    let client = ExisOneClient::new(ExisOneClientOptions::new(url.as_str()).access_token(token))
+        .expect("a client");
+    let answer = client
+        .validate(
+            &key,
+            &license_gate::hardware_id::hardware_id(),
+            Some("Demo Product"),
+            None,
+        )
+        .await
+        .expect("the emulator answers");
+    assert!(answer.is_valid, "{answer:?}");
+    assert_eq!(answer.features, ["pro", "export"]);
+
+    // The printed offline code verifies against the printed public key.
+    let code_at = lines
+        .iter()
+        .position(|l| l.contains("offline code for this machine"))
+        .expect("an offline code line");
+    let mut command = cli();
+    command
+        .args(["offline", "verify", "--public-key", &public_key])
+        .arg(lines[code_at + 1].trim());
+    let output = run_async(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    emulator.0.kill().expect("kill the emulator");
+    let status = emulator.0.wait().expect("wait");
+    assert!(!status.success());
+}
+
+#[test]
+fn emulate_ecosire_over_tls_works_with_the_printed_ca_file() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (_emulator, lines) =
+        start_emulator(&["--json", "emulate", "ecosire", "--tls"], tmp.path(), "{");
+    let info: Value = serde_json::from_str(lines.last().expect("a line")).expect("JSON");
+    let url = info["base_url"].as_str().expect("base_url");
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    let ca = info["ca_file"].as_str().expect("ca_file");
+    let key = info["keys"]["demo"].as_str().expect("a demo key");
+    let secret = info["license_secret"].as_str().expect("a secret");
+
+    let output = run(cli()
+        .env("ECOSIRE_LICENSE_SECRET", secret)
+        .args(["ecosire", "--base-url", url, "--ca-file", ca])
+        .args(["activate", key, "--domain", "shop.example.com"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("activated:"));
+
+    // Without the CA the certificate is not trusted, and the error says what to pass.
+    let output = run(cli()
+        .env("ECOSIRE_LICENSE_SECRET", secret)
+        .args(["ecosire", "--base-url", url])
+        .args(["validate", key, "--domain", "shop.example.com"]));
+    assert_eq!(output.status.code(), Some(3));
+    assert!(assert_one_error_line(&output).contains("--ca-file"));
+}
