@@ -2,7 +2,7 @@
 //! backwards, and the ISO-8601 dates license servers send.
 
 use std::fmt::Debug;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ::time::format_description::well_known::{Iso8601, Rfc3339};
@@ -29,45 +29,67 @@ impl Clock for SystemClock {
 
 /// Wall time that never goes backwards.
 ///
-/// Remembers the latest instant it has trusted (also across restarts, through
-/// the cache) together with the monotonic instant at which it did. When the
-/// wall clock reads earlier than that instant plus the monotonic time elapsed
-/// since, it answers the latter: setting the clock back neither extends a
-/// license, an offline code or a grace period, nor freezes time so that a
-/// grace period would last longer than it should.
-#[derive(Debug, Default)]
+/// Trusted time is the later of the wall clock and the latest instant trusted
+/// so far carried forward by the monotonic clock. Both are kept as one number:
+/// the largest `wall - monotonic` offset seen (in microseconds), so reading
+/// trusted time is one atomic load, plus one `fetch_max` only when the wall
+/// clock has moved ahead of the monotonic clock. Setting the clock back thus
+/// neither extends a license, an offline code or a grace period, nor freezes
+/// time so that a grace period would last longer than it should. The latest
+/// trusted instant is also kept in the cache, so a restart does not forget it.
+#[derive(Debug)]
 pub(crate) struct Monotonic {
-    anchor: Mutex<Option<(SystemTime, tokio::time::Instant)>>,
+    base: tokio::time::Instant,
+    /// The largest `wall - monotonic` seen, in microseconds; `i64::MIN`: none yet.
+    offset_us: AtomicI64,
 }
 
 impl Monotonic {
     pub(crate) fn new(latest_seen: Option<SystemTime>) -> Self {
-        let m = Monotonic::default();
+        let m = Monotonic {
+            base: tokio::time::Instant::now(),
+            offset_us: AtomicI64::new(i64::MIN),
+        };
         if let Some(t) = latest_seen {
             m.observe(t);
         }
         m
     }
 
+    fn monotonic_us(&self) -> i64 {
+        i64::try_from(self.base.elapsed().as_micros()).unwrap_or(i64::MAX)
+    }
+
     /// Trusted wall time given the clock's reading `wall`.
     pub(crate) fn observe(&self, wall: SystemTime) -> SystemTime {
-        let mut anchor = self.anchor.lock().unwrap_or_else(|e| e.into_inner());
-        let now = tokio::time::Instant::now();
-        let trusted = match *anchor {
-            Some((seen, at)) => wall.max(seen + now.saturating_duration_since(at)),
-            None => wall,
-        };
-        *anchor = Some((trusted, now));
-        trusted
+        let monotonic = self.monotonic_us();
+        let candidate = to_micros(wall).saturating_sub(monotonic);
+        let mut offset = self.offset_us.load(Ordering::Acquire);
+        if candidate > offset {
+            offset = self
+                .offset_us
+                .fetch_max(candidate, Ordering::AcqRel)
+                .max(candidate);
+        }
+        from_micros(monotonic.saturating_add(offset))
     }
 
     /// The latest trusted instant.
     pub(crate) fn latest(&self) -> Option<SystemTime> {
-        self.anchor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .map(|(seen, _)| seen)
+        match self.offset_us.load(Ordering::Acquire) {
+            i64::MIN => None,
+            offset => Some(from_micros(self.monotonic_us().saturating_add(offset))),
+        }
     }
+}
+
+fn to_micros(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+fn from_micros(us: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros(u64::try_from(us).unwrap_or(0))
 }
 
 pub(crate) fn to_millis(t: SystemTime) -> u64 {
