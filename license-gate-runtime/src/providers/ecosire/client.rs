@@ -73,6 +73,8 @@ pub struct EcosireOptions {
     pub extra_root_certificates: Vec<Vec<u8>>,
     /// The largest reply body read (default 256 KiB).
     pub max_reply_bytes: usize,
+    /// When set, only these hosts may be contacted.
+    pub allowed_hosts: Option<Vec<String>>,
     /// Platform fields sent (and signed) with every request.
     pub platform: Option<Platform>,
     /// The clock that stamps requests (`timestamp`, Unix seconds).
@@ -87,6 +89,7 @@ impl Default for EcosireOptions {
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            allowed_hosts: None,
             platform: None,
             clock: Arc::new(SystemClock),
         }
@@ -120,6 +123,16 @@ impl EcosireOptions {
     /// Trusts one more root certificate (PEM).
     pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Restricts the hosts that may be contacted (the base URL must be one).
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
         self
     }
 
@@ -196,6 +209,7 @@ impl EcosireClient {
         transport.timeout = options.timeout;
         transport.extra_root_certificates = options.extra_root_certificates;
         transport.max_reply_bytes = options.max_reply_bytes;
+        transport.allowed_hosts = options.allowed_hosts;
         Ok(EcosireClient {
             transport: HttpTransport::new(&transport)?,
             secret,
@@ -364,6 +378,18 @@ mod tests {
         let client =
             EcosireClient::new(EcosireOptions::new().license_secret("hunter2-secret")).unwrap();
         assert!(!format!("{client:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn allowed_hosts_pin_the_service() {
+        let pinned = EcosireOptions::new()
+            .license_secret("s")
+            .allowed_hosts(["api.ecosire.com"]);
+        assert!(EcosireClient::new(pinned.clone()).is_ok());
+        let err = EcosireClient::new(pinned.base_url("https://license.example.net/api"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not in the allowed hosts"), "{err}");
     }
 
     #[test]

@@ -18,7 +18,9 @@ use super::types::{
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
 use crate::time::parse_iso8601;
-use crate::transport::{HttpReply, HttpRequest, HttpTransport, TransportOptions};
+use crate::transport::{
+    DEFAULT_MAX_REPLY_BYTES, HttpReply, HttpRequest, HttpTransport, TransportOptions,
+};
 
 /// The environment variable that supplies the base URL when the options give none.
 pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
@@ -59,6 +61,8 @@ pub struct ExisOneClientOptions {
     pub timeout: Duration,
     /// Extra trusted root certificates (PEM), for private deployments and tests.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// The largest reply body read (default 256 KiB).
+    pub max_reply_bytes: usize,
 }
 
 impl fmt::Debug for ExisOneClientOptions {
@@ -74,6 +78,7 @@ impl fmt::Debug for ExisOneClientOptions {
                 "extra_root_certificates",
                 &self.extra_root_certificates.len(),
             )
+            .field("max_reply_bytes", &self.max_reply_bytes)
             .finish()
     }
 }
@@ -88,6 +93,7 @@ impl Default for ExisOneClientOptions {
             allowed_hosts: None,
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
     }
 }
@@ -143,6 +149,12 @@ impl ExisOneClientOptions {
     /// Trusts one more root certificate (PEM).
     pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Caps reply bodies at `bytes` (default 256 KiB).
+    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = bytes;
         self
     }
 
@@ -250,6 +262,7 @@ impl ExisOneClient {
         transport.timeout = options.timeout;
         transport.extra_root_certificates = options.extra_root_certificates.clone();
         transport.allowed_hosts = options.allowed_hosts.clone();
+        transport.max_reply_bytes = options.max_reply_bytes;
         HttpTransport::new(&transport)
     }
 
