@@ -432,6 +432,40 @@ mod tests {
         assert!(err.contains("not in the allowed hosts"), "{err}");
     }
 
+    /// A loopback URL with nothing listening: connecting is refused at once.
+    fn refused_url() -> String {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        format!("http://{addr}")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_is_sent_until_the_rate_limit_resets() {
+        let transport = HttpTransport::new(&TransportOptions::new(refused_url())).unwrap();
+        *transport.not_before.lock().unwrap() = Some(Instant::now() + Duration::from_secs(30));
+
+        let held = transport.send(HttpRequest::get("/x")).await.unwrap_err();
+        assert_eq!(
+            held,
+            ProviderError::RateLimited {
+                retry_after: Some(Duration::from_secs(30))
+            }
+        );
+
+        tokio::time::advance(Duration::from_secs(29)).await;
+        let still_held = transport.send(HttpRequest::get("/x")).await.unwrap_err();
+        assert_eq!(still_held.retry_after(), Some(Duration::from_secs(1)));
+
+        // After the reset the request goes out (and finds nobody listening).
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let sent = transport.send(HttpRequest::get("/x")).await.unwrap_err();
+        assert!(
+            matches!(sent, ProviderError::Unreachable { .. }),
+            "{sent:?}"
+        );
+    }
+
     #[test]
     fn rate_limit_headers_are_read() {
         let mut headers = HeaderMap::new();
