@@ -3,7 +3,7 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use license_gate::ProviderError;
+use license_gate::{LicenseKey, ProviderError};
 
 /// Why a command did not succeed, sorted by what the user should do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,10 +61,10 @@ impl CliError {
             e if e.is_transient() => Kind::Unavailable,
             _ => Kind::NotValid,
         };
-        let mut message = error.to_string();
-        if let Some(key) = key.map(str::trim).filter(|k| k.len() >= 4) {
-            message = message.replace(key, &license_gate::LicenseKey::new(key).masked());
-        }
+        let mut message = match key {
+            Some(key) => error.clone().redact_key(&LicenseKey::new(key)).to_string(),
+            None => error.to_string(),
+        };
         if matches!(error, ProviderError::Unreachable { .. }) && message.contains("certificate") {
             message.push_str(
                 " (for a private CA or an emulator started with --tls, pass its CA certificate with --ca-file)",

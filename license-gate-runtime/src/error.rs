@@ -198,9 +198,25 @@ impl ProviderError {
         )
     }
 
+    /// The same error with `key` masked wherever its texts quote it (ASCII
+    /// case ignored): servers may echo the license key in a message or a
+    /// reply excerpt, and errors reach logs, statuses and users' screens.
+    ///
+    /// ```
+    /// use license_gate_runtime::{LicenseKey, ProviderError};
+    /// let key = LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8");
+    /// let error = ProviderError::NotFound { message: "no license shop-a1b2-c3d4-e5f6-g7h8".into() };
+    /// assert_eq!(
+    ///     error.redact_key(&key).to_string(),
+    ///     "not found on the license server: no license ****-****-****-****-G7H8; check the license key"
+    /// );
+    /// ```
+    pub fn redact_key(self, key: &crate::secret::LicenseKey) -> Self {
+        self.redact(key.expose(), &key.masked())
+    }
+
     /// The same error with every occurrence of `secret` in its texts (ASCII
-    /// case ignored) replaced by `mask`: servers may quote the license key in
-    /// a message or a reply excerpt, and errors reach logs and statuses.
+    /// case ignored) replaced by `mask`.
     pub(crate) fn redact(self, secret: &str, mask: &str) -> Self {
         let r = |text: String| redact_text(text, secret, mask);
         match self {

@@ -121,15 +121,14 @@ impl Engine {
         let Some(key) = &slot.license_key else {
             return outcome;
         };
-        let (secret, mask) = (key.expose(), key.to_string());
         match outcome {
             Ok(mut answer) => {
                 if let LicenseStatus::Invalid { reason } = &mut answer.status {
-                    *reason = redact_text(std::mem::take(reason), secret, &mask);
+                    *reason = redact_text(std::mem::take(reason), key.expose(), &key.masked());
                 }
                 Ok(answer)
             }
-            Err(error) => Err(error.redact(secret, &mask)),
+            Err(error) => Err(error.redact_key(key)),
         }
     }
 

@@ -268,7 +268,7 @@ impl Provider for EcosireProvider {
         let fallback = answer.clone();
         match self.activate_after(key, answer).await {
             Err(error) if error.is_transient() => {
-                let error = error.redact(key.expose(), &key.to_string());
+                let error = error.redact_key(key);
                 tracing::warn!(provider = "ecosire", %error, "activation failed; retrying at the next validation");
                 Ok(fallback)
             }
