@@ -73,11 +73,10 @@ pub(crate) struct Engine {
     /// One provider round at a time: a manual refresh and the heartbeat never
     /// interleave their writes.
     round: Mutex<()>,
-    /// The outcome of the latest round, manual or scheduled: the heartbeat
-    /// plans its next call (backoff or interval) from it.
+    /// The number and outcome of the latest round, manual or scheduled: the
+    /// heartbeat plans its next call (backoff or interval) from it, once per round.
     last_round: std::sync::Mutex<Option<(u64, RefreshReport)>>,
     round_done: Notify,
-    rounds: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
@@ -97,7 +96,6 @@ impl Engine {
             round: Mutex::new(()),
             last_round: std::sync::Mutex::new(None),
             round_done: Notify::new(),
-            rounds: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -167,8 +165,11 @@ impl Engine {
             unreachable,
             server_asked,
         };
-        *self.last_round.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((self.next_round_number(), report.clone()));
+        {
+            let mut last = self.last_round.lock().unwrap_or_else(|e| e.into_inner());
+            let number = last.as_ref().map_or(1, |(number, _)| number + 1);
+            *last = Some((number, report.clone()));
+        }
         self.round_done.notify_one();
         report
     }
@@ -305,12 +306,6 @@ impl Engine {
         // Look again at least once a minute: a wall clock moved forward brings
         // the instant closer without any timer knowing.
         Some(left.min(DEADLINE_RECHECK))
-    }
-
-    fn next_round_number(&self) -> u64 {
-        self.rounds
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1
     }
 
     fn next_heartbeat(&self, report: &RefreshReport, failures: &mut u32) -> Instant {
