@@ -32,14 +32,15 @@ pub use license_gate_macros::{licensed, requires_feature};
 
 #[doc(inline)]
 pub use license_gate_runtime::{
-    GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate, LicenseGateBuilder,
-    LicenseKey, LicenseRequest, LicenseSnapshot, LicenseStatus, ProductState, Provider,
-    ProviderError, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, SharedSnapshot, Source,
-    check_feature, check_product, has_feature, snapshot, subscribe,
+    CHECK_STOPPED, GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate,
+    LicenseGateBuilder, LicenseKey, LicenseRequest, LicenseSnapshot, LicenseStatus, NOT_ACTIVATED,
+    ProductState, Provider, ProviderError, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret,
+    SharedSnapshot, Source, VendorSecret, check_feature, check_product, embed_secret, has_feature,
+    snapshot, subscribe,
 };
 
 pub use license_gate_runtime::{
-    cache, error, hardware_id, mock, provider, retry, state, testing, time,
+    cache, error, hardware_id, mock, provider, retry, state, testing, time, vendor_secret,
 };
 
 /// The ExisOne client and provider (cargo feature `exisone`).
@@ -52,9 +53,7 @@ pub use license_gate_runtime::providers::ecosire;
 
 /// Everything an application usually needs, for `use license_gate::prelude::*`.
 pub mod prelude {
-    pub use crate::{
-        LicenseError, LicenseGate, LicenseStatus, check_feature, has_feature, testing::TestLicense,
-    };
+    pub use crate::{LicenseError, LicenseGate, LicenseStatus, check_feature, has_feature};
     #[cfg(feature = "macros")]
     pub use crate::{licensed, requires_feature};
 }

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use license_gate::mock::MockProvider;
-use license_gate::{LicenseGate, LicenseGateBuilder, LicenseStatus, Source};
+use license_gate::{LicenseGate, LicenseGateBuilder, Source};
 use support::LogBuffer;
 use tempfile::TempDir;
 
@@ -29,6 +29,7 @@ fn builder(dir: &Path, provider: MockProvider) -> LicenseGateBuilder {
         .license_key("AAAA-BBBB-CCCC-DDDD")
         .install_global(false)
         .cache_dir(dir)
+        .vendor_secret(support::vendor_secret())
         .hardware_id("HW-CRASH-0001")
         .jitter(0.0)
 }
@@ -162,16 +163,18 @@ fn a_process_killed_while_writing_the_cache_leaves_a_whole_one() {
                 .await
                 .expect("the reading gate starts");
             let state = gate.product_state();
-            assert_eq!(
-                (state.status.clone(), state.source),
-                (LicenseStatus::Licensed, Source::Cache),
-                "round {round}: after the kill, the cache must be whole and used; the logs:\n{}",
+            // The first validation runs at once in the background; with the
+            // "server" offline it keeps the cached state in grace.
+            assert!(
+                state.status.grants_access() && state.source == Source::Cache,
+                "round {round}: after the kill, the cache must be whole and used ({:?}, {:?}); the logs:\n{}",
+                state.status,
+                state.source,
                 logs.text()
             );
-            assert_eq!(
-                mock.calls().total(),
-                0,
-                "round {round}: a whole cache needs no request"
+            assert!(
+                mock.calls().total() <= 1,
+                "round {round}: a start from a whole cache makes one background check at most before shutdown"
             );
             gate.shutdown().await;
             written_generation(&state.features).unwrap_or_else(|| {

@@ -35,15 +35,17 @@ async fn the_logs_show_every_transition_and_no_secret() {
         let mut expected = Vec::new();
         match service {
             Service::ExisOne => {
-                assert!(
-                    matches!(gate.status(), LicenseStatus::Invalid { .. }),
-                    "{service}: not activated yet, got {}",
-                    gate.status()
+                assert_eq!(
+                    gate.status(),
+                    LicenseStatus::Unlicensed {
+                        reason: license_gate::NOT_ACTIVATED.to_owned()
+                    },
+                    "{service}: not activated yet, and the status says how to activate"
                 );
                 gate.activate()
                     .await
                     .unwrap_or_else(|e| panic!("{service}: activation failed: {e}"));
-                expected.extend([("pending", "invalid"), ("invalid", "licensed")]);
+                expected.extend([("pending", "unlicensed"), ("unlicensed", "licensed")]);
             }
             // The first validation activates.
             Service::Ecosire => expected.push(("pending", "licensed")),

@@ -2,9 +2,15 @@
 //!
 //! One file per product holds its last state and the latest wall time the
 //! runtime has seen. The file starts with an HMAC-SHA256 of its body, keyed
-//! from the product, the license key and the hardware ID: a cache that was
-//! edited, truncated, or copied from another machine (or written for another
-//! key) fails the check and is rejected with a log line, never trusted.
+//! (HKDF) from the vendor secret, the product, the license key and the
+//! hardware ID: a cache that was edited, truncated, or copied from another
+//! machine (or written for another key) fails the check and is rejected with
+//! a log line, never trusted.
+//!
+//! Only the vendor secret is unknown to the application's user. A cache
+//! written without one is authentic only in the sense that anyone could have
+//! written it: it still carries the latest time seen, but its state never
+//! grants on its own ([`CachedState::grants_on_its_own`]).
 //!
 //! Writes are atomic: the new state goes to a temporary file in the same
 //! folder, is flushed to disk, and replaces the old file by rename. A process
@@ -24,29 +30,93 @@ use sha2::{Digest, Sha256};
 use crate::secret::LicenseKey;
 use crate::state::{LicenseStatus, ProductState, SeatUsage, Source};
 use crate::time::{from_millis, to_millis};
+use crate::vendor_secret::VendorSecret;
+
+/// How far a cached instant may lie ahead of the time it was written before
+/// the cache counts as forged.
+pub(crate) const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The largest cache file read; a real one is a few hundred bytes.
 const MAX_CACHE_BYTES: u64 = 64 * 1024;
 
-const FORMAT: u32 = 1;
+/// Format 2: keys derived with HKDF from the vendor secret.
+const FORMAT: u32 = 2;
 
 /// Where a gate keeps its cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CacheLocation {
-    /// The platform's cache folder (`$XDG_CACHE_HOME` or `~/.cache` on Linux,
-    /// `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in `license-gate/`.
+    /// The platform's folders for the application (see
+    /// `LicenseGateBuilder::application`): the cache in its cache folder
+    /// (`$XDG_CACHE_HOME/<app>` or `~/.cache/<app>` on Linux,
+    /// `~/Library/Caches/<vendor>.<app>` on macOS,
+    /// `%LOCALAPPDATA%\<vendor>\<app>\cache` on Windows), and the time anchor
+    /// in its local data folder.
     Platform,
-    /// This folder.
+    /// This folder, for the cache and (unless set apart) the time anchor.
     Dir(PathBuf),
     /// No cache: every start waits for the server (up to the start-up timeout).
     Off,
 }
 
+/// Who the application is, for its folders: vendor and application name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Application {
+    pub(crate) vendor: String,
+    pub(crate) name: String,
+}
+
+impl Application {
+    /// The application named after the running executable, when the builder
+    /// was not told (`LicenseGateBuilder::application`).
+    pub(crate) fn from_executable() -> Self {
+        let name = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.file_stem()?.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "license-gate".to_owned());
+        Application {
+            vendor: String::new(),
+            name,
+        }
+    }
+
+    /// `base` joined with this application's folder, the way the platform
+    /// names it.
+    fn folder(&self, base: PathBuf, windows_leaf: &str) -> PathBuf {
+        let (vendor, name) = (slug(&self.vendor), slug(&self.name));
+        if cfg!(target_os = "windows") {
+            let mut dir = base;
+            if !vendor.is_empty() {
+                dir.push(&self.vendor);
+            }
+            dir.join(&self.name).join(windows_leaf)
+        } else if cfg!(target_os = "macos") && !vendor.is_empty() {
+            base.join(format!("{vendor}.{name}"))
+        } else {
+            base.join(name)
+        }
+    }
+}
+
 impl CacheLocation {
-    pub(crate) fn resolve(&self) -> Option<PathBuf> {
+    /// The folder of the cache.
+    pub(crate) fn cache_dir(&self, app: &Application) -> Option<PathBuf> {
         match self {
-            CacheLocation::Platform => Some(dirs::cache_dir()?.join("license-gate")),
+            CacheLocation::Platform => {
+                Some(app.folder(dirs::cache_dir()?, "cache").join("license"))
+            }
+            CacheLocation::Dir(dir) => Some(dir.clone()),
+            CacheLocation::Off => None,
+        }
+    }
+
+    /// The folder of the time anchor: apart from the cache where the
+    /// platform has a second folder, so that one deletion does not take both.
+    pub(crate) fn anchor_dir(&self, app: &Application) -> Option<PathBuf> {
+        match self {
+            CacheLocation::Platform => {
+                Some(app.folder(dirs::data_local_dir()?, "data").join("license"))
+            }
             CacheLocation::Dir(dir) => Some(dir.clone()),
             CacheLocation::Off => None,
         }
@@ -72,6 +142,10 @@ pub(crate) enum CacheRejection {
     BadFormat(String),
     #[error("the cache file is for product `{0}`")]
     OtherProduct(String),
+    #[error(
+        "the cache file claims a confirmation later than the time it was written (forged, or written by a clock far ahead)"
+    )]
+    FromTheFuture,
 }
 
 /// The stored form of one product's state.
@@ -94,6 +168,9 @@ struct CacheBody {
 pub(crate) struct CachedState {
     pub(crate) state: ProductState,
     pub(crate) latest_seen: SystemTime,
+    /// The key was derived from a vendor secret, so only the vendor's build
+    /// could have written this file.
+    pub(crate) grants_on_its_own: bool,
 }
 
 /// The cache file of one product, bound to its license key and machine.
@@ -101,6 +178,7 @@ pub(crate) struct ProductCache {
     path: PathBuf,
     key: [u8; 32],
     product: String,
+    keyed_by_vendor: bool,
 }
 
 impl std::fmt::Debug for ProductCache {
@@ -113,39 +191,34 @@ impl std::fmt::Debug for ProductCache {
 }
 
 impl ProductCache {
-    /// The cache of `product` in `dir`, keyed from the product, the license
-    /// key and the hardware ID.
+    /// The cache of `product` in `dir`, keyed from the vendor secret, the
+    /// product, the license key and the hardware ID.
     pub(crate) fn new(
         dir: &Path,
         product: &str,
         license_key: Option<&LicenseKey>,
         hardware_id: &str,
+        vendor_secret: Option<&VendorSecret>,
     ) -> Self {
-        let mut derive = Sha256::new();
-        for part in [
-            "license-gate cache v1",
-            product,
-            license_key.map_or("", LicenseKey::expose),
-            hardware_id,
-        ] {
-            // Length-prefixed so ("ab", "c") and ("a", "bc") differ.
-            derive.update((part.len() as u64).to_le_bytes());
-            derive.update(part.as_bytes());
-        }
-        let key: [u8; 32] = derive.finalize().into();
+        let key = VendorSecret::derive(
+            vendor_secret,
+            "license-gate cache v2",
+            &[
+                product,
+                license_key.map_or("", LicenseKey::expose),
+                hardware_id,
+            ],
+        );
         ProductCache {
             path: dir.join(file_name(product)),
             key,
             product: product.to_owned(),
+            keyed_by_vendor: vendor_secret.is_some(),
         }
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
-    }
-
-    fn mac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
     }
 
     /// Reads and checks the cache.
@@ -162,16 +235,7 @@ impl ProductCache {
             return Err(CacheRejection::TooLarge);
         }
         let bytes = fs::read(&self.path).map_err(CacheRejection::Unreadable)?;
-        let newline = bytes
-            .iter()
-            .position(|b| *b == b'\n')
-            .ok_or(CacheRejection::NoTag)?;
-        let (tag_hex, body) = (&bytes[..newline], &bytes[newline + 1..]);
-        let tag = hex::decode(tag_hex).map_err(|_| CacheRejection::NoTag)?;
-        let mut mac = self.mac();
-        mac.update(body);
-        // Constant-time comparison.
-        mac.verify_slice(&tag).map_err(|_| CacheRejection::BadTag)?;
+        let body = verify_tagged(&bytes, &self.key)?;
         let body: CacheBody =
             serde_json::from_slice(body).map_err(|e| CacheRejection::BadFormat(e.to_string()))?;
         if body.format != FORMAT {
@@ -183,7 +247,14 @@ impl ProductCache {
         if body.product != self.product {
             return Err(CacheRejection::OtherProduct(body.product));
         }
+        let written = body
+            .latest_seen_ms
+            .saturating_add(CLOCK_SKEW.as_millis() as u64);
+        if body.last_confirmed_ms.is_some_and(|at| at > written) {
+            return Err(CacheRejection::FromTheFuture);
+        }
         Ok(CachedState {
+            grants_on_its_own: self.keyed_by_vendor,
             state: ProductState {
                 product: body.product,
                 status: body.status,
@@ -215,24 +286,7 @@ impl ProductCache {
             latest_seen_ms: to_millis(latest_seen),
         };
         let body = serde_json::to_vec(&body).map_err(std::io::Error::other)?;
-        let mut mac = self.mac();
-        mac.update(&body);
-        let tag = hex::encode(mac.finalize().into_bytes());
-
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir)?;
-        let mut file = tempfile::Builder::new()
-            .prefix(".license-gate-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        file.write_all(tag.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.write_all(&body)?;
-        file.as_file().sync_all()?;
-        file.persist(&self.path).map_err(|e| e.error)?;
-        sync_dir(dir);
-        remove_stale_temporaries(dir);
-        Ok(())
+        write_tagged(&self.path, &self.key, &body)
     }
 
     /// Removes the cache (after deactivation).
@@ -241,6 +295,124 @@ impl ProductCache {
             && error.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(path = %self.path.display(), %error, "could not remove the license cache");
+        }
+    }
+}
+
+fn mac(key: &[u8; 32]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length")
+}
+
+/// The body of a `tag\nbody` file whose HMAC under `key` checks out
+/// (compared in constant time).
+fn verify_tagged<'a>(bytes: &'a [u8], key: &[u8; 32]) -> Result<&'a [u8], CacheRejection> {
+    let newline = bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or(CacheRejection::NoTag)?;
+    let (tag_hex, body) = (&bytes[..newline], &bytes[newline + 1..]);
+    let tag = hex::decode(tag_hex).map_err(|_| CacheRejection::NoTag)?;
+    let mut mac = mac(key);
+    mac.update(body);
+    mac.verify_slice(&tag).map_err(|_| CacheRejection::BadTag)?;
+    Ok(body)
+}
+
+/// Replaces `path` with `tag\nbody` atomically: a temporary file in the same
+/// folder, flushed to disk, renamed over the old one. On error the old file
+/// stays.
+fn write_tagged(path: &Path, key: &[u8; 32], body: &[u8]) -> std::io::Result<()> {
+    let mut mac = mac(key);
+    mac.update(body);
+    let tag = hex::encode(mac.finalize().into_bytes());
+
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".license-gate-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(tag.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.write_all(body)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir);
+    remove_stale_temporaries(dir);
+    Ok(())
+}
+
+/// A second, independent record of the latest trusted time: one small file per
+/// machine, away from the cache, authenticated like it. Restoring an old cache
+/// with the clock set back does not roll trusted time back while this file
+/// (or the cache) remembers a later instant: the later of the two counts.
+pub(crate) struct TimeAnchor {
+    path: PathBuf,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for TimeAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimeAnchor")
+            .field("path", &self.path)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct AnchorBody {
+    format: u32,
+    latest_seen_ms: u64,
+}
+
+impl TimeAnchor {
+    /// The anchor file in `dir`, bound to this machine and the vendor secret.
+    pub(crate) fn new(dir: &Path, hardware_id: &str, vendor_secret: Option<&VendorSecret>) -> Self {
+        TimeAnchor {
+            path: dir.join("time.anchor"),
+            key: VendorSecret::derive(vendor_secret, "license-gate time anchor v1", &[hardware_id]),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The latest time the anchor holds; `None` when it is missing or fails
+    /// its check (logged).
+    pub(crate) fn load(&self) -> Option<SystemTime> {
+        let bytes = match fs::read(&self.path) {
+            Ok(bytes) if bytes.len() as u64 <= MAX_CACHE_BYTES => bytes,
+            Ok(_) => return None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(error) => {
+                tracing::warn!(path = %self.path.display(), %error, "could not read the time anchor");
+                return None;
+            }
+        };
+        let body = verify_tagged(&bytes, &self.key)
+            .ok()
+            .and_then(|body| serde_json::from_slice::<AnchorBody>(body).ok())
+            .filter(|body| body.format == 1);
+        if body.is_none() {
+            tracing::warn!(path = %self.path.display(), "the time anchor failed its integrity check and is ignored");
+        }
+        body.map(|body| from_millis(body.latest_seen_ms))
+    }
+
+    /// Records `latest_seen`; a failed write keeps the old file (logged).
+    pub(crate) fn store(&self, latest_seen: SystemTime) {
+        let body = AnchorBody {
+            format: 1,
+            latest_seen_ms: to_millis(latest_seen),
+        };
+        let written = serde_json::to_vec(&body)
+            .map_err(std::io::Error::other)
+            .and_then(|body| write_tagged(&self.path, &self.key, &body));
+        if let Err(error) = written {
+            tracing::warn!(path = %self.path.display(), %error, "could not write the time anchor; the previous one is kept");
         }
     }
 }
@@ -286,8 +458,14 @@ fn sync_dir(dir: &Path) {
 /// A file name for `product`: its letters and digits, plus a short hash so
 /// products whose names differ only in punctuation do not share a file.
 fn file_name(product: &str) -> String {
-    let slug: String = product
-        .chars()
+    let hash = hex::encode(&Sha256::digest(product.as_bytes())[..4]);
+    let slug: String = slug(product).chars().take(48).collect();
+    format!("{slug}-{hash}.license")
+}
+
+/// Lower-case letters and digits of `text`, runs of anything else as one `-`.
+fn slug(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -299,10 +477,7 @@ fn file_name(product: &str) -> String {
         .split('-')
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
-        .join("-");
-    let hash = hex::encode(&Sha256::digest(product.as_bytes())[..4]);
-    let slug: String = slug.chars().take(48).collect();
-    format!("{slug}-{hash}.license")
+        .join("-")
 }
 
 #[cfg(test)]
@@ -324,6 +499,7 @@ mod tests {
             "Atlas Studio",
             Some(&LicenseKey::new("AAAA-BBBB-CCCC-DDDD")),
             hw,
+            Some(&VendorSecret::new("a vendor secret for the tests").unwrap()),
         )
     }
 
@@ -335,6 +511,38 @@ mod tests {
         let loaded = c.load().unwrap();
         assert_eq!(loaded.state, sample());
         assert_eq!(loaded.latest_seen, from_millis(1_850_000_000_000));
+        assert!(loaded.grants_on_its_own);
+    }
+
+    #[test]
+    fn a_confirmation_after_the_time_of_writing_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cache(dir.path(), "HW1");
+        // Confirmed at 1_800_000_000_000 but "written" an hour before that.
+        c.store(&sample(), from_millis(1_800_000_000_000 - 3_600_000))
+            .unwrap();
+        assert!(matches!(c.load(), Err(CacheRejection::FromTheFuture)));
+    }
+
+    #[test]
+    fn time_anchors_round_trip_and_reject_edits_and_other_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = VendorSecret::new("a vendor secret for the tests").unwrap();
+        let anchor = TimeAnchor::new(dir.path(), "HW1", Some(&secret));
+        assert_eq!(anchor.load(), None);
+        anchor.store(from_millis(1_850_000_000_000));
+        assert_eq!(anchor.load(), Some(from_millis(1_850_000_000_000)));
+        let mut bytes = fs::read(anchor.path()).unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] ^= 1;
+        fs::write(anchor.path(), &bytes).unwrap();
+        assert_eq!(anchor.load(), None);
+        anchor.store(from_millis(1_850_000_000_000));
+        assert_eq!(
+            TimeAnchor::new(dir.path(), "HW2", Some(&secret)).load(),
+            None
+        );
+        assert_eq!(TimeAnchor::new(dir.path(), "HW1", None).load(), None);
     }
 
     #[test]
@@ -373,7 +581,25 @@ mod tests {
             "Atlas Studio",
             Some(&LicenseKey::new("ZZZZ-BBBB-CCCC-DDDD")),
             "HW1",
+            Some(&VendorSecret::new("a vendor secret for the tests").unwrap()),
         );
+        assert!(matches!(other_key.load(), Err(CacheRejection::BadTag)));
+        let other_vendor = ProductCache::new(
+            dir.path(),
+            "Atlas Studio",
+            Some(&LicenseKey::new("AAAA-BBBB-CCCC-DDDD")),
+            "HW1",
+            Some(&VendorSecret::new("another vendor's secret").unwrap()),
+        );
+        assert!(matches!(other_vendor.load(), Err(CacheRejection::BadTag)));
+        let no_vendor = ProductCache::new(
+            dir.path(),
+            "Atlas Studio",
+            Some(&LicenseKey::new("AAAA-BBBB-CCCC-DDDD")),
+            "HW1",
+            None,
+        );
+        assert!(matches!(no_vendor.load(), Err(CacheRejection::BadTag)));
         assert!(matches!(other_key.load(), Err(CacheRejection::BadTag)));
     }
 

@@ -17,6 +17,11 @@ use crate::state::{LicenseStatus, ProductState};
 /// The reason given when the grace period has run out.
 pub const GRACE_OVER: &str = "grace period over";
 
+/// The reason given when the license exists but is not activated on this
+/// installation; `LicenseGate::activate` (or the builder's
+/// `activate_on_first_use`) activates it.
+pub const NOT_ACTIVATED: &str = "the license is not activated on this installation: call `LicenseGate::activate`, or build the gate with `.activate_on_first_use(true)`";
+
 /// The next state of a product after `outcome`, at trusted time `now`.
 pub(crate) fn next_state(
     previous: &ProductState,
@@ -42,7 +47,9 @@ pub(crate) fn next_state(
                 // Pending keeps trying; an explicit denial stays a denial.
                 return settle(previous.clone(), now);
             }
-            let until = previous.last_confirmed.map(|at| at + grace);
+            let until = previous
+                .last_confirmed
+                .map(|at| crate::time::saturating_add(at, grace));
             let status = match until {
                 Some(until) if now < until => LicenseStatus::Grace { until },
                 _ => LicenseStatus::Unlicensed {

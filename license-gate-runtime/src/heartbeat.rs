@@ -2,14 +2,26 @@
 //! runs. It validates every product on a jittered interval, backs off while the
 //! server cannot be reached, and flips the state at expiry and end-of-grace
 //! instants even when no heartbeat is due.
+//!
+//! Three rules shape it:
+//! - **one writer**: every change of state (a validation round, a deadline, an
+//!   activation, a deactivation, a failure) is derived from the latest
+//!   snapshot under one lock ([`Engine::update`]), so no update is lost;
+//! - **fail closed**: the task is supervised ([`supervise`]); if it ever
+//!   panics, every product becomes unlicensed with [`CHECK_STOPPED`] and the
+//!   task restarts. A provider that panics is an explicit denial, not a crash;
+//! - **a start from cache checks at once**: the cache bridges the start, and
+//!   the first validation runs right after it in the background.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::cache::{CacheLocation, ProductCache};
+use crate::cache::{Application, CacheLocation, ProductCache, TimeAnchor};
 use crate::error::{GateError, ProviderError, redact_text};
 use crate::gate::cell::StateCell;
 use crate::grace;
@@ -18,9 +30,13 @@ use crate::retry::{RetryPolicy, jitter};
 use crate::secret::LicenseKey;
 use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, SharedSnapshot, Source};
 use crate::time::Clock;
+use crate::vendor_secret::VendorSecret;
 
 /// The longest the deadline timer sleeps before it reads the clock again.
 const DEADLINE_RECHECK: Duration = Duration::from_secs(60);
+
+/// The reason every product shows when the license check itself failed.
+pub const CHECK_STOPPED: &str = "license check stopped: internal error";
 
 /// The settings of a gate's heartbeat.
 #[derive(Debug, Clone)]
@@ -33,7 +49,13 @@ pub(crate) struct GateConfig {
     pub(crate) request_timeout: Duration,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) cache: CacheLocation,
+    /// A second folder for the time anchor (default: see [`CacheLocation::anchor_dir`]).
+    pub(crate) anchor_dir: Option<std::path::PathBuf>,
+    pub(crate) application: Option<Application>,
     pub(crate) hardware_id: Option<String>,
+    pub(crate) vendor_secret: Option<VendorSecret>,
+    pub(crate) activate_on_first_use: bool,
+    pub(crate) known_features: Option<BTreeSet<String>>,
 }
 
 /// One configured product.
@@ -42,12 +64,6 @@ pub(crate) struct ProductSlot {
     pub(crate) name: String,
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) license_key: Option<LicenseKey>,
-}
-
-impl ProductSlot {
-    fn request(&self) -> LicenseRequest {
-        LicenseRequest::new(&self.name, self.license_key.clone())
-    }
 }
 
 /// What one round of validation found.
@@ -60,6 +76,15 @@ pub(crate) struct RefreshReport {
     pub(crate) server_asked: Option<Duration>,
 }
 
+/// A provider call, run as a task of its own so that a provider that panics
+/// cannot take the heartbeat down with it.
+#[derive(Clone, Copy, Debug)]
+enum Call {
+    Validate,
+    Activate,
+    Deactivate,
+}
+
 /// The state machine behind a gate, shared by its handle and its task.
 #[derive(Debug)]
 pub(crate) struct Engine {
@@ -67,16 +92,23 @@ pub(crate) struct Engine {
     products: Vec<ProductSlot>,
     /// The cache of each product (`None`: caching is off).
     caches: Vec<Option<ProductCache>>,
-    /// Every product started from a valid cache.
-    from_cache: bool,
+    /// Where the latest trusted time is kept besides the caches.
+    anchors: Vec<TimeAnchor>,
+    /// Every product had a usable state at start (cache or local evidence).
+    ready_at_start: bool,
     config: GateConfig,
     /// One provider round at a time: a manual refresh and the heartbeat never
-    /// interleave their writes.
+    /// interleave their calls.
     round: Mutex<()>,
+    /// The one writer: every change of state is derived from the latest
+    /// snapshot while this is held.
+    writer: std::sync::Mutex<()>,
     /// The number and outcome of the latest round, manual or scheduled: the
     /// heartbeat plans its next call (backoff or interval) from it, once per round.
     last_round: std::sync::Mutex<Option<(u64, RefreshReport)>>,
     round_done: Notify,
+    /// Features granted but not declared have been logged once.
+    unknown_features_logged: AtomicBool,
 }
 
 impl Engine {
@@ -84,35 +116,59 @@ impl Engine {
         cell: Arc<StateCell>,
         products: Vec<ProductSlot>,
         caches: Vec<Option<ProductCache>>,
-        from_cache: bool,
+        anchors: Vec<TimeAnchor>,
+        ready_at_start: bool,
         config: GateConfig,
     ) -> Self {
         Engine {
             cell,
             products,
             caches,
-            from_cache,
+            anchors,
+            ready_at_start,
             config,
             round: Mutex::new(()),
+            writer: std::sync::Mutex::new(()),
             last_round: std::sync::Mutex::new(None),
             round_done: Notify::new(),
+            unknown_features_logged: AtomicBool::new(false),
         }
     }
 
-    async fn call<'a, F>(
-        &self,
-        slot: &'a ProductSlot,
-        op: F,
-    ) -> Result<LicenseAnswer, ProviderError>
-    where
-        F: std::future::Future<Output = Result<LicenseAnswer, ProviderError>> + 'a,
-    {
-        let outcome = match tokio::time::timeout(self.config.request_timeout, op).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(ProviderError::Timeout {
-                host: slot.provider.name().to_owned(),
-                after: self.config.request_timeout,
-            }),
+    pub(crate) fn request(&self, slot: &ProductSlot) -> LicenseRequest {
+        LicenseRequest::new(&slot.name, slot.license_key.clone()).at(self.cell.now())
+    }
+
+    async fn call(&self, slot: &ProductSlot, call: Call) -> Result<LicenseAnswer, ProviderError> {
+        let provider = slot.provider.clone();
+        let request = self.request(slot);
+        let mut task = tokio::spawn(async move {
+            match call {
+                Call::Validate => provider.validate(&request).await,
+                Call::Activate => provider.activate(&request).await,
+                Call::Deactivate => provider
+                    .deactivate(&request)
+                    .await
+                    .map(|()| LicenseAnswer::licensed(None::<String>)),
+            }
+        });
+        let outcome = match tokio::time::timeout(self.config.request_timeout, &mut task).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(failure)) => {
+                // A provider that panics has no answer to give: deny, with a
+                // reason, rather than keep a grant nobody confirmed.
+                tracing::error!(product = %slot.name, provider = slot.provider.name(), panicked = failure.is_panic(), "the license provider failed inside; access is denied until it answers");
+                Ok(LicenseAnswer::denied(LicenseStatus::Unlicensed {
+                    reason: CHECK_STOPPED.to_owned(),
+                }))
+            }
+            Err(_) => {
+                task.abort();
+                Err(ProviderError::Timeout {
+                    host: slot.provider.name().to_owned(),
+                    after: self.config.request_timeout,
+                })
+            }
         };
         // A server may quote the key back (in a message or a reply excerpt);
         // errors and reasons go to logs and statuses, so mask it there.
@@ -130,16 +186,31 @@ impl Engine {
         }
     }
 
+    /// Lets an authentic server reply re-anchor trusted time.
+    fn reanchor(&self, outcome: &Result<LicenseAnswer, ProviderError>) {
+        if let Ok(LicenseAnswer {
+            server_time: Some(at),
+            ..
+        }) = outcome
+        {
+            self.cell.reanchor(*at);
+        }
+    }
+
     /// Validates every product and publishes the result.
     pub(crate) async fn refresh(&self) -> RefreshReport {
         let _round = self.round.lock().await;
         let mut outcomes = Vec::with_capacity(self.products.len());
         for slot in &self.products {
-            let request = slot.request();
-            let outcome = self.call(slot, slot.provider.validate(&request)).await;
+            let mut outcome = self.call(slot, Call::Validate).await;
+            if self.config.activate_on_first_use && needs_activation(&outcome) {
+                tracing::info!(product = %slot.name, "the license is not activated on this installation yet; activating it");
+                outcome = self.call(slot, Call::Activate).await;
+            }
             if let Err(error) = &outcome {
                 tracing::warn!(product = %slot.name, provider = slot.provider.name(), %error, "license validation failed");
             }
+            self.reanchor(&outcome);
             outcomes.push(outcome);
         }
         let unreachable = outcomes
@@ -149,24 +220,27 @@ impl Engine {
             .iter()
             .filter_map(|o| o.as_ref().err()?.retry_after())
             .max();
-        let now = self.cell.now();
-        let current = self.cell.snapshot();
-        let next = current
-            .products
-            .iter()
-            .zip(&outcomes)
-            .map(|(previous, outcome)| {
-                grace::next_state(previous, outcome, now, self.config.grace_period)
-            })
-            .collect();
-        let snapshot = self.publish(next, "validation");
+        let snapshot = self.update("validation", |current, now| {
+            current
+                .products
+                .iter()
+                .zip(&outcomes)
+                .map(|(previous, outcome)| {
+                    grace::next_state(previous, outcome, now, self.config.grace_period)
+                })
+                .collect()
+        });
+        self.store_anchors();
         let report = RefreshReport {
             snapshot,
             unreachable,
             server_asked,
         };
         {
-            let mut last = self.last_round.lock().unwrap_or_else(|e| e.into_inner());
+            let mut last = self
+                .last_round
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let number = last.as_ref().map_or(1, |(number, _)| number + 1);
             *last = Some((number, report.clone()));
         }
@@ -194,19 +268,19 @@ impl Engine {
     ) -> Result<SharedSnapshot, GateError> {
         let (index, slot) = self.slot(product)?;
         let _round = self.round.lock().await;
-        let outcome = self
-            .call(slot, slot.provider.activate(&slot.request()))
-            .await;
-        let now = self.cell.now();
-        let current = self.cell.snapshot();
-        let mut next = current.products.clone();
-        next[index] = grace::next_state(
-            &current.products[index],
-            &outcome,
-            now,
-            self.config.grace_period,
-        );
-        let snapshot = self.publish(next, "activation");
+        let outcome = self.call(slot, Call::Activate).await;
+        self.reanchor(&outcome);
+        let snapshot = self.update("activation", |current, now| {
+            let mut next = current.products.clone();
+            next[index] = grace::next_state(
+                &current.products[index],
+                &outcome,
+                now,
+                self.config.grace_period,
+            );
+            next
+        });
+        self.store_anchors();
         match outcome {
             Ok(_) => Ok(snapshot),
             Err(error) => Err(GateError::Provider(error)),
@@ -216,37 +290,51 @@ impl Engine {
     pub(crate) async fn deactivate(&self, product: Option<&str>) -> Result<(), GateError> {
         let (index, slot) = self.slot(product)?;
         let _round = self.round.lock().await;
-        let request = slot.request();
-        let outcome = self
-            .call(slot, async {
-                slot.provider
-                    .deactivate(&request)
-                    .await
-                    .map(|()| LicenseAnswer::licensed(None::<String>))
-            })
-            .await;
+        let outcome = self.call(slot, Call::Deactivate).await;
         outcome.map_err(GateError::Provider)?;
-        let mut next = self.cell.snapshot().products.clone();
-        next[index] = ProductState {
-            status: LicenseStatus::Unlicensed {
-                reason: "the license was deactivated on this installation".to_owned(),
-            },
-            source: Source::Online,
-            ..ProductState::pending(&slot.name)
-        };
-        self.publish(next, "deactivation");
+        self.update("deactivation", |current, _| {
+            let mut next = current.products.clone();
+            next[index] = ProductState {
+                status: LicenseStatus::Unlicensed {
+                    reason: "the license was deactivated on this installation".to_owned(),
+                },
+                source: Source::Online,
+                ..ProductState::pending(&slot.name)
+            };
+            next
+        });
         if let Some(cache) = &self.caches[index] {
             cache.remove();
         }
         Ok(())
     }
 
-    /// Publishes `next` if it differs from the current state, logging each
-    /// product's transition (never a key or secret).
-    fn publish(&self, next: Vec<ProductState>, cause: &'static str) -> SharedSnapshot {
+    /// The one way state changes: `change` derives the next products from the
+    /// latest snapshot at trusted time `now`, under the writer lock, and the
+    /// result is published (if it differs), logged and cached.
+    pub(crate) fn update(
+        &self,
+        cause: &'static str,
+        change: impl FnOnce(&LicenseSnapshot, SystemTime) -> Vec<ProductState>,
+    ) -> SharedSnapshot {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let current = self.cell.snapshot();
+        let now = self.cell.now();
+        let next = change(&current, now);
+        self.publish_locked(&current, next, cause)
+    }
+
+    /// Publishes `next` if it differs from `current` (the latest snapshot,
+    /// read under the writer lock), logging each product's transition (never
+    /// a key or secret).
+    fn publish_locked(
+        &self,
+        current: &SharedSnapshot,
+        next: Vec<ProductState>,
+        cause: &'static str,
+    ) -> SharedSnapshot {
         if current.products == next {
-            return current;
+            return current.clone();
         }
         for (old, new) in current.products.iter().zip(&next) {
             if old.status != new.status || old.features != new.features {
@@ -261,9 +349,33 @@ impl Engine {
                 );
             }
         }
+        self.note_unknown_features(&next);
         let snapshot = self.cell.publish(LicenseSnapshot::new(next));
-        self.store_caches(&current, &snapshot);
+        self.store_caches(current, &snapshot);
         snapshot
+    }
+
+    /// Logs, once per gate, the granted features the application did not
+    /// declare (`LicenseGateBuilder::known_features`): usually a typo on one
+    /// side or a plan the application does not know yet.
+    fn note_unknown_features(&self, products: &[ProductState]) {
+        let Some(known) = &self.config.known_features else {
+            return;
+        };
+        let unknown: BTreeSet<&str> = products
+            .iter()
+            .filter(|p| p.status.grants_access())
+            .flat_map(|p| p.features.iter())
+            .filter(|f| !known.contains(*f))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() && !self.unknown_features_logged.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                ?unknown,
+                ?known,
+                "the license grants features this application does not declare; check the spelling on both sides"
+            );
+        }
     }
 
     /// Writes the changed products' states to their caches. A failed write
@@ -286,16 +398,45 @@ impl Engine {
         }
     }
 
+    /// Records the latest trusted time in every anchor.
+    fn store_anchors(&self) {
+        if let Some(latest) = self.cell.latest_seen() {
+            for anchor in &self.anchors {
+                anchor.store(latest);
+            }
+        }
+    }
+
     /// Publishes the effect of expiry and end-of-grace instants that have passed.
     pub(crate) fn settle_deadlines(&self) {
-        let now = self.cell.now();
+        self.update("deadline", |current, now| {
+            current
+                .products
+                .iter()
+                .map(|p| grace::settle(p.clone(), now))
+                .collect()
+        });
+    }
+
+    /// Denies every product with [`CHECK_STOPPED`]: what is left when the
+    /// heartbeat task died. Reads no clock, so it works whatever failed.
+    pub(crate) fn fail_closed(&self) {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let current = self.cell.snapshot();
         let next = current
             .products
             .iter()
-            .map(|p| grace::settle(p.clone(), now))
+            .map(|p| ProductState {
+                status: LicenseStatus::Unlicensed {
+                    reason: CHECK_STOPPED.to_owned(),
+                },
+                features: BTreeSet::new(),
+                ..p.clone()
+            })
             .collect();
-        self.publish(next, "deadline");
+        if current.products != next {
+            self.cell.publish(LicenseSnapshot::new(next));
+        }
     }
 
     /// How long until the next expiry or end-of-grace instant.
@@ -324,51 +465,37 @@ impl Engine {
         Instant::now() + delay
     }
 
-    /// When the first heartbeat of a gate started from its cache is due: one
-    /// interval after the cached confirmation (at once if that has passed).
-    fn first_heartbeat_from_cache(&self) -> Instant {
-        let now = self.cell.now();
-        let snapshot = self.cell.snapshot();
-        let due = snapshot
-            .products
-            .iter()
-            .map(|p| match p.last_confirmed {
-                Some(at) => (at + self.config.heartbeat_interval)
-                    .duration_since(now)
-                    .unwrap_or(Duration::ZERO),
-                None => Duration::ZERO,
-            })
-            .min()
-            .unwrap_or(Duration::ZERO);
-        Instant::now() + due.min(self.config.heartbeat_interval)
-    }
-
-    /// The heartbeat task.
-    pub(crate) async fn run(
+    /// The heartbeat task (one life of it; [`supervise`] restarts it).
+    async fn run(
         self: Arc<Self>,
         stop: watch::Receiver<bool>,
-        started: oneshot::Sender<()>,
+        mut started: Option<oneshot::Sender<()>>,
     ) {
-        if self.from_cache {
-            // A valid cache is as good as a heartbeat: start at once, ask later.
-            let _ = started.send(());
-            let next_heartbeat = self.first_heartbeat_from_cache();
-            return self.heartbeat_loop(stop, next_heartbeat).await;
-        }
-        let first = self.refresh();
-        tokio::pin!(first);
-        tokio::select! {
-            _ = &mut first => {
+        let mut announce_start = || {
+            if let Some(started) = started.take() {
                 let _ = started.send(());
             }
-            () = tokio::time::sleep(self.config.startup_timeout) => {
-                tracing::warn!(
-                    timeout = ?self.config.startup_timeout,
-                    "no license answer yet; running as pending while the check goes on"
-                );
-                let _ = started.send(());
-                first.await;
+        };
+        if self.ready_at_start {
+            // The cache (or a verified offline code) bridges the start; the
+            // first validation runs at once, in the background.
+            announce_start();
+            self.refresh().await;
+        } else {
+            let first = self.refresh();
+            tokio::pin!(first);
+            tokio::select! {
+                _ = &mut first => {}
+                () = tokio::time::sleep(self.config.startup_timeout) => {
+                    tracing::warn!(
+                        timeout = ?self.config.startup_timeout,
+                        "no license answer yet; running as pending while the check goes on"
+                    );
+                    announce_start();
+                    first.await;
+                }
             }
+            announce_start();
         }
         // The first round's notification sets the real schedule at once.
         let next_heartbeat = Instant::now() + self.config.heartbeat_interval;
@@ -403,7 +530,7 @@ impl Engine {
             let latest = self
                 .last_round
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(PoisonError::into_inner)
                 .clone();
             if let Some((round, report)) = latest
                 && round > planned_round
@@ -411,6 +538,47 @@ impl Engine {
                 planned_round = round;
                 next_heartbeat = self.next_heartbeat(&report, &mut failures);
             }
+        }
+    }
+}
+
+/// Whether a validation outcome says the license exists but is not activated
+/// on this installation yet.
+fn needs_activation(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
+    matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if reason == crate::NOT_ACTIVATED)
+}
+
+/// Runs the heartbeat task and keeps the gate closed if it ever dies: a panic
+/// anywhere in it denies every product with [`CHECK_STOPPED`], is logged as an
+/// error, and the task starts again after the retry policy's delay (the next
+/// good answer restores the license).
+pub(crate) async fn supervise(
+    engine: Arc<Engine>,
+    stop: watch::Receiver<bool>,
+    started: oneshot::Sender<()>,
+) {
+    let mut started = Some(started);
+    let mut restarts: u32 = 0;
+    loop {
+        let life = tokio::spawn(engine.clone().run(stop.clone(), started.take()));
+        match life.await {
+            Ok(()) => return,
+            Err(failure) if failure.is_panic() => {
+                engine.fail_closed();
+                tracing::error!(
+                    restarts,
+                    "the license check stopped on an internal error; access is denied until it answers again"
+                );
+                let delay = engine.config.retry.ceiling(restarts);
+                restarts = restarts.saturating_add(1);
+                let mut stop = stop.clone();
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stop.wait_for(|stopped| *stopped) => return,
+                }
+            }
+            // Cancelled: the runtime is shutting down.
+            Err(_) => return,
         }
     }
 }

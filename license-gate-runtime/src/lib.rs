@@ -18,19 +18,29 @@ pub mod providers;
 pub mod retry;
 pub mod secret;
 pub mod state;
+#[cfg(feature = "testing")]
 pub mod testing;
+/// Test helpers (`TestLicense`, `TestClock`): enable the `testing` cargo
+/// feature, from `[dev-dependencies]` only
+/// (`license-gate = { version = "0.1", features = ["testing"] }`), so no test
+/// override can be compiled into a release build.
+#[cfg(not(feature = "testing"))]
+pub mod testing {}
 pub mod time;
 #[cfg(feature = "http")]
 pub mod transport;
+pub mod vendor_secret;
 
 pub use error::{GateError, LicenseError, ProviderError};
 pub use gate::{
     CallSite, LicenseGate, LicenseGateBuilder, Requirement, ScopeGuard, Scoped, check,
     check_feature, check_product, has_feature, snapshot, subscribe,
 };
-pub use grace::GRACE_OVER;
+pub use grace::{GRACE_OVER, NOT_ACTIVATED};
+pub use heartbeat::CHECK_STOPPED;
 pub use provider::{LicenseAnswer, LicenseRequest, Provider};
 pub use providers::mock;
 pub use retry::RetryPolicy;
 pub use secret::{LicenseKey, Secret};
 pub use state::{LicenseSnapshot, LicenseStatus, ProductState, SeatUsage, SharedSnapshot, Source};
+pub use vendor_secret::VendorSecret;

@@ -17,6 +17,9 @@ pub struct LicenseRequest {
     pub product: String,
     /// The license key the user entered, if any (masked in `Debug`).
     pub license_key: Option<LicenseKey>,
+    /// Trusted time when the gate made the request (never earlier than the
+    /// latest instant the gate has seen); `None` outside a gate.
+    pub trusted_now: Option<SystemTime>,
 }
 
 impl LicenseRequest {
@@ -25,7 +28,21 @@ impl LicenseRequest {
         LicenseRequest {
             product: product.into(),
             license_key,
+            trusted_now: None,
         }
+    }
+
+    /// The same request made at trusted time `now`.
+    pub fn at(mut self, now: SystemTime) -> Self {
+        self.trusted_now = Some(now);
+        self
+    }
+
+    /// The time a provider checks expiry instants against: the gate's trusted
+    /// time, or the process's trusted time outside a gate. Never the raw
+    /// wall clock, so a clock set back does not revive an expired code.
+    pub fn now(&self) -> SystemTime {
+        self.trusted_now.unwrap_or_else(crate::time::trusted_now)
     }
 
     /// The license key, or a configuration error saying how to give one.
@@ -54,6 +71,9 @@ pub struct LicenseAnswer {
     pub source: Source,
     /// Seat usage, where known.
     pub seats: Option<SeatUsage>,
+    /// The server's clock (its HTTP `Date` header) on an authentic reply: the
+    /// gate re-anchors trusted time from it.
+    pub server_time: Option<SystemTime>,
 }
 
 impl LicenseAnswer {
@@ -76,6 +96,7 @@ impl LicenseAnswer {
             expires_at: None,
             source: Source::Online,
             seats: None,
+            server_time: None,
         }
     }
 
@@ -96,6 +117,12 @@ impl LicenseAnswer {
     /// The same answer from another source.
     pub fn from_source(mut self, source: Source) -> Self {
         self.source = source;
+        self
+    }
+
+    /// The same answer with the server's clock reading (its `Date` header).
+    pub fn with_server_time(mut self, at: SystemTime) -> Self {
+        self.server_time = Some(at);
         self
     }
 
@@ -144,6 +171,18 @@ pub trait Provider: Send + Sync + std::fmt::Debug + 'static {
     /// for services without activation.
     async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         self.validate(request).await
+    }
+
+    /// Checks, without the network, the evidence for this license that the
+    /// provider can verify on its own (a signed offline code). `None`: the
+    /// provider has no such evidence.
+    ///
+    /// The gate calls this at every start. A cached state never grants more
+    /// than this answer says (features, expiry, status), and a verified
+    /// answer lets the gate start without a server even with no cache.
+    fn verify_locally(&self, request: &LicenseRequest) -> Option<LicenseAnswer> {
+        let _ = request;
+        None
     }
 
     /// Releases this installation's activation (on uninstall). Defaults to

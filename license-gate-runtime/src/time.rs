@@ -52,6 +52,7 @@ impl Monotonic {
         };
         if let Some(t) = latest_seen {
             m.observe(t);
+            process_observe(t);
         }
         m
     }
@@ -74,6 +75,26 @@ impl Monotonic {
         from_micros(monotonic.saturating_add(offset))
     }
 
+    /// Re-anchors trusted time on an authentic server reply: the server's
+    /// `Date` (or the wall clock, when that is later) becomes the latest
+    /// trusted instant, even when it is earlier than what was trusted before.
+    ///
+    /// This is the one way trusted time moves back. It is what keeps a clock
+    /// that was once far ahead from locking out a paying user for good, and it
+    /// catches a clock set back the moment the server answers.
+    pub(crate) fn reanchor(&self, server: SystemTime, wall: SystemTime) -> SystemTime {
+        let monotonic = self.monotonic_us();
+        let at = clamp(server.max(wall));
+        self.offset_us
+            .store(to_micros(at).saturating_sub(monotonic), Ordering::Release);
+        let process = process_clock();
+        process.offset_us.store(
+            to_micros(at).saturating_sub(process.monotonic_us()),
+            Ordering::Release,
+        );
+        at
+    }
+
     /// The latest trusted instant.
     pub(crate) fn latest(&self) -> Option<SystemTime> {
         match self.offset_us.load(Ordering::Acquire) {
@@ -83,13 +104,60 @@ impl Monotonic {
     }
 }
 
+/// The latest instant the runtime works with: 9999-12-31T23:59:59Z. Every
+/// instant it computes is clamped to it, so no date arithmetic can overflow
+/// and every instant can be formatted.
+pub(crate) const MAX_INSTANT_SECS: u64 = 253_402_300_799;
+
+/// [`MAX_INSTANT_SECS`] as an instant.
+pub(crate) fn max_instant() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(MAX_INSTANT_SECS)
+}
+
+/// `t`, or [`max_instant`] when `t` is later.
+pub(crate) fn clamp(t: SystemTime) -> SystemTime {
+    t.min(max_instant())
+}
+
+/// `t + d`, saturating at [`max_instant`] instead of panicking on overflow.
+pub(crate) fn saturating_add(t: SystemTime, d: Duration) -> SystemTime {
+    t.checked_add(d).map_or_else(max_instant, clamp)
+}
+
+/// Trusted time for code that has no gate at hand (`ProductState::has_feature`):
+/// the later of the wall clock and every trusted instant any gate of this
+/// process has seen, carried forward by the monotonic clock.
+pub fn trusted_now() -> SystemTime {
+    process_clock().observe(SystemTime::now())
+}
+
+fn process_clock() -> &'static Monotonic {
+    static PROCESS: std::sync::OnceLock<Monotonic> = std::sync::OnceLock::new();
+    PROCESS.get_or_init(|| Monotonic {
+        base: tokio::time::Instant::now(),
+        offset_us: AtomicI64::new(i64::MIN),
+    })
+}
+
+/// Lets the process-wide trusted time know of an instant a gate trusts.
+fn process_observe(t: SystemTime) {
+    let process = process_clock();
+    let candidate = to_micros(t).saturating_sub(process.monotonic_us());
+    if candidate > process.offset_us.load(Ordering::Relaxed) {
+        process.offset_us.fetch_max(candidate, Ordering::AcqRel);
+    }
+}
+
 fn to_micros(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 fn from_micros(us: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_micros(u64::try_from(us).unwrap_or(0))
+    clamp(saturating_add(
+        UNIX_EPOCH,
+        Duration::from_micros(u64::try_from(us).unwrap_or(0)),
+    ))
 }
 
 pub(crate) fn to_millis(t: SystemTime) -> u64 {
@@ -99,7 +167,7 @@ pub(crate) fn to_millis(t: SystemTime) -> u64 {
 }
 
 pub(crate) fn from_millis(ms: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(ms)
+    saturating_add(UNIX_EPOCH, Duration::from_millis(ms))
 }
 
 /// Formats an instant as RFC 3339 in UTC, for messages and logs.

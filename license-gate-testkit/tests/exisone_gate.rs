@@ -126,10 +126,12 @@ async fn an_unreachable_server_keeps_the_license_through_grace() {
 async fn activation_through_the_gate_binds_this_machine() {
     let (emulator, control) = emulator().await;
     let gate = gate(provider(options(&emulator.url())), KEY).await;
-    assert!(
-        matches!(gate.status(), LicenseStatus::Invalid { .. }),
-        "not activated yet: {}",
-        gate.status()
+    assert_eq!(
+        gate.status(),
+        LicenseStatus::Unlicensed {
+            reason: license_gate_runtime::NOT_ACTIVATED.to_owned()
+        },
+        "not activated yet, and the status says how to activate"
     );
 
     gate.activate().await.expect("activation works");

@@ -181,6 +181,7 @@ impl Emulated {
             .license_key(self.service.key())
             .install_global(false)
             .no_cache()
+            .vendor_secret(vendor_secret())
             .request_timeout(TIMEOUT)
             .startup_timeout(Duration::from_secs(5))
             .jitter(0.0)
@@ -190,6 +191,12 @@ impl Emulated {
     pub fn builder(&self) -> LicenseGateBuilder {
         self.builder_with(self.provider())
     }
+}
+
+/// The vendor secret of the tests' "application".
+pub fn vendor_secret() -> license_gate::VendorSecret {
+    license_gate::VendorSecret::new("the vendor secret of the license-gate tests")
+        .expect("long enough")
 }
 
 /// The real provider of `service`, pointed at `url`, with the client's own

@@ -8,14 +8,22 @@ use tokio::sync::{oneshot, watch};
 use super::cell::StateCell;
 use super::global;
 use super::{GateInner, LicenseGate};
-use crate::cache::{CacheLocation, CacheRejection, ProductCache};
+use crate::cache::{Application, CacheLocation, CacheRejection, ProductCache, TimeAnchor};
 use crate::error::GateError;
-use crate::heartbeat::{Engine, GateConfig, ProductSlot};
-use crate::provider::Provider;
+use crate::heartbeat::{Engine, GateConfig, ProductSlot, supervise};
+use crate::provider::{LicenseRequest, Provider};
 use crate::retry::RetryPolicy;
 use crate::secret::LicenseKey;
 use crate::state::{LicenseSnapshot, ProductState, Source};
 use crate::time::{Clock, SystemClock};
+use crate::vendor_secret::VendorSecret;
+
+/// The longest heartbeat interval and grace period a builder takes: longer
+/// ones are almost surely unit mistakes, and bounding them keeps every
+/// instant the gate computes representable.
+const MAX_PERIOD: Duration = Duration::from_secs(366 * 24 * 3600);
+/// The longest start-up and request timeouts a builder takes.
+const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Configures a [`LicenseGate`]; made by [`LicenseGate::builder`].
 ///
@@ -64,7 +72,12 @@ impl Default for LicenseGateBuilder {
                 request_timeout: Duration::from_secs(30),
                 clock: Arc::new(SystemClock),
                 cache: CacheLocation::Platform,
+                anchor_dir: None,
+                application: None,
                 hardware_id: None,
+                vendor_secret: None,
+                activate_on_first_use: false,
+                known_features: None,
             },
             install_global: true,
         }
@@ -181,6 +194,57 @@ impl LicenseGateBuilder {
         self
     }
 
+    /// The vendor secret that authenticates the cache and the time anchors
+    /// (see [`VendorSecret`] and `embed_secret!`).
+    ///
+    /// Without one, a cache never grants on its own: a start from it is
+    /// `Pending` until the server (or a verified offline code) confirms,
+    /// because everything else that keys the cache is known to the user.
+    pub fn vendor_secret(mut self, secret: VendorSecret) -> Self {
+        self.config.vendor_secret = Some(secret);
+        self
+    }
+
+    /// Who the application is, so its cache and time anchor live in its own
+    /// platform folders (default: named after the executable). Two vendors'
+    /// products of the same name then never share a cache.
+    pub fn application(mut self, vendor: impl Into<String>, name: impl Into<String>) -> Self {
+        self.config.application = Some(Application {
+            vendor: vendor.into(),
+            name: name.into(),
+        });
+        self
+    }
+
+    /// A second folder for the time anchor, apart from the cache (default:
+    /// the application's local data folder with [`CacheLocation::Platform`],
+    /// the cache folder otherwise). The later time of the two places counts,
+    /// so restoring an old cache does not roll trusted time back.
+    pub fn time_anchor_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.anchor_dir = Some(dir.into());
+        self
+    }
+
+    /// Activates the license when the server says it is not activated on this
+    /// installation yet (a fresh key), so the first run needs no extra code
+    /// (default `false`; with ExisOne, set the licensee's email on the provider).
+    pub fn activate_on_first_use(mut self, activate: bool) -> Self {
+        self.config.activate_on_first_use = activate;
+        self
+    }
+
+    /// The features this application knows (for example from
+    /// `license_gate::declared_features!()`); the gate logs once any feature a
+    /// license grants that is not among them.
+    pub fn known_features<I, S>(mut self, features: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.known_features = Some(features.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Whether `start` installs the gate as the process-wide gate that the
     /// attributes and free functions consult (default `true`). Parallel tests
     /// start gates with `false` and use [`LicenseGate::enter`] or [`LicenseGate::scope`].
@@ -199,6 +263,24 @@ impl LicenseGateBuilder {
                 "the heartbeat interval {:?} is too short: use at least one second",
                 c.heartbeat_interval
             )));
+        }
+        for (name, value, max) in [
+            ("heartbeat interval", c.heartbeat_interval, MAX_PERIOD),
+            ("grace period", c.grace_period, MAX_PERIOD),
+            ("start-up timeout", c.startup_timeout, MAX_TIMEOUT),
+            ("request timeout", c.request_timeout, MAX_TIMEOUT),
+            ("retry delay", c.retry.max, MAX_PERIOD),
+        ] {
+            if value > max {
+                return Err(GateError::Config(format!(
+                    "the {name} {value:?} is too long: use at most {max:?}"
+                )));
+            }
+        }
+        if c.request_timeout.is_zero() {
+            return Err(GateError::Config(
+                "the request timeout is zero: use at least a few seconds".to_owned(),
+            ));
         }
         if !(0.0..=1.0).contains(&c.jitter) {
             return Err(GateError::Config(format!(
@@ -228,46 +310,89 @@ impl LicenseGateBuilder {
 
     fn assemble(self) -> Result<(Arc<Engine>, bool), GateError> {
         let (slots, config, install_global) = self.validate()?;
-        let caches = open_caches(&slots, &config);
-        let mut latest_seen = None;
-        let mut products = Vec::with_capacity(slots.len());
-        for (slot, cache) in slots.iter().zip(&caches) {
-            let cached = cache.as_ref().and_then(|cache| match cache.load() {
-                Ok(cached) => Some(cached),
-                Err(CacheRejection::Missing) => None,
-                Err(reason) => {
-                    tracing::warn!(product = %slot.name, path = %cache.path().display(), %reason, "license cache rejected; waiting for the server");
-                    None
-                }
-            });
-            match cached {
-                Some(cached) => {
-                    latest_seen = latest_seen.max(Some(cached.latest_seen));
-                    products.push(ProductState {
-                        source: Source::Cache,
-                        ..cached.state
-                    });
-                }
-                None => products.push(ProductState::pending(&slot.name)),
-            }
-        }
-        let from_cache = products.iter().all(|p| p.source == Source::Cache);
+        let application = config
+            .application
+            .clone()
+            .unwrap_or_else(Application::from_executable);
+        let hardware_id = match (&config.cache, &config.hardware_id) {
+            (_, Some(id)) => id.clone(),
+            (CacheLocation::Off, None) if config.anchor_dir.is_none() => String::new(),
+            (_, None) => crate::hardware_id::hardware_id(),
+        };
+        let caches = open_caches(&slots, &config, &application, &hardware_id);
+        let anchors = open_anchors(&config, &application, &hardware_id);
+
+        // Trusted time at start: the later of the wall clock and every
+        // record of the latest time seen (caches and anchors).
+        let cached: Vec<_> = slots
+            .iter()
+            .zip(&caches)
+            .map(|(slot, cache)| {
+                cache.as_ref().and_then(|cache| match cache.load() {
+                    Ok(cached) => Some(cached),
+                    Err(CacheRejection::Missing) => None,
+                    Err(reason) => {
+                        tracing::warn!(product = %slot.name, path = %cache.path().display(), %reason, "license cache rejected; waiting for the server");
+                        None
+                    }
+                })
+            })
+            .collect();
+        let latest_seen = cached
+            .iter()
+            .flatten()
+            .map(|c| c.latest_seen)
+            .chain(anchors.iter().filter_map(TimeAnchor::load))
+            .max();
+        let pending = slots
+            .iter()
+            .map(|s| ProductState::pending(&s.name))
+            .collect();
         let cell = Arc::new(StateCell::new(
-            LicenseSnapshot::new(products),
+            LicenseSnapshot::new(pending),
             config.clock.clone(),
             latest_seen,
         ));
-        // Expiry and grace instants that passed while the program was not running.
         let now = cell.now();
-        let settled = cell
-            .snapshot()
-            .products
-            .iter()
-            .map(|p| crate::grace::settle(p.clone(), now))
-            .collect();
-        cell.publish(LicenseSnapshot::new(settled));
+
+        let mut products = Vec::with_capacity(slots.len());
+        for (slot, cached) in slots.iter().zip(cached) {
+            let request = LicenseRequest::new(&slot.name, slot.license_key.clone()).at(now);
+            let evidence = slot.provider.verify_locally(&request);
+            let from_cache = cached.filter(|cached| {
+                if !cached.grants_on_its_own {
+                    tracing::info!(product = %slot.name, "the license cache was written without a vendor secret, so it does not grant on its own; waiting for the server");
+                }
+                cached.grants_on_its_own
+            });
+            let state = match (from_cache, evidence) {
+                (Some(cached), Some(evidence)) => bounded_by_evidence(cached.state, &evidence),
+                (Some(cached), None) => ProductState {
+                    source: Source::Cache,
+                    ..cached.state
+                },
+                (None, Some(evidence)) => crate::grace::next_state(
+                    &ProductState::pending(&slot.name),
+                    &Ok(evidence),
+                    now,
+                    config.grace_period,
+                ),
+                (None, None) => ProductState::pending(&slot.name),
+            };
+            // Expiry and grace instants that passed while the program was not running.
+            products.push(crate::grace::settle(state, now));
+        }
+        let ready_at_start = products.iter().all(|p| p.source != Source::None);
+        cell.publish(LicenseSnapshot::new(products));
         Ok((
-            Arc::new(Engine::new(cell, slots, caches, from_cache, config)),
+            Arc::new(Engine::new(
+                cell,
+                slots,
+                caches,
+                anchors,
+                ready_at_start,
+                config,
+            )),
             install_global,
         ))
     }
@@ -286,7 +411,7 @@ impl LicenseGateBuilder {
         }
         let (stop, stop_rx) = watch::channel(false);
         let (started, started_rx) = oneshot::channel();
-        let task = runtime.spawn(engine.clone().run(stop_rx, started));
+        let task = runtime.spawn(supervise(engine.clone(), stop_rx, started));
         let gate = LicenseGate {
             inner: Arc::new(GateInner {
                 engine,
@@ -375,15 +500,17 @@ impl LicenseGate {
     }
 }
 
-/// Opens the cache of each product, bound to its key and this machine.
-fn open_caches(slots: &[ProductSlot], config: &GateConfig) -> Vec<Option<ProductCache>> {
-    let Some(dir) = config.cache.resolve() else {
+/// Opens the cache of each product, bound to its key, this machine and the
+/// vendor secret.
+fn open_caches(
+    slots: &[ProductSlot],
+    config: &GateConfig,
+    application: &Application,
+    hardware_id: &str,
+) -> Vec<Option<ProductCache>> {
+    let Some(dir) = config.cache.cache_dir(application) else {
         return slots.iter().map(|_| None).collect();
     };
-    let hardware_id = config
-        .hardware_id
-        .clone()
-        .unwrap_or_else(crate::hardware_id::hardware_id);
     slots
         .iter()
         .map(|slot| {
@@ -391,10 +518,55 @@ fn open_caches(slots: &[ProductSlot], config: &GateConfig) -> Vec<Option<Product
                 &dir,
                 &slot.name,
                 slot.license_key.as_ref(),
-                &hardware_id,
+                hardware_id,
+                config.vendor_secret.as_ref(),
             ))
         })
         .collect()
+}
+
+/// Opens the time anchors: the one apart from the cache, if any.
+fn open_anchors(
+    config: &GateConfig,
+    application: &Application,
+    hardware_id: &str,
+) -> Vec<TimeAnchor> {
+    config
+        .anchor_dir
+        .clone()
+        .or_else(|| config.cache.anchor_dir(application))
+        .map(|dir| TimeAnchor::new(&dir, hardware_id, config.vendor_secret.as_ref()))
+        .into_iter()
+        .collect()
+}
+
+/// A cached state never grants more than the provider's locally verified
+/// evidence (a signed offline code) says: the evidence's denial wins, the
+/// features are those both name, and the earlier expiry counts.
+fn bounded_by_evidence(cached: ProductState, evidence: &crate::LicenseAnswer) -> ProductState {
+    if !evidence.status.grants_access() {
+        return ProductState {
+            status: evidence.status.clone(),
+            features: Default::default(),
+            expires_at: evidence.expires_at,
+            source: evidence.source,
+            ..cached
+        };
+    }
+    let expires_at = match (cached.expires_at, evidence.expires_at) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    ProductState {
+        features: cached
+            .features
+            .intersection(&evidence.features)
+            .cloned()
+            .collect(),
+        expires_at,
+        source: Source::Cache,
+        ..cached
+    }
 }
 
 /// A one-thread tokio runtime that the gate starts for itself when the

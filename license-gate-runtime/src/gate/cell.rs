@@ -62,6 +62,12 @@ impl StateCell {
         self.monotonic.observe(self.clock.now())
     }
 
+    /// Re-anchors trusted time on the server's clock reading (see
+    /// [`Monotonic::reanchor`]).
+    pub(crate) fn reanchor(&self, server: SystemTime) -> SystemTime {
+        self.monotonic.reanchor(server, self.clock.now())
+    }
+
     /// The latest wall time this cell has seen.
     pub(crate) fn latest_seen(&self) -> Option<SystemTime> {
         self.monotonic.latest()

@@ -4,4 +4,10 @@
 pub mod ecosire;
 #[cfg(feature = "exisone")]
 pub mod exisone;
+#[cfg(feature = "testing")]
 pub mod mock;
+/// The mock provider, for tests: enable the `testing` cargo feature
+/// (`license-gate = { version = "0.1", features = ["testing"] }` under
+/// `[dev-dependencies]`).
+#[cfg(not(feature = "testing"))]
+pub mod mock {}

@@ -469,17 +469,24 @@ impl ExisOneClient {
     ///
     /// Never fails: a code that cannot be trusted, or a client without a
     /// public key, gives `is_valid == false` with the reason in `error_message`.
+    /// Expiry is checked against trusted time ([`crate::time::trusted_now`]),
+    /// so a clock set back does not revive an expired code.
     pub fn validate_offline(
         &self,
         offline_code: &str,
         hardware_id: &str,
     ) -> OfflineValidationResult {
-        validate_offline_code(
-            offline_code,
-            hardware_id,
-            self.offline_key.as_ref(),
-            SystemTime::now(),
-        )
+        self.validate_offline_at(offline_code, hardware_id, crate::time::trusted_now())
+    }
+
+    /// [`ExisOneClient::validate_offline`] at the instant `now`.
+    pub fn validate_offline_at(
+        &self,
+        offline_code: &str,
+        hardware_id: &str,
+        now: SystemTime,
+    ) -> OfflineValidationResult {
+        validate_offline_code(offline_code, hardware_id, self.offline_key.as_ref(), now)
     }
 
     /// Validates an online key or an offline code, whichever `key` is.

@@ -106,9 +106,11 @@ impl ExisOneProvider {
         }
     }
 
-    async fn validate_offline_code(&self, code: &str) -> LicenseAnswer {
+    async fn validate_offline_code(&self, code: &str, request: &LicenseRequest) -> LicenseAnswer {
         let hardware_id = self.client.generate_hardware_id();
-        let result = self.client.validate_offline(code, &hardware_id);
+        let result = self
+            .client
+            .validate_offline_at(code, &hardware_id, request.now());
         if result.is_valid {
             self.client.tell_server(code, &hardware_id).await;
         }
@@ -170,7 +172,7 @@ impl Provider for ExisOneProvider {
     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?.expose();
         if is_offline_code(key) {
-            return Ok(self.validate_offline_code(key).await);
+            return Ok(self.validate_offline_code(key, request).await);
         }
         let hardware_id = self.client.generate_hardware_id();
         match self
@@ -191,7 +193,9 @@ impl Provider for ExisOneProvider {
                 if error.is_transient() && self.client.has_offline_key() {
                     // The fallback counts only when it proves the license;
                     // otherwise the fault stays transient and grace applies.
-                    let offline = self.client.validate_offline(key, &hardware_id);
+                    let offline = self
+                        .client
+                        .validate_offline_at(key, &hardware_id, request.now());
                     if offline.is_valid {
                         return Ok(self.offline_answer(offline));
                     }
@@ -201,11 +205,26 @@ impl Provider for ExisOneProvider {
         }
     }
 
+    /// A license key that is an offline code is re-verified locally
+    /// (signature, hardware ID, expiry at trusted time) when a public key is
+    /// configured: the gate never grants more from its cache than the code says.
+    fn verify_locally(&self, request: &LicenseRequest) -> Option<LicenseAnswer> {
+        let key = request.license_key.as_ref()?.expose();
+        if !is_offline_code(key) || !self.client.has_offline_key() {
+            return None;
+        }
+        let hardware_id = self.client.generate_hardware_id();
+        let result = self
+            .client
+            .validate_offline_at(key, &hardware_id, request.now());
+        Some(self.offline_answer(result))
+    }
+
     async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?.expose();
         if is_offline_code(key) {
             // An offline code is activated by being issued for this machine.
-            return Ok(self.validate_offline_code(key).await);
+            return Ok(self.validate_offline_code(key, request).await);
         }
         let hardware_id = self.client.generate_hardware_id();
         if let Err(error) = self
@@ -290,7 +309,14 @@ mod tests {
         let denied = online_answer(ValidationResult::new(false, "suspended"));
         assert_eq!(denied.status, LicenseStatus::Suspended);
         assert!(denied.features.is_empty());
-        let odd = online_answer(ValidationResult::new(false, "not_activated"));
+        let fresh = online_answer(ValidationResult::new(false, "not_activated"));
+        assert_eq!(
+            fresh.status,
+            LicenseStatus::Unlicensed {
+                reason: crate::NOT_ACTIVATED.to_owned()
+            }
+        );
+        let odd = online_answer(ValidationResult::new(false, "on_hold"));
         assert!(matches!(odd.status, LicenseStatus::Invalid { .. }));
     }
 }

@@ -129,6 +129,9 @@ pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>
         "expired" => LicenseStatus::Expired,
         "revoked" => LicenseStatus::Revoked,
         "suspended" => LicenseStatus::Suspended,
+        "not_activated" if !is_valid => LicenseStatus::Unlicensed {
+            reason: crate::NOT_ACTIVATED.to_owned(),
+        },
         _ if is_valid => LicenseStatus::Licensed,
         "" | "invalid" => LicenseStatus::Invalid {
             reason: "the license server says the license is not valid".to_owned(),
