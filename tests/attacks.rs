@@ -1,0 +1,577 @@
+//! The attack suite: each test plays the application's own user (a text
+//! editor, a small script, the clock, a restart) or an ordinary fault, and
+//! asserts the gate does not grant — or, for a paying user, that it recovers.
+//!
+//! Restarts are real: each "run" is a new gate over the same cache and anchor
+//! folders on disk. Time is tokio's paused time with a `TestClock`, so weeks
+//! and clock changes take milliseconds.
+
+mod support;
+
+use std::fs;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use license_gate::mock::{MockHandle, MockProvider};
+use license_gate::testing::TestClock;
+use license_gate::time::Clock;
+use license_gate::{
+    CHECK_STOPPED, GRACE_OVER, GateError, LicenseAnswer, LicenseGate, LicenseGateBuilder,
+    LicenseRequest, LicenseStatus, Provider, ProviderError, Source, VendorSecret,
+};
+use support::LogBuffer;
+use tempfile::TempDir;
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+const PRODUCT: &str = "Atlas Studio";
+
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+fn secret() -> VendorSecret {
+    support::vendor_secret()
+}
+
+/// The folders one installation keeps: the cache and, apart from it, the time anchor.
+struct Installation {
+    cache: TempDir,
+    anchor: TempDir,
+}
+
+impl Installation {
+    fn new() -> Self {
+        Installation {
+            cache: TempDir::new().expect("a cache folder"),
+            anchor: TempDir::new().expect("an anchor folder"),
+        }
+    }
+
+    fn cache_file(&self) -> std::path::PathBuf {
+        fs::read_dir(self.cache.path())
+            .expect("the cache folder")
+            .map(|e| e.expect("an entry").path())
+            .find(|p| p.extension().is_some_and(|e| e == "license"))
+            .expect("a cache file")
+    }
+
+    /// A gate of this installation at `clock`, with `secret` (or none).
+    fn builder(
+        &self,
+        provider: impl Provider,
+        clock: &TestClock,
+        secret: Option<VendorSecret>,
+    ) -> LicenseGateBuilder {
+        builder_on(self, provider, clock, secret, "HW-ATTACK-1")
+    }
+}
+
+fn builder_on(
+    installation: &Installation,
+    provider: impl Provider,
+    clock: &(impl Clock + Clone),
+    secret: Option<VendorSecret>,
+    hardware_id: &str,
+) -> LicenseGateBuilder {
+    let builder = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider)
+        .license_key("AAAA-BBBB-CCCC-DDDD")
+        .install_global(false)
+        .cache_dir(installation.cache.path())
+        .time_anchor_dir(installation.anchor.path())
+        .hardware_id(hardware_id)
+        .clock(clock.clone())
+        .heartbeat_interval(DAY)
+        .grace_period(7 * DAY)
+        .startup_timeout(Duration::from_millis(100))
+        .jitter(0.0);
+    match secret {
+        Some(secret) => builder.vendor_secret(secret),
+        None => builder,
+    }
+}
+
+/// One run of the application: start, let the background check happen, and
+/// return the product's state, then shut down.
+async fn run(builder: LicenseGateBuilder) -> license_gate::ProductState {
+    let gate = builder.start().await.expect("the gate starts");
+    settle().await;
+    let state = gate.product_state();
+    gate.shutdown().await;
+    state
+}
+
+/// Lets the gate's background task run (paused time: no real waiting).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+fn offline_mock() -> (MockProvider, MockHandle) {
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    mock.go_offline();
+    (provider, mock)
+}
+
+fn grants(state: &license_gate::ProductState) -> bool {
+    state.status.grants_access()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cache_forged_without_a_vendor_secret_never_grants_on_its_own() {
+    let installation = Installation::new();
+    // The user's script: everything that keys a cache without a vendor
+    // secret is public, so it can write one claiming every feature and a
+    // confirmation in 2076 (here written the way the script would: through
+    // the same public derivation, with the clock in 2076).
+    let forged_at =
+        TestClock::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(3_330_000_000));
+    let (provider, _) = MockProvider::licensed(["pro", "export", "everything"]);
+    let written = run(installation.builder(provider, &forged_at, None)).await;
+    assert!(grants(&written), "the script's run wrote a granting cache");
+
+    // The app, server firewalled: the forged cache does not grant.
+    let (provider, mock) = offline_mock();
+    let state = run(installation.builder(provider, &TestClock::starting_at(t0()), None)).await;
+    assert!(
+        !grants(&state),
+        "a cache without a vendor secret granted on its own: {:?}",
+        state.status
+    );
+    assert!(mock.calls().validate >= 1, "the app kept asking the server");
+
+    // The server answers "revoked": that is the state at once.
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    mock.revoke();
+    let state = run(installation.builder(provider, &TestClock::starting_at(t0()), None)).await;
+    assert_eq!(state.status, LicenseStatus::Revoked);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cache_not_keyed_by_the_vendor_secret_is_rejected_by_the_app() {
+    let installation = Installation::new();
+    let clock = TestClock::starting_at(t0());
+    let logs = LogBuffer::default();
+    let _capture = logs.capture();
+    for forger_secret in [
+        None,
+        Some(VendorSecret::new("a guess at the vendor's secret").unwrap()),
+    ] {
+        let (provider, _) = MockProvider::licensed(["pro", "everything"]);
+        run(installation.builder(provider, &clock, forger_secret)).await;
+        logs.clear();
+        let (provider, _) = offline_mock();
+        let state = run(installation.builder(provider, &clock, Some(secret()))).await;
+        assert!(
+            !grants(&state),
+            "a cache the vendor's build did not write granted: {:?}",
+            state.status
+        );
+        assert!(
+            logs.text().contains("license cache rejected"),
+            "the rejection is logged: {}",
+            logs.text()
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cache_copied_from_another_machine_is_rejected() {
+    let installation = Installation::new();
+    let clock = TestClock::starting_at(t0());
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    run(builder_on(
+        &installation,
+        provider,
+        &clock,
+        Some(secret()),
+        "HW-OTHER-MACHINE",
+    ))
+    .await;
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, &clock, Some(secret()))).await;
+    assert!(
+        !grants(&state),
+        "a copied cache granted: {:?}",
+        state.status
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn restoring_an_old_cache_with_the_clock_set_back_extends_nothing() {
+    let installation = Installation::new();
+    // Run 1: the license is confirmed at t0, and the user saves the cache.
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    let state =
+        run(installation.builder(provider, &TestClock::starting_at(t0()), Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Licensed);
+    let saved = fs::read(installation.cache_file()).expect("the cache");
+
+    // Run 2, ten days later with the server firewalled: grace is over.
+    let (provider, _) = offline_mock();
+    let later = TestClock::starting_at(t0() + 10 * DAY);
+    let state = run(installation.builder(provider, &later, Some(secret()))).await;
+    assert_eq!(
+        state.status,
+        LicenseStatus::Unlicensed {
+            reason: GRACE_OVER.to_owned()
+        }
+    );
+
+    // The attack: restore the saved cache and set the clock back to a day
+    // after it was written. The separate time anchor remembers day ten.
+    fs::write(installation.cache_file(), &saved).expect("restore the cache");
+    let (provider, _) = offline_mock();
+    let rolled_back = TestClock::starting_at(t0() + DAY);
+    let state = run(installation.builder(provider, &rolled_back, Some(secret()))).await;
+    assert!(
+        !grants(&state),
+        "a restored cache and a clock set back brought the license back: {:?}",
+        state.status
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_license_that_expired_while_the_app_was_closed_stays_expired_with_the_clock_set_back() {
+    let installation = Installation::new();
+    let (provider, _) = MockProvider::new(LicenseAnswer::licensed(["pro"]).expiring_at(t0() + DAY));
+    let state =
+        run(installation.builder(provider, &TestClock::starting_at(t0()), Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Licensed);
+
+    // Closed for two days; started offline: expired.
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(
+        provider,
+        &TestClock::starting_at(t0() + 2 * DAY),
+        Some(secret()),
+    ))
+    .await;
+    assert_eq!(state.status, LicenseStatus::Expired);
+
+    // The clock is set back nine days between runs: still expired.
+    let (provider, _) = offline_mock();
+    let set_back = TestClock::starting_at(t0() + 2 * DAY - 9 * DAY);
+    let state = run(installation.builder(provider, &set_back, Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Expired);
+
+    // Even with the cache deleted, the anchor remembers.
+    fs::remove_file(installation.cache_file()).expect("delete the cache");
+    let (provider, mock) =
+        MockProvider::new(LicenseAnswer::licensed(["pro"]).expiring_at(t0() + DAY));
+    let state = run(installation.builder(provider, &set_back, Some(secret()))).await;
+    assert!(mock.calls().validate >= 1);
+    assert_eq!(
+        state.status,
+        LicenseStatus::Expired,
+        "the server's own expiry, read at trusted time, not at the clock set back"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clock_set_back_is_caught_the_moment_the_server_answers() {
+    let installation = Installation::new();
+    // The server's clock says t0; the license ended yesterday; the user's
+    // clock is set back 30 days, with no cache and no anchor yet.
+    let (provider, _) = MockProvider::new(
+        LicenseAnswer::licensed(["pro"])
+            .expiring_at(t0() - DAY)
+            .with_server_time(t0()),
+    );
+    let set_back = TestClock::starting_at(t0() - 30 * DAY);
+    let state = run(installation.builder(provider, &set_back, Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Expired);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_clock_that_was_far_ahead_once_does_not_lock_out_a_paying_user() {
+    let installation = Installation::new();
+    let answer = || {
+        LicenseAnswer::licensed(["pro"])
+            .expiring_at(t0() + 30 * DAY)
+            .with_server_time(t0())
+    };
+    // One run with the clock a year ahead: the runtime saw that year.
+    let (provider, _) = MockProvider::new(answer());
+    let ahead = TestClock::starting_at(t0() + 365 * DAY);
+    run(installation.builder(provider, &ahead, Some(secret()))).await;
+
+    // The clock is corrected. The first server answer re-anchors trusted
+    // time from its `Date`, and the license is licensed again.
+    let (provider, _) = MockProvider::new(answer());
+    let corrected = TestClock::starting_at(t0());
+    let state = run(installation.builder(provider, &corrected, Some(secret()))).await;
+    assert_eq!(
+        state.status,
+        LicenseStatus::Licensed,
+        "a paying user stayed locked out after correcting the clock"
+    );
+}
+
+/// A clock that panics while armed: a stand-in for any bug in the background task.
+#[derive(Clone, Debug)]
+struct TrippingClock {
+    inner: TestClock,
+    armed: Arc<AtomicBool>,
+}
+
+impl Clock for TrippingClock {
+    fn now(&self) -> SystemTime {
+        assert!(!self.armed.load(Ordering::SeqCst), "the clock tripped");
+        self.inner.now()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_the_heartbeat_leaves_the_gate_denying_and_it_recovers() {
+    let installation = Installation::new();
+    let clock = TrippingClock {
+        inner: TestClock::starting_at(t0()),
+        armed: Arc::new(AtomicBool::new(false)),
+    };
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    let gate = builder_on(
+        &installation,
+        provider,
+        &clock,
+        Some(secret()),
+        "HW-ATTACK-1",
+    )
+    .start()
+    .await
+    .unwrap();
+    assert_eq!(gate.product_state().status, LicenseStatus::Licensed);
+
+    clock.armed.store(true, Ordering::SeqCst);
+    // The next heartbeat reads the clock and panics.
+    tokio::time::sleep(DAY + Duration::from_secs(1)).await;
+    let state = gate.product_state();
+    assert_eq!(
+        state.status,
+        LicenseStatus::Unlicensed {
+            reason: CHECK_STOPPED.to_owned()
+        },
+        "a dead heartbeat left the last grant in force"
+    );
+    assert!(state.features.is_empty());
+
+    // The task restarts after the retry delay and the license comes back.
+    clock.armed.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(gate.status(), LicenseStatus::Licensed);
+    gate.shutdown().await;
+}
+
+/// A provider that panics while armed.
+#[derive(Debug)]
+struct PanickingProvider {
+    armed: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl Provider for PanickingProvider {
+    fn name(&self) -> &str {
+        "panicking"
+    }
+
+    async fn validate(&self, _: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        assert!(!self.armed.load(Ordering::SeqCst), "the provider panicked");
+        Ok(LicenseAnswer::licensed(["pro"]))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provider_that_panics_denies_with_a_reason() {
+    let armed = Arc::new(AtomicBool::new(false));
+    let gate = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(PanickingProvider {
+            armed: armed.clone(),
+        })
+        .install_global(false)
+        .no_cache()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(gate.status(), LicenseStatus::Licensed);
+    armed.store(true, Ordering::SeqCst);
+    gate.refresh().await;
+    assert_eq!(
+        gate.status(),
+        LicenseStatus::Unlicensed {
+            reason: CHECK_STOPPED.to_owned()
+        }
+    );
+    assert!(!gate.has_feature("pro"));
+    armed.store(false, Ordering::SeqCst);
+    gate.refresh().await;
+    assert!(gate.has_feature("pro"));
+    gate.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn durations_out_of_range_are_clear_errors_and_far_future_dates_do_not_panic() {
+    for (what, builder) in [
+        (
+            "grace period",
+            LicenseGate::builder().grace_period(Duration::MAX),
+        ),
+        (
+            "heartbeat interval",
+            LicenseGate::builder().heartbeat_interval(Duration::MAX),
+        ),
+        (
+            "request timeout",
+            LicenseGate::builder().request_timeout(Duration::MAX),
+        ),
+        (
+            "start-up timeout",
+            LicenseGate::builder().startup_timeout(Duration::MAX),
+        ),
+    ] {
+        let (provider, _) = MockProvider::licensed(["pro"]);
+        let error = builder
+            .product(PRODUCT)
+            .provider(provider)
+            .no_cache()
+            .install_global(false)
+            .start()
+            .await
+            .expect_err("an unbounded duration is refused");
+        assert!(matches!(error, GateError::Config(_)), "{what}: {error:?}");
+        assert!(
+            error.to_string().contains(what) && error.to_string().contains("at most"),
+            "{what}: the message says what and how much: {error}"
+        );
+    }
+
+    // A clock at year 10026, the longest grace, a server that goes away:
+    // every instant saturates, nothing panics, and the status displays.
+    let installation = Installation::new();
+    let far = TestClock::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(254_000_000_000));
+    let (provider, mock) = MockProvider::new(
+        LicenseAnswer::licensed(["pro"])
+            .expiring_at(SystemTime::UNIX_EPOCH + Duration::from_secs(300_000_000_000)),
+    );
+    let gate = installation
+        .builder(provider, &far, Some(secret()))
+        .grace_period(366 * DAY)
+        .start()
+        .await
+        .unwrap();
+    mock.go_offline();
+    gate.refresh().await;
+    let shown = gate.status().to_string();
+    assert!(!shown.is_empty());
+    gate.shutdown().await;
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, &far, Some(secret()))).await;
+    let _ = state.status.to_string();
+}
+
+#[test]
+fn embedded_vendor_secrets_are_not_in_the_binary_verbatim() {
+    let secret =
+        license_gate::embed_secret!("LICENSE_GATE_TEST_VENDOR_SECRET").expect("long enough");
+    // The value comes from the build's environment (`.cargo/config.toml`);
+    // the test reads it at run time so this binary holds it only masked.
+    let expected = std::env::var("LICENSE_GATE_TEST_VENDOR_SECRET")
+        .expect("cargo sets LICENSE_GATE_TEST_VENDOR_SECRET for test runs from .cargo/config.toml");
+    assert_eq!(
+        format!("{secret:?}"),
+        "VendorSecret(<redacted>)",
+        "Debug never shows a vendor secret"
+    );
+    let same = VendorSecret::new(&expected).unwrap();
+    // Equal secrets key equal caches: a cache written with one reads with the other.
+    let installation = Installation::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let clock = TestClock::starting_at(t0());
+        let (provider, _) = MockProvider::licensed(["pro"]);
+        run(installation.builder(provider, &clock, Some(secret))).await;
+        let (provider, _) = offline_mock();
+        let state = run(installation.builder(provider, &clock, Some(same))).await;
+        assert!(grants(&state) && state.source == Source::Cache);
+    });
+    let binary = fs::read(std::env::current_exe().unwrap()).unwrap();
+    assert!(
+        !binary
+            .windows(expected.len())
+            .any(|w| w == expected.as_bytes()),
+        "the vendor secret appears verbatim in the binary"
+    );
+}
+
+#[test]
+fn no_update_is_lost_when_refreshes_deadlines_and_gated_calls_race() {
+    const CYCLES: usize = 300;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (studio, studio_mock) = MockProvider::licensed(["pro"]);
+        let (render, render_mock) = MockProvider::licensed(["gpu"]);
+        let gate = LicenseGate::builder()
+            .product(PRODUCT)
+            .provider(studio)
+            .product("Atlas Render")
+            .provider(render)
+            .install_global(false)
+            .no_cache()
+            .start()
+            .await
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                let gate = gate.clone();
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let _scope = gate.enter();
+                    let mut calls = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = license_gate::check_feature("pro");
+                        let _ = license_gate::check_product("Atlas Render");
+                        calls += 1;
+                    }
+                    calls
+                })
+            })
+            .collect();
+        for cycle in 0..CYCLES {
+            // The second product's expiry fires a deadline in a millisecond,
+            // while the first product's state flips.
+            render_mock.expire_at(SystemTime::now() + Duration::from_millis(1));
+            let want = if cycle % 2 == 0 {
+                studio_mock.revoke();
+                LicenseStatus::Revoked
+            } else {
+                studio_mock.restore();
+                LicenseStatus::Licensed
+            };
+            gate.refresh().await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let snapshot = gate.snapshot();
+            assert_eq!(
+                snapshot.products[0].status, want,
+                "cycle {cycle}: the refresh's answer was lost"
+            );
+            assert_eq!(
+                gate.check_product(PRODUCT).is_ok(),
+                want == LicenseStatus::Licensed,
+                "cycle {cycle}: a gated check disagrees with the published state"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        let calls: u64 = callers.into_iter().map(|c| c.join().unwrap()).sum();
+        assert!(calls > 0, "the callers ran");
+        gate.shutdown().await;
+    });
+}
