@@ -575,3 +575,68 @@ fn no_update_is_lost_when_refreshes_deadlines_and_gated_calls_race() {
         gate.shutdown().await;
     });
 }
+
+/// An ExisOne provider that reads `code` as an offline code for `hardware_id`,
+/// telling the emulator at `url` about valid codes as the SDK does.
+fn offline_provider(url: &str, hardware_id: &str) -> license_gate::exisone::ExisOneProvider {
+    use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+    ExisOneProvider::from_options(
+        ExisOneClientOptions::new(url)
+            .access_token(license_gate_testkit::exisone::ExisOneEmulator::TOKEN)
+            .offline_public_key(license_gate_testkit::exisone::TEST_PUBLIC_KEY_PEM)
+            .hardware_id_override(hardware_id)
+            .timeout(Duration::from_secs(1)),
+    )
+    .expect("valid options")
+}
+
+#[tokio::test]
+async fn an_expired_offline_code_stays_expired_with_the_clock_set_back_and_the_cache_deleted() {
+    use license_gate_testkit::exisone::{ExisOneEmulator, OfflineCodeMinter, OfflineCodeSpec};
+    const HW: &str = "HW-OFFLINE-1";
+    let emulator = ExisOneEmulator::start().await.expect("the emulator starts");
+    let code = OfflineCodeMinter::test_key().mint(
+        &OfflineCodeSpec::new(PRODUCT, HW)
+            .features(["pro"])
+            .expires_at(t0() + DAY),
+    );
+    let installation = Installation::new();
+    let gate_at = |clock: &TestClock| {
+        LicenseGate::builder()
+            .product(PRODUCT)
+            .provider(offline_provider(&emulator.url(), HW))
+            .license_key(code.as_str())
+            .install_global(false)
+            .cache_dir(installation.cache.path())
+            .time_anchor_dir(installation.anchor.path())
+            .hardware_id(HW)
+            .vendor_secret(secret())
+            .clock(clock.clone())
+            .jitter(0.0)
+    };
+    let current = |builder: LicenseGateBuilder| async move {
+        let gate = builder.start().await.expect("the gate starts");
+        let state = gate.product_state();
+        gate.shutdown().await;
+        state
+    };
+
+    // The code is verified locally at start: no server needed to grant.
+    let state = current(gate_at(&TestClock::starting_at(t0()))).await;
+    assert_eq!(state.status, LicenseStatus::Licensed);
+    assert!(state.features.contains("pro"));
+
+    // Two days later it has expired.
+    let state = current(gate_at(&TestClock::starting_at(t0() + 2 * DAY))).await;
+    assert_eq!(state.status, LicenseStatus::Expired);
+
+    // The cache deleted and the clock set back before the code's expiry:
+    // the time anchor remembers, and the code is read at trusted time.
+    fs::remove_file(installation.cache_file()).expect("delete the cache");
+    let state = current(gate_at(&TestClock::starting_at(t0() - 5 * DAY))).await;
+    assert_eq!(
+        state.status,
+        LicenseStatus::Expired,
+        "an expired offline code worked again with the clock set back"
+    );
+}
