@@ -62,15 +62,23 @@ impl Platform {
 #[non_exhaustive]
 pub struct EcosireOptions {
     /// The service's base URL (default `https://api.ecosire.com/api`); https,
-    /// or http for a loopback host.
+    /// or plain http for a loopback host with
+    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback).
     pub base_url: String,
     /// The license secret that signs requests; when `None`, the client reads
     /// the `ECOSIRE_LICENSE_SECRET` environment variable.
     pub license_secret: Option<Secret>,
     /// How long one request may take (default 30 s).
     pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    /// Extra trusted root certificates (PEM), trusted next to the web roots
+    /// compiled into the binary, for private deployments and tests. The
+    /// machine's store and `SSL_CERT_FILE` are never trusted.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// SPKI pins (base64 SHA-256 of a SubjectPublicKeyInfo); when given, the
+    /// server's chain must carry one of these keys.
+    pub spki_pins: Vec<String>,
+    /// Allows plain `http://` to a loopback host (tests, local emulators).
+    pub allow_insecure_loopback: bool,
     /// The largest reply body read (default 256 KiB).
     pub max_reply_bytes: usize,
     /// When set, only these hosts may be contacted.
@@ -88,6 +96,8 @@ impl Default for EcosireOptions {
             license_secret: None,
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
+            spki_pins: Vec::new(),
+            allow_insecure_loopback: false,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             allowed_hosts: None,
             platform: None,
@@ -120,9 +130,23 @@ impl EcosireOptions {
         self
     }
 
-    /// Trusts one more root certificate (PEM).
+    /// Trusts one more root certificate (PEM), next to the bundled web roots.
     pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
+    /// (see [`spki_pin_of`](crate::transport::spki_pin_of)). Call again to
+    /// allow a backup key.
+    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
+        self.spki_pins.push(pin.into());
+        self
+    }
+
+    /// Allows plain `http://` to a loopback host, for tests and local emulators.
+    pub fn allow_insecure_loopback(mut self) -> Self {
+        self.allow_insecure_loopback = true;
         self
     }
 
@@ -208,6 +232,8 @@ impl EcosireClient {
         let mut transport = TransportOptions::new(options.base_url);
         transport.timeout = options.timeout;
         transport.extra_root_certificates = options.extra_root_certificates;
+        transport.spki_pins = options.spki_pins;
+        transport.allow_insecure_loopback = options.allow_insecure_loopback;
         transport.max_reply_bytes = options.max_reply_bytes;
         transport.allowed_hosts = options.allowed_hosts;
         Ok(EcosireClient {
@@ -401,13 +427,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("must use https"), "{err}");
-        assert!(
-            EcosireClient::new(
-                EcosireOptions::new()
-                    .license_secret("s")
-                    .base_url("http://127.0.0.1:9/api")
-            )
-            .is_ok()
-        );
+        let loopback = EcosireOptions::new()
+            .license_secret("s")
+            .base_url("http://127.0.0.1:9/api");
+        let err = EcosireClient::new(loopback.clone()).unwrap_err();
+        assert!(err.to_string().contains("allow_insecure_loopback"), "{err}");
+        assert!(EcosireClient::new(loopback.allow_insecure_loopback()).is_ok());
     }
 }

@@ -45,8 +45,9 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ExisOneClientOptions {
-    /// The service's base URL (https; http only for loopback). `None` reads
-    /// `EXISONE_BASEURL`.
+    /// The service's base URL (https; plain http only for loopback with
+    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback)). `None`
+    /// reads `EXISONE_BASEURL`.
     pub base_url: Option<String>,
     /// The API access token, sent as `Authorization: ExisOneApi <token>`.
     pub access_token: Option<Secret>,
@@ -59,8 +60,16 @@ pub struct ExisOneClientOptions {
     pub allowed_hosts: Option<Vec<String>>,
     /// How long one request may take (default 30 s).
     pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    /// Extra trusted root certificates (PEM), trusted next to the web roots
+    /// compiled into the binary, for private deployments and tests. The
+    /// machine's store and `SSL_CERT_FILE` are never trusted.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// SPKI pins (base64 SHA-256 of a SubjectPublicKeyInfo); when given, the
+    /// server's chain must carry one of these keys.
+    pub spki_pins: Vec<String>,
+    /// Allows plain `http://` to a loopback host (tests, local emulators).
+    /// Off by default, and never turned on by [`from_env`](Self::from_env).
+    pub allow_insecure_loopback: bool,
     /// The largest reply body read (default 256 KiB).
     pub max_reply_bytes: usize,
 }
@@ -78,6 +87,8 @@ impl fmt::Debug for ExisOneClientOptions {
                 "extra_root_certificates",
                 &self.extra_root_certificates.len(),
             )
+            .field("spki_pins", &self.spki_pins)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .field("max_reply_bytes", &self.max_reply_bytes)
             .finish()
     }
@@ -93,6 +104,8 @@ impl Default for ExisOneClientOptions {
             allowed_hosts: None,
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
+            spki_pins: Vec::new(),
+            allow_insecure_loopback: false,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
     }
@@ -108,6 +121,10 @@ impl ExisOneClientOptions {
     }
 
     /// Options whose base URL comes from `EXISONE_BASEURL`.
+    ///
+    /// The environment only names the URL: it must be https (plain http to
+    /// loopback needs [`allow_insecure_loopback`](Self::allow_insecure_loopback)
+    /// in the code), so a user cannot point the app at a fake server of their own.
     pub fn from_env() -> Self {
         ExisOneClientOptions::default()
     }
@@ -146,9 +163,23 @@ impl ExisOneClientOptions {
         self
     }
 
-    /// Trusts one more root certificate (PEM).
+    /// Trusts one more root certificate (PEM), next to the bundled web roots.
     pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
+    /// (see [`spki_pin_of`](crate::transport::spki_pin_of)). Call again to
+    /// allow a backup key.
+    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
+        self.spki_pins.push(pin.into());
+        self
+    }
+
+    /// Allows plain `http://` to a loopback host, for tests and local emulators.
+    pub fn allow_insecure_loopback(mut self) -> Self {
+        self.allow_insecure_loopback = true;
         self
     }
 
@@ -261,6 +292,8 @@ impl ExisOneClient {
         let mut transport = TransportOptions::new(base_url);
         transport.timeout = options.timeout;
         transport.extra_root_certificates = options.extra_root_certificates.clone();
+        transport.spki_pins = options.spki_pins.clone();
+        transport.allow_insecure_loopback = options.allow_insecure_loopback;
         transport.allowed_hosts = options.allowed_hosts.clone();
         transport.max_reply_bytes = options.max_reply_bytes;
         HttpTransport::new(&transport)
@@ -778,7 +811,9 @@ mod tests {
     #[test]
     fn debug_hides_the_token() {
         let client = ExisOneClient::new(
-            ExisOneClientOptions::new("http://127.0.0.1:9").access_token("hunter2-token"),
+            ExisOneClientOptions::new("http://127.0.0.1:9")
+                .allow_insecure_loopback()
+                .access_token("hunter2-token"),
         )
         .unwrap();
         let text = format!("{client:?}");
