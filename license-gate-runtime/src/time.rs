@@ -131,9 +131,7 @@ pub fn saturate(t: SystemTime) -> SystemTime {
 pub fn format_rfc3339(t: SystemTime) -> String {
     let seconds = match t.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_secs()).ok(),
-        Err(before) => i64::try_from(before.duration().as_secs())
-            .ok()
-            .map(|s| -s),
+        Err(before) => i64::try_from(before.duration().as_secs()).ok().map(|s| -s),
     };
     let nanos = match t.duration_since(UNIX_EPOCH) {
         Ok(after) => after.subsec_nanos(),
@@ -189,7 +187,13 @@ pub fn parse_iso8601_checked(text: &str) -> Result<SystemTime, String> {
         return Ok(from_offset(d.midnight().assume_utc()));
     }
     let shown: String = text.chars().take(40).collect();
-    if text.starts_with('+') || text.split('-').next().is_some_and(|y| y.len() > 4) {
+    let year = text
+        .strip_prefix('+')
+        .unwrap_or(text)
+        .split('-')
+        .next()
+        .unwrap_or("");
+    if year.len() > 4 && year.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
             "{shown:?} has a year past 9999, which this client does not read"
         ));

@@ -54,14 +54,13 @@ impl TestCertificate {
     pub fn server_config(&self) -> Arc<ServerConfig> {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()));
         // The crypto backend the runtime was built with (`aws-lc` or `ring`).
-        let config = ServerConfig::builder_with_provider(
-            license_gate_runtime::transport::crypto_provider(),
-        )
-        .with_safe_default_protocol_versions()
-        .expect("default protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(self.chain.clone(), key)
-        .expect("certificate and key match");
+        let config =
+            ServerConfig::builder_with_provider(license_gate_runtime::transport::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .expect("default protocol versions")
+                .with_no_client_auth()
+                .with_single_cert(self.chain.clone(), key)
+                .expect("certificate and key match");
         Arc::new(config)
     }
 }

@@ -545,17 +545,19 @@ async fn version_base_url_and_hardware_id() {
         .unwrap_err();
     assert!(matches!(err, ProviderError::Config(_)), "{err:?}");
 
-    let default = ExisOneClient::new(ExisOneClientOptions::new(emulator.url()).allow_insecure_loopback())
+    let default =
+        ExisOneClient::new(ExisOneClientOptions::new(emulator.url()).allow_insecure_loopback())
             .unwrap();
     assert_eq!(
         default.generate_hardware_id(),
         license_gate_runtime::hardware_id::hardware_id()
     );
-    let blank =
-        ExisOneClient::new(ExisOneClientOptions::new(emulator.url())
+    let blank = ExisOneClient::new(
+        ExisOneClientOptions::new(emulator.url())
             .allow_insecure_loopback()
-            .hardware_id_override("  "))
-            .unwrap();
+            .hardware_id_override("  "),
+    )
+    .unwrap();
     assert_eq!(
         blank.generate_hardware_id(),
         license_gate_runtime::hardware_id::hardware_id()

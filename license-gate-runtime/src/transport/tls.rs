@@ -146,9 +146,7 @@ pub(crate) fn client_config(
         .with_safe_default_protocol_versions()
         .map_err(|e| ProviderError::Config(format!("could not set up TLS: {e}")))?;
     let config = if pins.is_empty() {
-        builder
-            .with_webpki_verifier(verifier)
-            .with_no_client_auth()
+        builder.with_webpki_verifier(verifier).with_no_client_auth()
     } else {
         builder
             .dangerous()

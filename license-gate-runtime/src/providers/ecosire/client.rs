@@ -250,13 +250,32 @@ impl EcosireClient {
     }
 
     /// `POST /licenses/validate`: where the license stands for `domain`.
+    ///
+    /// A reply whose license object names another key than the one sent
+    /// (compared in upper case, as the key format allows) is a refusal with
+    /// the code [`CODE_KEY_MISMATCH`](super::CODE_KEY_MISMATCH): an answer
+    /// about another license says nothing about this one.
     pub async fn validate(
         &self,
         key: &LicenseKey,
         domain: &str,
     ) -> Result<ValidateReply, ProviderError> {
+        let sent = check_key(key)?;
         let reply = self.send("/licenses/validate", key, domain).await?;
-        reply::interpret(&reply, parse_validate)
+        let mut validated = reply::interpret(&reply, parse_validate)?;
+        let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
+        if let Some(echoed) = echoed
+            && !echoed.expose().trim().eq_ignore_ascii_case(sent.expose())
+        {
+            return Err(ProviderError::Refused {
+                status: reply.status,
+                code: Some(super::CODE_KEY_MISMATCH.to_owned()),
+                message: "the license server answered about another license key than the one sent; check the base URL and the key".to_owned(),
+                minimum_required_version: None,
+            });
+        }
+        validated.server_time = reply.server_time();
+        Ok(validated)
     }
 
     /// `POST /licenses/activate`: binds `domain` (or an installation

@@ -13,11 +13,10 @@ use super::offline::{
 use super::types::{
     ActivateBody, ActivationResult, DeactivateBody, DeactivationResult, FeaturesBody,
     FeaturesReply, GenerateBody, SeatUsage, SmartValidationResult, TicketBody, ValidateBody,
-    ValidateReply, ValidationResult, VersionsReply,
+    ValidationResult, VersionsReply,
 };
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
-use crate::time::parse_iso8601;
 use crate::transport::{
     DEFAULT_MAX_REPLY_BYTES, HttpReply, HttpRequest, HttpTransport, TransportOptions,
 };
@@ -379,25 +378,9 @@ impl ExisOneClient {
             version: version.filter(|v| !v.is_empty()),
         };
         let reply = self.post("/api/license/validate", &body).await?;
-        let data: ValidateReply = reply.json()?;
-        let status = data
-            .status
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| {
-                if data.is_valid {
-                    "licensed".to_owned()
-                } else {
-                    "invalid".to_owned()
-                }
-            });
-        Ok(ValidationResult {
-            is_valid: data.is_valid,
-            status,
-            expiration_date: data.expiration_date.as_deref().and_then(parse_iso8601),
-            features: data.features.unwrap_or_default(),
-            server_version: data.server_version,
-            minimum_required_version: data.minimum_required_version,
-        })
+        let mut result = read_validation(&reply)?;
+        result.server_time = reply.server_time();
+        Ok(result)
     }
 
     /// Releases the activation of `activation_key` on `hardware_id`
@@ -670,6 +653,95 @@ impl ExisOneClient {
     }
 }
 
+/// The status words of a validation reply this client knows.
+const KNOWN_STATUS_WORDS: [&str; 6] = [
+    "licensed",
+    "expired",
+    "revoked",
+    "suspended",
+    "version_outdated",
+    "invalid",
+];
+
+/// Reads a validation reply exactly as the protocol describes it: a JSON
+/// object with `isValid` (a boolean, required), `status` (a string),
+/// `expirationDate` (ISO-8601), `features` (a list of strings). Anything else
+/// is `MalformedReply` (a transport fault: the gate keeps its last confirmed
+/// state, never grants from it), and so is `isValid: true` with a status word
+/// this client does not know.
+fn read_validation(reply: &HttpReply) -> Result<ValidationResult, ProviderError> {
+    let map = reply.json_object()?;
+    let kind = crate::transport::json_kind;
+    let is_valid = match map.get("isValid") {
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(reply.malformed(format!(
+                "`isValid` is {} instead of true or false",
+                kind(other)
+            )));
+        }
+        None => return Err(reply.malformed("the field `isValid` is missing")),
+    };
+    let text = |field: &str| -> Result<Option<String>, ProviderError> {
+        match map.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(other) => {
+                Err(reply.malformed(format!("`{field}` is {} instead of a string", kind(other))))
+            }
+        }
+    };
+    let word = text("status")?;
+    if is_valid
+        && let Some(word) = &word
+        && !KNOWN_STATUS_WORDS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(word))
+    {
+        return Err(reply.malformed(format!(
+            "`isValid` is true with the status {word:?}, which this client does not know: update license-gate"
+        )));
+    }
+    let status = word.unwrap_or_else(|| if is_valid { "licensed" } else { "invalid" }.to_owned());
+    let expiration_date = match text("expirationDate")? {
+        Some(date) => Some(crate::time::parse_iso8601_checked(&date).map_err(|reason| {
+            reply.malformed(format!(
+                "`expirationDate` is not a date we can read: {reason}"
+            ))
+        })?),
+        None => None,
+    };
+    let features = match map.get("features") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(reply.malformed(format!(
+                    "`features` holds {} instead of feature names",
+                    kind(other)
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(reply.malformed(format!(
+                "`features` is {} instead of a list of names",
+                kind(other)
+            )));
+        }
+    };
+    Ok(ValidationResult {
+        is_valid,
+        status,
+        expiration_date,
+        features,
+        server_version: text("serverVersion")?,
+        minimum_required_version: text("minimumRequiredVersion")?,
+        server_time: None,
+    })
+}
+
 /// The key's text, or `InvalidKey` when it is blank.
 fn key_text(key: &str) -> Result<&str, ProviderError> {
     let key = key.trim();
@@ -801,6 +873,43 @@ mod tests {
             ProviderError::ActivationLimitReached { .. }
         ));
         assert!(error_for(&reply(503, "down")).is_transient());
+    }
+
+    #[test]
+    fn validation_replies_are_read_strictly() {
+        let malformed = |body: &str| {
+            let e = read_validation(&reply(200, body)).unwrap_err();
+            assert!(
+                matches!(e, ProviderError::MalformedReply { .. }),
+                "{body}: {e:?}"
+            );
+            assert!(e.is_transient());
+            e.to_string()
+        };
+        assert!(malformed("[true]").contains("a list instead of a JSON object"));
+        assert!(malformed("true").contains("a boolean instead of a JSON object"));
+        assert!(malformed(r#""licensed""#).contains("a string instead"));
+        assert!(malformed("{}").contains("`isValid` is missing"));
+        assert!(malformed(r#"{"isValid": "true"}"#).contains("a string instead of true"));
+        assert!(malformed(r#"{"isValid": true, "status": "lifetime"}"#).contains("does not know"));
+        assert!(
+            malformed(r#"{"isValid": true, "expirationDate": "someday"}"#)
+                .contains("not an ISO-8601 date")
+        );
+        assert!(malformed(r#"{"isValid": true, "features": "pro"}"#).contains("list of names"));
+        assert!(malformed(r#"{"isValid": true, "features": [1]}"#).contains("feature names"));
+
+        let ok = read_validation(&reply(
+            200,
+            r#"{"isValid": true, "status": "licensed", "expirationDate": "2030-01-01T00:00:00", "features": ["pro"], "extra": 1}"#,
+        ))
+        .unwrap();
+        assert!(ok.is_valid);
+        assert_eq!(ok.features, vec!["pro".to_owned()]);
+        // An unknown word on a refusal is still a refusal.
+        let odd =
+            read_validation(&reply(200, r#"{"isValid": false, "status": "paused"}"#)).unwrap();
+        assert!(!odd.license_status().grants_access());
     }
 
     #[test]

@@ -127,6 +127,7 @@ fn online_answer(result: ValidationResult) -> LicenseAnswer {
     if let Some(at) = result.expiration_date {
         answer = answer.expiring_at(at);
     }
+    answer.server_time = result.server_time;
     answer
 }
 
