@@ -220,14 +220,21 @@ impl ServerCertVerifier for PinnedVerifier {
 }
 
 /// The server's certificate chain carries none of the pinned keys.
-#[derive(Debug)]
 struct PinMismatch;
 
 impl fmt::Display for PinMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "no certificate of the server carries a pinned key (SPKI pin mismatch): the connection may be intercepted, or the server's key changed and the pins need updating",
+            "SPKI pin mismatch: no certificate of the server carries a pinned key; the connection may be intercepted, or the server's key changed and the pins need updating",
         )
+    }
+}
+
+// rustls prints the error inside `CertificateError::Other` with `Debug`, so
+// `Debug` carries the sentence too.
+impl fmt::Debug for PinMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
