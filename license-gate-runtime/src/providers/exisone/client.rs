@@ -549,6 +549,8 @@ impl ExisOneClient {
                 minimum_required_version: online.minimum_required_version,
             }),
             Err(error) if error.is_transient() => {
+                // The message below may be shown or logged: mask the key.
+                let error = error.redact_key(&LicenseKey::new(key));
                 if self.offline_key.is_some() {
                     let offline = self.validate_offline(key, hardware_id);
                     Ok(SmartValidationResult {
@@ -592,6 +594,8 @@ impl ExisOneClient {
         match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => {
+                // The code is the key: keep it out of the log line.
+                let error = error.redact_key(&LicenseKey::new(key));
                 tracing::debug!(%error, "the license server was not told about the offline code");
             }
             Err(_) => {
@@ -610,7 +614,11 @@ impl ExisOneClient {
         hardware_id: &str,
         product_name: &str,
     ) -> DeactivationResult {
-        match self.deactivate(key, hardware_id, product_name).await {
+        let result = self
+            .deactivate(key, hardware_id, product_name)
+            .await
+            .map_err(|error| error.redact_key(&LicenseKey::new(key)));
+        match result {
             Ok(()) => DeactivationResult {
                 success: true,
                 server_notified: true,

@@ -238,6 +238,7 @@ impl Provider for ExisOneProvider {
         {
             Ok(()) => Ok(()),
             Err(error) if error.is_transient() => {
+                let error = error.redact_key(request.require_key()?);
                 tracing::warn!(%error, "deactivated locally; the license server could not be told");
                 Ok(())
             }
