@@ -262,7 +262,8 @@ impl EcosireClient {
     ) -> Result<ValidateReply, ProviderError> {
         let sent = check_key(key)?;
         let reply = self.send("/licenses/validate", key, domain).await?;
-        let mut validated = reply::interpret(&reply, parse_validate)?;
+        let mut validated =
+            reply::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
         let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
         if let Some(echoed) = echoed
             && !echoed.expose().trim().eq_ignore_ascii_case(sent.expose())
@@ -275,6 +276,7 @@ impl EcosireClient {
             });
         }
         validated.server_time = reply.server_time();
+        validated.message = validated.message.map(|m| mask_key(m, key));
         Ok(validated)
     }
 
@@ -286,7 +288,10 @@ impl EcosireClient {
         domain: &str,
     ) -> Result<ActivateReply, ProviderError> {
         let reply = self.send("/licenses/activate", key, domain).await?;
-        reply::interpret(&reply, parse_activate)
+        let mut activated =
+            reply::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
+        activated.message = activated.message.map(|m| mask_key(m, key));
+        Ok(activated)
     }
 
     /// `POST /licenses/deactivate`: releases the activation of `domain`.
@@ -296,7 +301,10 @@ impl EcosireClient {
         domain: &str,
     ) -> Result<DeactivateReply, ProviderError> {
         let reply = self.send("/licenses/deactivate", key, domain).await?;
-        reply::interpret(&reply, parse_deactivate)
+        let mut deactivated =
+            reply::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
+        deactivated.message = deactivated.message.map(|m| mask_key(m, key));
+        Ok(deactivated)
     }
 
     /// The payload this client would sign for `key` and `domain` now.
@@ -343,6 +351,12 @@ impl EcosireClient {
             .header(HeaderName::from_static(SIGNATURE_HEADER), signature);
         self.transport.send(request).await
     }
+}
+
+/// `message` with `key` masked in any spelling: server messages reach
+/// statuses, logs and `Debug` output.
+fn mask_key(message: String, key: &LicenseKey) -> String {
+    crate::error::redact_text(message, key.expose(), &key.masked())
 }
 
 /// The secret given, else the one in `ECOSIRE_LICENSE_SECRET` (read through
