@@ -51,6 +51,11 @@ pub use license_gate_runtime::providers::exisone;
 #[cfg(feature = "ecosire")]
 pub use license_gate_runtime::providers::ecosire;
 
+/// The HTTP transport both providers share: TLS trust (bundled web roots,
+/// extra roots, SPKI pins) and URL rules.
+#[cfg(any(feature = "exisone", feature = "ecosire"))]
+pub use license_gate_runtime::transport;
+
 /// Everything an application usually needs, for `use license_gate::prelude::*`.
 pub mod prelude {
     pub use crate::{LicenseError, LicenseGate, LicenseStatus, check_feature, has_feature};

@@ -585,6 +585,7 @@ fn offline_provider(url: &str, hardware_id: &str) -> license_gate::exisone::Exis
             .access_token(license_gate_testkit::exisone::ExisOneEmulator::TOKEN)
             .offline_public_key(license_gate_testkit::exisone::TEST_PUBLIC_KEY_PEM)
             .hardware_id_override(hardware_id)
+            .allow_insecure_loopback()
             .timeout(Duration::from_secs(1)),
     )
     .expect("valid options")

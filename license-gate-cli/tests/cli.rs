@@ -523,8 +523,12 @@ async fn emulate_exisone_serves_the_client_until_killed() {
         "{public_key}"
     );
 
-    let client = ExisOneClient::new(ExisOneClientOptions::new(url.as_str()).access_token(token))
-        .expect("a client");
+    let client = ExisOneClient::new(
+        ExisOneClientOptions::new(url.as_str())
+            .allow_insecure_loopback()
+            .access_token(token),
+    )
+    .expect("a client");
     let answer = client
         .validate(
             &key,

@@ -198,9 +198,10 @@ impl ProviderError {
         )
     }
 
-    /// The same error with `key` masked wherever its texts quote it (ASCII
-    /// case ignored): servers may echo the license key in a message or a
-    /// reply excerpt, and errors reach logs, statuses and users' screens.
+    /// The same error with `key` masked wherever its texts quote it, in any
+    /// case, with or without dashes or spaces, or percent-encoded: servers
+    /// may echo the license key in a message or a reply excerpt, and errors
+    /// reach logs, statuses and users' screens.
     ///
     /// ```
     /// use license_gate_runtime::{LicenseKey, ProviderError};
@@ -215,8 +216,8 @@ impl ProviderError {
         self.redact(key.expose(), &key.masked())
     }
 
-    /// The same error with every occurrence of `secret` in its texts (ASCII
-    /// case ignored) replaced by `mask`.
+    /// The same error with every occurrence of `secret` in its texts (in any
+    /// spelling, see `redact_text`) replaced by `mask`.
     pub(crate) fn redact(self, secret: &str, mask: &str) -> Self {
         let r = |text: String| redact_text(text, secret, mask);
         match self {
@@ -275,27 +276,90 @@ impl ProviderError {
     }
 }
 
-/// `text` with every occurrence of `secret` (ASCII case ignored) replaced by `mask`.
+/// `text` with every occurrence of `secret` replaced by `mask`, however the
+/// occurrence is written.
+///
+/// Servers and proxies echo keys in many spellings, so matching works on the
+/// key's letters and digits alone: case is ignored, and dashes, spaces,
+/// underscores, dots, slashes and `+` between them are skipped, as are
+/// percent-encoded bytes (`%2D`, `%41`). `SHOP-A1B2-C3D4`, `shopa1b2c3d4`,
+/// `SHOP A1B2 C3D4` and `SHOP%2DA1B2%2DC3D4` are all masked. Any other
+/// character between two letters of the key breaks a match.
 pub(crate) fn redact_text(text: String, secret: &str, mask: &str) -> String {
-    if secret.is_empty() || text.len() < secret.len() {
+    let needle: Vec<u8> = secret
+        .bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if needle.is_empty() {
         return text;
     }
-    // ASCII lowercasing keeps every byte where it is, so the indices found
-    // in the lowered text are valid in the original.
-    let lowered = text.to_ascii_lowercase();
-    let needle = secret.to_ascii_lowercase();
-    if !lowered.contains(&needle) {
-        return text;
-    }
+    let units = key_units(&text);
     let mut out = String::with_capacity(text.len());
-    let mut rest = 0;
-    for (at, _) in lowered.match_indices(&needle) {
-        out.push_str(&text[rest..at]);
-        out.push_str(mask);
-        rest = at + needle.len();
+    let mut copied = 0;
+    let mut i = 0;
+    while i + needle.len() <= units.len() {
+        let window = &units[i..i + needle.len()];
+        let joined = window.windows(2).all(|pair| pair[0].run == pair[1].run);
+        if joined && window.iter().zip(&needle).all(|(u, n)| u.byte == *n) {
+            let (start, end) = (window[0].start, window[needle.len() - 1].end);
+            out.push_str(&text[copied..start]);
+            out.push_str(mask);
+            copied = end;
+            i += needle.len();
+        } else {
+            i += 1;
+        }
     }
-    out.push_str(&text[rest..]);
+    out.push_str(&text[copied..]);
     out
+}
+
+/// One letter or digit of a text as key matching sees it.
+struct KeyUnit {
+    /// The character, upper case.
+    byte: u8,
+    /// Where it starts and ends in the text (a percent escape spans 3 bytes).
+    start: usize,
+    end: usize,
+    /// Letters with only separators between them share a run number.
+    run: usize,
+}
+
+/// The letters and digits of `text`, decoded from percent escapes, with the
+/// separators between them dropped and every other character starting a new run.
+fn key_units(text: &str) -> Vec<KeyUnit> {
+    let bytes = text.as_bytes();
+    let is_separator = |b: u8| matches!(b, b'-' | b' ' | b'_' | b'.' | b'/' | b'+' | b'\t');
+    let mut units = Vec::new();
+    let mut run = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let (byte, width) = match bytes[at] {
+            b'%' if at + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[at + 1..at + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(decoded) => (decoded, 3),
+                    None => (b'%', 1),
+                }
+            }
+            other => (other, 1),
+        };
+        if byte.is_ascii_alphanumeric() {
+            units.push(KeyUnit {
+                byte: byte.to_ascii_uppercase(),
+                start: at,
+                end: at + width,
+                run,
+            });
+        } else if !is_separator(byte) {
+            run += 1;
+        }
+        at += width;
+    }
+    units
 }
 
 /// Why a gate could not start or an operation on it failed.
@@ -356,5 +420,42 @@ mod tests {
             "no key here"
         );
         assert_eq!(redact_text("ab".into(), "", "*"), "ab");
+    }
+
+    #[test]
+    fn redaction_matches_every_spelling_of_the_key() {
+        let key = "SHOP-A1B2-C3D4-E5F6-G7H8";
+        let mask = "****-****-****-****-G7H8";
+        for echoed in [
+            "SHOP-A1B2-C3D4-E5F6-G7H8",
+            "shop-a1b2-c3d4-e5f6-g7h8",
+            "SHOPA1B2C3D4E5F6G7H8",
+            "shopa1b2c3d4e5f6g7h8",
+            "SHOP A1B2 C3D4 E5F6 G7H8",
+            "SHOP%2DA1B2%2DC3D4%2DE5F6%2DG7H8",
+            "shop%2da1b2%2dc3d4%2de5f6%2dg7h8",
+            "%53%48%4F%50-A1B2-C3D4-E5F6-G7H8",
+            "SHOP_A1B2_C3D4_E5F6_G7H8",
+            "SHOP+A1B2+C3D4+E5F6+G7H8",
+        ] {
+            let text = format!("license {echoed} was not found; key={echoed}&x=1");
+            let redacted = redact_text(text.clone(), key, mask);
+            assert_eq!(
+                redacted,
+                format!("license {mask} was not found; key={mask}&x=1"),
+                "{echoed}"
+            );
+        }
+        // Another character between two parts breaks the match.
+        let apart = "SHOP:A1B2:C3D4:E5F6:G7H8".to_owned();
+        assert_eq!(redact_text(apart.clone(), key, mask), apart);
+        // Text around a match survives, multi-byte characters included.
+        assert_eq!(
+            redact_text("é«SHOPA1B2C3D4E5F6G7H8»ü".into(), key, mask),
+            format!("é«{mask}»ü")
+        );
+        // A stray percent sign is not an escape.
+        assert_eq!(redact_text("100%".into(), key, mask), "100%");
+        assert_eq!(redact_text("%4".into(), key, mask), "%4");
     }
 }

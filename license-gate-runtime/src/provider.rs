@@ -71,8 +71,10 @@ pub struct LicenseAnswer {
     pub source: Source,
     /// Seat usage, where known.
     pub seats: Option<SeatUsage>,
-    /// The server's clock (its HTTP `Date` header) on an authentic reply: the
-    /// gate re-anchors trusted time from it.
+    /// The server's clock when it answered (its HTTP `Date` header), for an
+    /// answer that came over a verified connection; `None` for offline codes,
+    /// mocks and servers that send no `Date`. The gate re-anchors trusted
+    /// time from it.
     pub server_time: Option<SystemTime>,
 }
 
@@ -120,15 +122,23 @@ impl LicenseAnswer {
         self
     }
 
-    /// The same answer with the server's clock reading (its `Date` header).
-    pub fn with_server_time(mut self, at: SystemTime) -> Self {
-        self.server_time = Some(at);
-        self
-    }
-
     /// The same answer with seat usage.
     pub fn with_seats(mut self, seats: SeatUsage) -> Self {
         self.seats = Some(seats);
+        self
+    }
+
+    /// The same answer stamped with the server's clock (its `Date` header).
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use license_gate_runtime::LicenseAnswer;
+    /// let at = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+    /// let answer = LicenseAnswer::licensed(["pro"]).with_server_time(at);
+    /// assert_eq!(answer.server_time, Some(at));
+    /// ```
+    pub fn with_server_time(mut self, at: SystemTime) -> Self {
+        self.server_time = Some(at);
         self
     }
 }

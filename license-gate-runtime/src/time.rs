@@ -170,17 +170,63 @@ pub(crate) fn from_millis(ms: u64) -> SystemTime {
     saturating_add(UNIX_EPOCH, Duration::from_millis(ms))
 }
 
+/// Seconds from the Unix epoch to 9999-12-31T23:59:59Z.
+const MAX_DATE_SECS: u64 = 253_402_300_799;
+
+/// The latest instant dates are read as: 9999-12-31T23:59:59Z, the last one
+/// RFC 3339 can write. Later dates from a server saturate to it.
+pub fn max_date() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(MAX_DATE_SECS)
+}
+
+/// `t`, or [`max_date`] when `t` is later.
+pub fn saturate(t: SystemTime) -> SystemTime {
+    t.min(max_date())
+}
+
 /// Formats an instant as RFC 3339 in UTC, for messages and logs.
+///
+/// Never panics: an instant RFC 3339 cannot write (after 9999-12-31, or
+/// before year 1) is written in seconds from the Unix epoch.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use license_gate_runtime::time::format_rfc3339;
+/// assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_secs(1_900_000_000)), "2030-03-17T17:46:40Z");
+/// let far = UNIX_EPOCH + Duration::from_secs(300_000_000_000_000);
+/// assert_eq!(format_rfc3339(far), "300000000000000 s after the Unix epoch (past 9999-12-31)");
+/// ```
 pub fn format_rfc3339(t: SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| format!("{}ms after the Unix epoch", to_millis(t)))
+    let seconds = match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).ok(),
+        Err(before) => i64::try_from(before.duration().as_secs()).ok().map(|s| -s),
+    };
+    let nanos = match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => after.subsec_nanos(),
+        Err(_) => 0,
+    };
+    let formatted = seconds
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|d| d.replace_nanosecond(nanos).ok())
+        .and_then(|d| d.format(&Rfc3339).ok());
+    match (formatted, t.duration_since(UNIX_EPOCH)) {
+        (Some(text), _) => text,
+        (None, Ok(after)) => format!(
+            "{} s after the Unix epoch (past 9999-12-31)",
+            after.as_secs()
+        ),
+        (None, Err(before)) => format!(
+            "{} s before the Unix epoch (before year 1)",
+            before.duration().as_secs()
+        ),
+    }
 }
 
 /// Parses an ISO-8601 date or date-time as license servers send them.
 ///
 /// Accepts a zone (`Z`, `+02:00`) or none (read as UTC), any number of fractional
-/// digits (.NET writes seven), and a bare date (midnight UTC).
+/// digits (.NET writes seven), and a bare date (midnight UTC). Years past
+/// 9999 do not parse (`None`); use [`parse_iso8601_checked`] for the reason.
 ///
 /// ```
 /// use license_gate_runtime::time::parse_iso8601;
@@ -190,19 +236,122 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 /// assert_eq!(a, b);
 /// assert_eq!(a, c);
 /// assert!(parse_iso8601("next tuesday").is_none());
+/// assert!(parse_iso8601("+12000-01-01T00:00:00Z").is_none());
 /// ```
 pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
+    parse_iso8601_checked(text).ok()
+}
+
+/// Like [`parse_iso8601`], with an error saying what is wrong with `text`.
+pub fn parse_iso8601_checked(text: &str) -> Result<SystemTime, String> {
     let text = text.trim();
     if let Ok(t) = OffsetDateTime::parse(text, &Iso8601::DEFAULT) {
-        return Some(t.into());
+        return Ok(from_offset(t));
     }
     if let Ok(t) = PrimitiveDateTime::parse(text, &Iso8601::DEFAULT) {
-        return Some(t.assume_utc().into());
+        return Ok(from_offset(t.assume_utc()));
     }
     if let Ok(d) = ::time::Date::parse(text, &Iso8601::DEFAULT) {
-        return Some(d.midnight().assume_utc().into());
+        return Ok(from_offset(d.midnight().assume_utc()));
     }
-    None
+    let shown: String = text.chars().take(40).collect();
+    let year = text
+        .strip_prefix('+')
+        .unwrap_or(text)
+        .split('-')
+        .next()
+        .unwrap_or("");
+    if year.len() > 4 && year.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{shown:?} has a year past 9999, which this client does not read"
+        ));
+    }
+    Err(format!(
+        "{shown:?} is not an ISO-8601 date such as `2030-01-01T00:00:00Z`"
+    ))
+}
+
+/// A date-time as a `SystemTime`, without the `From` conversion's panics.
+fn from_offset(t: OffsetDateTime) -> SystemTime {
+    let seconds = t.unix_timestamp();
+    let nanos = t.nanosecond();
+    let instant = if seconds >= 0 {
+        UNIX_EPOCH.checked_add(Duration::new(seconds.unsigned_abs(), nanos))
+    } else {
+        UNIX_EPOCH
+            .checked_sub(Duration::from_secs(seconds.unsigned_abs()))
+            .and_then(|t| t.checked_add(Duration::from_nanos(u64::from(nanos))))
+    };
+    saturate(instant.unwrap_or(UNIX_EPOCH))
+}
+
+/// Unix seconds as an instant, saturating at [`max_date`].
+pub fn from_unix_seconds(seconds: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(seconds))
+        .map_or_else(max_date, saturate)
+}
+
+/// Unix milliseconds as an instant, saturating at [`max_date`].
+pub fn from_unix_millis(millis: u64) -> SystemTime {
+    UNIX_EPOCH
+        .checked_add(Duration::from_millis(millis))
+        .map_or_else(max_date, saturate)
+}
+
+/// Parses an HTTP `Date` header (RFC 9110): the IMF-fixdate form
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, and the obsolete RFC 850
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`)
+/// forms. `None` for anything else.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use license_gate_runtime::time::parse_http_date;
+/// let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
+/// assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
+/// assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));
+/// assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(t));
+/// assert_eq!(parse_http_date("yesterday"), None);
+/// ```
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (day, month, year, clock) = match words.as_slice() {
+        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        [_, day, month, year, clock, "GMT"] => (*day, *month, year.parse::<i32>().ok()?, *clock),
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+        [_, date, clock, "GMT"] => {
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            let year: i32 = year.parse().ok()?;
+            let year = if year < 70 { 2000 + year } else { 1900 + year };
+            (day, month, year, *clock)
+        }
+        // asctime: Sun Nov  6 08:49:37 1994
+        [_, month, day, clock, year] => (*day, *month, year.parse::<i32>().ok()?, *clock),
+        _ => return None,
+    };
+    let month = match month {
+        "Jan" => ::time::Month::January,
+        "Feb" => ::time::Month::February,
+        "Mar" => ::time::Month::March,
+        "Apr" => ::time::Month::April,
+        "May" => ::time::Month::May,
+        "Jun" => ::time::Month::June,
+        "Jul" => ::time::Month::July,
+        "Aug" => ::time::Month::August,
+        "Sep" => ::time::Month::September,
+        "Oct" => ::time::Month::October,
+        "Nov" => ::time::Month::November,
+        "Dec" => ::time::Month::December,
+        _ => return None,
+    };
+    let date = ::time::Date::from_calendar_date(year, month, day.parse().ok()?).ok()?;
+    let mut hms = clock.split(':').map(|p| p.parse::<u8>().ok());
+    let time = ::time::Time::from_hms(hms.next()??, hms.next()??, hms.next()??).ok()?;
+    if hms.next().is_some() {
+        return None;
+    }
+    Some(from_offset(PrimitiveDateTime::new(date, time).assume_utc()))
 }
 
 #[cfg(test)]
@@ -215,6 +364,33 @@ mod tests {
         let b = parse_iso8601("2030-06-01T14:00:00.1234567+02:00").unwrap();
         assert_eq!(a, b);
         assert_eq!(to_millis(a) % 1000, 123);
+    }
+
+    #[test]
+    fn far_instants_format_without_panicking() {
+        let far = UNIX_EPOCH + Duration::from_millis(300_000_000_000_000);
+        assert!(format_rfc3339(far).contains("past 9999-12-31"));
+        assert_eq!(format_rfc3339(max_date()), "9999-12-31T23:59:59Z");
+        let early = UNIX_EPOCH - Duration::from_secs(70_000_000_000);
+        assert!(format_rfc3339(early).contains("before the Unix epoch"));
+        assert_eq!(
+            format_rfc3339(UNIX_EPOCH - Duration::from_secs(1)),
+            "1969-12-31T23:59:59Z"
+        );
+        assert_eq!(from_unix_millis(u64::MAX), max_date());
+        assert_eq!(from_unix_seconds(u64::MAX), max_date());
+        let err = parse_iso8601_checked("+12000-01-01T00:00:00Z").unwrap_err();
+        assert!(err.contains("past 9999"), "{err}");
+        let err = parse_iso8601_checked("soon").unwrap_err();
+        assert!(err.contains("not an ISO-8601 date"), "{err}");
+    }
+
+    #[test]
+    fn http_dates_reject_nonsense() {
+        assert_eq!(parse_http_date("Sun, 31 Feb 2030 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 CET"), None);
+        assert_eq!(parse_http_date(""), None);
     }
 
     #[tokio::test(start_paused = true)]

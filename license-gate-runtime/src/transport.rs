@@ -1,7 +1,14 @@
-//! The one HTTP transport both providers use: https only (plain http only for
-//! loopback hosts), no redirects, capped reply bodies, typed errors, and a
-//! rate-limit brake that waits out a 429 instead of hammering the server.
+//! The one HTTP transport both providers use: https with the web roots
+//! compiled into the binary (plain http only for loopback hosts, and only when
+//! the application opts in), optional SPKI pins, no redirects, capped reply
+//! bodies, typed errors, the server's `Date` on every reply, and a rate-limit
+//! brake that waits out a 429 instead of hammering the server.
 
+mod tls;
+
+pub use tls::{crypto_provider, spki_pin_of};
+
+use std::fmt;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,15 +30,32 @@ const EXCERPT_CHARS: usize = 200;
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 
 /// Settings of the HTTP transport, shared by every provider.
+///
+/// Trust: the Mozilla web roots compiled into the binary (webpki-roots), plus
+/// [`extra_root_certificates`](Self::extra_root_certificates). The machine's
+/// store, `SSL_CERT_FILE` and `SSL_CERT_DIR` are never read: the user of the
+/// application could add a root there and answer for the license server. A
+/// proxy from `HTTPS_PROXY` may carry the connection; it sees only the TLS
+/// tunnel.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TransportOptions {
-    /// The service's base URL; https, or http for a loopback host.
+    /// The service's base URL: https, or http for a loopback host when
+    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback) is set.
     pub base_url: String,
     /// How long one request may take (connect, send, read).
     pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    /// Extra trusted root certificates (PEM), trusted next to the bundled web
+    /// roots, for private deployments and tests.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// SPKI pins: base64 SHA-256 hashes of SubjectPublicKeyInfo (`sha256/`
+    /// prefix allowed). When any are given, one certificate of the server's
+    /// chain must carry a pinned key, on top of the normal verification.
+    pub spki_pins: Vec<String>,
+    /// Allows plain `http://` to loopback hosts (127.0.0.0/8, `::1`,
+    /// `localhost`), for tests and local emulators. Off by default: a user
+    /// could otherwise point the app at a fake server of their own.
+    pub allow_insecure_loopback: bool,
     /// When set, only these hosts may be contacted.
     pub allowed_hosts: Option<Vec<String>>,
     /// The largest reply body read; larger replies fail with `ReplyTooLarge`.
@@ -45,6 +69,8 @@ impl TransportOptions {
             base_url: base_url.into(),
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
+            spki_pins: Vec::new(),
+            allow_insecure_loopback: false,
             allowed_hosts: None,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
@@ -93,7 +119,10 @@ impl HttpRequest {
 }
 
 /// A reply whose body was read within the cap.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the status, the header names and the body's length, never
+/// the body: it may echo the license key.
+#[derive(Clone)]
 pub struct HttpReply {
     /// The HTTP status code.
     pub status: u16,
@@ -103,15 +132,48 @@ pub struct HttpReply {
     pub body: Vec<u8>,
 }
 
+impl fmt::Debug for HttpReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpReply")
+            .field("status", &self.status)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
+
 impl HttpReply {
+    /// The server's `Date` header, read after the exchange completed (over
+    /// verified TLS, or plain loopback when opted in); `None` when absent or
+    /// not an HTTP date.
+    pub fn server_time(&self) -> Option<SystemTime> {
+        let value = self.headers.get(reqwest::header::DATE)?.to_str().ok()?;
+        crate::time::parse_http_date(value)
+    }
+
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
-    /// The body as JSON of type `T`, or `MalformedReply` saying what was wrong.
+    /// The body as a JSON object, or `MalformedReply`: license replies are
+    /// objects, and anything else (an array such as `[true]`, a bare `true`)
+    /// is a broken or forged reply, never an answer.
+    pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, ProviderError> {
+        match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(other) => Err(self.malformed(format!(
+                "the body is {} instead of a JSON object",
+                json_kind(&other)
+            ))),
+            Err(e) => Err(self.malformed(format!("the body is not JSON ({e})"))),
+        }
+    }
+
+    /// The body, a JSON object, as `T`; or `MalformedReply` saying what was wrong.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ProviderError> {
-        serde_json::from_slice(&self.body)
+        let map = self.json_object()?;
+        serde_json::from_value(serde_json::Value::Object(map))
             .map_err(|e| self.malformed(format!("the body is not the expected JSON ({e})")))
     }
 
@@ -147,6 +209,18 @@ impl HttpReply {
             }),
             _ => None,
         }
+    }
+}
+
+/// What kind of JSON value this is, for error messages.
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -188,29 +262,26 @@ impl HttpTransport {
     /// with the URL or the certificates.
     pub fn new(options: &TransportOptions) -> Result<Self, ProviderError> {
         let base = parse_base_url(&options.base_url)?;
-        check_url_policy(&base, options.allowed_hosts.as_deref())?;
+        check_url_policy(
+            &base,
+            options.allowed_hosts.as_deref(),
+            options.allow_insecure_loopback,
+        )?;
         let host = host_and_port(&base);
+        let tls = tls::client_config(&options.extra_root_certificates, &options.spki_pins)?;
         let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("license-gate/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("license-gate/", env!("CARGO_PKG_VERSION")))
+            // Our own rustls configuration: bundled roots, extra roots, pins;
+            // never the machine's store or `SSL_CERT_FILE`.
+            .tls_backend_preconfigured(tls);
+        // An https client never sends a request over plain http.
+        builder = builder.https_only(base.scheme() == "https");
         if is_loopback(&base) {
             // A proxy from the environment must not see loopback traffic.
             builder = builder.no_proxy();
-        }
-        let mut roots = Vec::new();
-        for (index, pem) in options.extra_root_certificates.iter().enumerate() {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
-                ProviderError::Config(format!(
-                    "extra root certificate #{} is not a valid PEM certificate ({e}): pass the PEM text of a CA certificate",
-                    index + 1
-                ))
-            })?;
-            roots.push(cert);
-        }
-        if !roots.is_empty() {
-            builder = builder.tls_certs_merge(roots);
         }
         let client = builder
             .build()
@@ -355,15 +426,25 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Enforces the rules on service URLs: https, or http for a loopback host;
-/// and, when given, a host on the allowed list.
-pub fn check_url_policy(url: &Url, allowed_hosts: Option<&[String]>) -> Result<(), ProviderError> {
+/// Enforces the rules on service URLs: https, or http for a loopback host
+/// when `allow_insecure_loopback` is set; and, when given, a host on the
+/// allowed list. Nothing is sent before these checks pass.
+pub fn check_url_policy(
+    url: &Url,
+    allowed_hosts: Option<&[String]>,
+    allow_insecure_loopback: bool,
+) -> Result<(), ProviderError> {
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(url) => {}
+        "http" if is_loopback(url) && allow_insecure_loopback => {}
+        "http" if is_loopback(url) => {
+            return Err(ProviderError::Config(format!(
+                "the base URL `{url}` uses plain http: license traffic must use https; for a local emulator or a test server, opt in with `.allow_insecure_loopback()` on the provider options"
+            )));
+        }
         "http" => {
             return Err(ProviderError::Config(format!(
-                "the base URL `{url}` uses plain http: license traffic must use https (http is allowed only for loopback hosts such as 127.0.0.1)"
+                "the base URL `{url}` uses plain http: license traffic must use https (plain http is possible only for loopback hosts such as 127.0.0.1, with `.allow_insecure_loopback()`)"
             )));
         }
         other => {
@@ -404,7 +485,17 @@ mod tests {
     use super::*;
 
     fn policy(url: &str, allowed: Option<&[String]>) -> Result<(), ProviderError> {
-        check_url_policy(&Url::parse(url).unwrap(), allowed)
+        check_url_policy(&Url::parse(url).unwrap(), allowed, true)
+    }
+
+    #[test]
+    fn plain_loopback_needs_the_opt_in() {
+        let url = Url::parse("http://127.0.0.1:8080").unwrap();
+        let err = check_url_policy(&url, None, false).unwrap_err().to_string();
+        assert!(err.contains("allow_insecure_loopback"), "{err}");
+        assert!(check_url_policy(&url, None, true).is_ok());
+        let https = Url::parse("https://127.0.0.1:8080").unwrap();
+        assert!(check_url_policy(&https, None, false).is_ok());
     }
 
     #[test]
@@ -442,7 +533,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn nothing_is_sent_until_the_rate_limit_resets() {
-        let transport = HttpTransport::new(&TransportOptions::new(refused_url())).unwrap();
+        let mut options = TransportOptions::new(refused_url());
+        options.allow_insecure_loopback = true;
+        let transport = HttpTransport::new(&options).unwrap();
         *transport.not_before.lock().unwrap() = Some(Instant::now() + Duration::from_secs(30));
 
         let held = transport.send(HttpRequest::get("/x")).await.unwrap_err();

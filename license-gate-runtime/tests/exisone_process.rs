@@ -42,7 +42,10 @@ fn child_prints_hardware_id() {
     if std::env::var_os(CHILD).is_none() {
         return;
     }
-    let client = ExisOneClient::new(ExisOneClientOptions::new("http://127.0.0.1:9")).unwrap();
+    let client = ExisOneClient::new(
+        ExisOneClientOptions::new("http://127.0.0.1:9").allow_insecure_loopback(),
+    )
+    .unwrap();
     println!("HARDWARE_ID={}", client.generate_hardware_id());
 }
 

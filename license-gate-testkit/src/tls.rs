@@ -53,14 +53,14 @@ impl TestCertificate {
     /// A rustls server configuration presenting the loopback certificate.
     pub fn server_config(&self) -> Arc<ServerConfig> {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()));
-        let config = ServerConfig::builder_with_provider(Arc::new(
-            tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("default protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(self.chain.clone(), key)
-        .expect("certificate and key match");
+        // The crypto backend the runtime was built with (`aws-lc` or `ring`).
+        let config =
+            ServerConfig::builder_with_provider(license_gate_runtime::transport::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .expect("default protocol versions")
+                .with_no_client_auth()
+                .with_single_cert(self.chain.clone(), key)
+                .expect("certificate and key match");
         Arc::new(config)
     }
 }

@@ -523,3 +523,33 @@ async fn over_tls_with_the_test_certificate_trusted() {
         .unwrap_err();
     assert!(matches!(err, ProviderError::Unreachable { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn server_messages_mask_the_key_and_replies_carry_the_server_clock() {
+    let emulator = emulator().await;
+    let bare: String = KEY.chars().filter(|c| *c != '-').collect();
+    let body = json!({"valid": false, "message": format!("license {} is on hold", bare.to_ascii_lowercase())});
+    emulator
+        .handle()
+        .faults()
+        .inject_next(1, Fault::Reply(200, body.to_string()));
+    let client = client(&emulator);
+    let reply = client.validate(&key(), "shop.example").await.unwrap();
+    let message = reply.message.clone().unwrap();
+    assert_eq!(message, "license ****-****-****-****-G7H8 is on hold");
+    assert!(!format!("{reply:?}").to_ascii_uppercase().contains(&bare));
+    assert!(reply.server_time.is_some(), "the emulator sends `Date`");
+
+    // A reply about another key is a refusal, not an answer.
+    let other =
+        json!({"valid": true, "license": {"key": "SHOP-ZZZZ-ZZZZ-ZZZZ-ZZZZ", "status": "active"}});
+    emulator
+        .handle()
+        .faults()
+        .inject_next(1, Fault::Reply(200, other.to_string()));
+    let err = client.validate(&key(), "shop.example").await.unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Refused { code: Some(c), .. } if c == "key_mismatch"),
+        "{err:?}"
+    );
+}

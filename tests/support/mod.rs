@@ -208,7 +208,8 @@ pub fn provider(service: Service, url: &str) -> Arc<dyn Provider> {
                 ExisOneClientOptions::new(url)
                     .access_token(ExisOneEmulator::TOKEN)
                     .hardware_id_override(EXISONE_HW)
-                    .timeout(TIMEOUT),
+                    .timeout(TIMEOUT)
+                    .allow_insecure_loopback(),
             )
             .expect("valid ExisOne options")
             .email("buyer@example.com")
@@ -219,7 +220,8 @@ pub fn provider(service: Service, url: &str) -> Arc<dyn Provider> {
                 EcosireOptions::new()
                     .base_url(url)
                     .license_secret(ECOSIRE_SECRET)
-                    .timeout(TIMEOUT),
+                    .timeout(TIMEOUT)
+                    .allow_insecure_loopback(),
             )
             .expect("valid ECOSIRE options")
             .domain(ECOSIRE_DOMAIN)

@@ -155,7 +155,10 @@ fn client(connection: &EcosireConnection) -> CliResult<EcosireClient> {
     let mut options = EcosireOptions::new()
         .base_url(connection.base_url.trim())
         .license_secret(secret)
-        .timeout(Duration::from_secs(connection.timeout.max(1)));
+        .timeout(Duration::from_secs(connection.timeout.max(1)))
+        // The operator's own tool: a loopback `--base-url` (an emulator) may
+        // be plain http.
+        .allow_insecure_loopback();
     if let Some(path) = &connection.ca_file {
         options = options.extra_root_certificate(read_file(path, "CA certificate")?);
     }

@@ -161,8 +161,11 @@ fn client(connection: &ExisOneConnection) -> CliResult<ExisOneClient> {
                 "no ExisOne base URL: pass --base-url URL or set {BASE_URL_ENV}"
             ))
         })?;
-    let mut options =
-        ExisOneClientOptions::new(base_url).timeout(Duration::from_secs(connection.timeout.max(1)));
+    // The CLI is the operator's own tool: a loopback `--base-url` (an emulator
+    // it runs) may be plain http. Apps never get this from the environment.
+    let mut options = ExisOneClientOptions::new(base_url)
+        .timeout(Duration::from_secs(connection.timeout.max(1)))
+        .allow_insecure_loopback();
     // Without a token the Authorization header is left out, as the ExisOne
     // SDKs do; calls that need one answer 401/403.
     if let Some(token) = secret(

@@ -44,6 +44,7 @@ pub fn options(emulator: &EcosireEmulator) -> EcosireOptions {
         .base_url(emulator.url())
         .license_secret(SECRET)
         .timeout(Duration::from_secs(5))
+        .allow_insecure_loopback()
 }
 
 pub fn client(emulator: &EcosireEmulator) -> EcosireClient {

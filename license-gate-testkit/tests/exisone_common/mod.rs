@@ -18,6 +18,7 @@ pub fn options(url: &str) -> ExisOneClientOptions {
         .access_token(ExisOneEmulator::TOKEN)
         .hardware_id_override(HW)
         .timeout(Duration::from_secs(5))
+        .allow_insecure_loopback()
 }
 
 pub fn client(url: &str) -> ExisOneClient {

@@ -62,15 +62,23 @@ impl Platform {
 #[non_exhaustive]
 pub struct EcosireOptions {
     /// The service's base URL (default `https://api.ecosire.com/api`); https,
-    /// or http for a loopback host.
+    /// or plain http for a loopback host with
+    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback).
     pub base_url: String,
     /// The license secret that signs requests; when `None`, the client reads
     /// the `ECOSIRE_LICENSE_SECRET` environment variable.
     pub license_secret: Option<Secret>,
     /// How long one request may take (default 30 s).
     pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    /// Extra trusted root certificates (PEM), trusted next to the web roots
+    /// compiled into the binary, for private deployments and tests. The
+    /// machine's store and `SSL_CERT_FILE` are never trusted.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// SPKI pins (base64 SHA-256 of a SubjectPublicKeyInfo); when given, the
+    /// server's chain must carry one of these keys.
+    pub spki_pins: Vec<String>,
+    /// Allows plain `http://` to a loopback host (tests, local emulators).
+    pub allow_insecure_loopback: bool,
     /// The largest reply body read (default 256 KiB).
     pub max_reply_bytes: usize,
     /// When set, only these hosts may be contacted.
@@ -88,6 +96,8 @@ impl Default for EcosireOptions {
             license_secret: None,
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
+            spki_pins: Vec::new(),
+            allow_insecure_loopback: false,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             allowed_hosts: None,
             platform: None,
@@ -120,9 +130,23 @@ impl EcosireOptions {
         self
     }
 
-    /// Trusts one more root certificate (PEM).
+    /// Trusts one more root certificate (PEM), next to the bundled web roots.
     pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
+    /// (see [`spki_pin_of`](crate::transport::spki_pin_of)). Call again to
+    /// allow a backup key.
+    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
+        self.spki_pins.push(pin.into());
+        self
+    }
+
+    /// Allows plain `http://` to a loopback host, for tests and local emulators.
+    pub fn allow_insecure_loopback(mut self) -> Self {
+        self.allow_insecure_loopback = true;
         self
     }
 
@@ -208,6 +232,8 @@ impl EcosireClient {
         let mut transport = TransportOptions::new(options.base_url);
         transport.timeout = options.timeout;
         transport.extra_root_certificates = options.extra_root_certificates;
+        transport.spki_pins = options.spki_pins;
+        transport.allow_insecure_loopback = options.allow_insecure_loopback;
         transport.max_reply_bytes = options.max_reply_bytes;
         transport.allowed_hosts = options.allowed_hosts;
         Ok(EcosireClient {
@@ -224,13 +250,34 @@ impl EcosireClient {
     }
 
     /// `POST /licenses/validate`: where the license stands for `domain`.
+    ///
+    /// A reply whose license object names another key than the one sent
+    /// (compared in upper case, as the key format allows) is a refusal with
+    /// the code [`CODE_KEY_MISMATCH`](super::CODE_KEY_MISMATCH): an answer
+    /// about another license says nothing about this one.
     pub async fn validate(
         &self,
         key: &LicenseKey,
         domain: &str,
     ) -> Result<ValidateReply, ProviderError> {
+        let sent = check_key(key)?;
         let reply = self.send("/licenses/validate", key, domain).await?;
-        reply::interpret(&reply, parse_validate)
+        let mut validated =
+            reply::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
+        let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
+        if let Some(echoed) = echoed
+            && !echoed.expose().trim().eq_ignore_ascii_case(sent.expose())
+        {
+            return Err(ProviderError::Refused {
+                status: reply.status,
+                code: Some(super::CODE_KEY_MISMATCH.to_owned()),
+                message: "the license server answered about another license key than the one sent; check the base URL and the key".to_owned(),
+                minimum_required_version: None,
+            });
+        }
+        validated.server_time = reply.server_time();
+        validated.message = validated.message.map(|m| mask_key(m, key));
+        Ok(validated)
     }
 
     /// `POST /licenses/activate`: binds `domain` (or an installation
@@ -241,7 +288,10 @@ impl EcosireClient {
         domain: &str,
     ) -> Result<ActivateReply, ProviderError> {
         let reply = self.send("/licenses/activate", key, domain).await?;
-        reply::interpret(&reply, parse_activate)
+        let mut activated =
+            reply::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
+        activated.message = activated.message.map(|m| mask_key(m, key));
+        Ok(activated)
     }
 
     /// `POST /licenses/deactivate`: releases the activation of `domain`.
@@ -251,7 +301,10 @@ impl EcosireClient {
         domain: &str,
     ) -> Result<DeactivateReply, ProviderError> {
         let reply = self.send("/licenses/deactivate", key, domain).await?;
-        reply::interpret(&reply, parse_deactivate)
+        let mut deactivated =
+            reply::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
+        deactivated.message = deactivated.message.map(|m| mask_key(m, key));
+        Ok(deactivated)
     }
 
     /// The payload this client would sign for `key` and `domain` now.
@@ -298,6 +351,12 @@ impl EcosireClient {
             .header(HeaderName::from_static(SIGNATURE_HEADER), signature);
         self.transport.send(request).await
     }
+}
+
+/// `message` with `key` masked in any spelling: server messages reach
+/// statuses, logs and `Debug` output.
+fn mask_key(message: String, key: &LicenseKey) -> String {
+    crate::error::redact_text(message, key.expose(), &key.masked())
 }
 
 /// The secret given, else the one in `ECOSIRE_LICENSE_SECRET` (read through
@@ -401,13 +460,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("must use https"), "{err}");
-        assert!(
-            EcosireClient::new(
-                EcosireOptions::new()
-                    .license_secret("s")
-                    .base_url("http://127.0.0.1:9/api")
-            )
-            .is_ok()
-        );
+        let loopback = EcosireOptions::new()
+            .license_secret("s")
+            .base_url("http://127.0.0.1:9/api");
+        let err = EcosireClient::new(loopback.clone()).unwrap_err();
+        assert!(err.to_string().contains("allow_insecure_loopback"), "{err}");
+        assert!(EcosireClient::new(loopback.allow_insecure_loopback()).is_ok());
     }
 }

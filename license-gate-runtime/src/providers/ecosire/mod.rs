@@ -47,8 +47,8 @@ pub use client::{EcosireClient, EcosireOptions, Platform};
 pub use key::{KEY_SHAPES, check_key};
 pub use provider::EcosireProvider;
 pub use reply::{
-    ActivateReply, CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, DeactivateReply, EcosireLicense,
-    EcosireStatus, ValidateReply,
+    ActivateReply, CODE_EXPIRED, CODE_KEY_MISMATCH, CODE_REVOKED, CODE_SUSPENDED, DeactivateReply,
+    EcosireLicense, EcosireStatus, ValidateReply,
 };
 pub use signing::{SignedPayload, canonical_message, sign};
 

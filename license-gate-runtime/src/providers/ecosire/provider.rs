@@ -144,9 +144,19 @@ impl EcosireProvider {
             .as_ref()
             .and_then(EcosireStatus::license_status)
             .filter(|s| !s.grants_access());
+        let active = license.status == Some(EcosireStatus::Active);
         let answer = match denial {
             Some(status) => LicenseAnswer::denied(status),
-            None if reply.valid => LicenseAnswer::licensed(self.features.iter().cloned()),
+            // Only `valid: true` with an active license object grants (the
+            // client already rejects other `valid: true` replies as malformed).
+            None if reply.valid && active => LicenseAnswer::licensed(self.features.iter().cloned()),
+            None if reply.valid => {
+                return Err(ProviderError::MalformedReply {
+                    status: 200,
+                    reason: "`valid` is true without an active license object".to_owned(),
+                    excerpt: String::new(),
+                });
+            }
             None => {
                 let message = reply
                     .message
@@ -166,6 +176,7 @@ impl EcosireProvider {
         let mut answer = answer;
         answer.expires_at = license.expires_at;
         answer.seats = license.seats();
+        answer.server_time = reply.server_time;
         Ok(answer)
     }
 

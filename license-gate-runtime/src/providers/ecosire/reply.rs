@@ -7,7 +7,7 @@
 //! [`ProviderError::MalformedReply`] saying what was wrong.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
@@ -22,6 +22,9 @@ pub const CODE_EXPIRED: &str = "license_expired";
 pub const CODE_SUSPENDED: &str = "license_suspended";
 /// [`ProviderError::Refused`] code when the server says the license was revoked.
 pub const CODE_REVOKED: &str = "license_revoked";
+/// [`ProviderError::Refused`] code when the reply is about another key than
+/// the one sent.
+pub const CODE_KEY_MISMATCH: &str = "key_mismatch";
 
 /// A license status as the ECOSIRE service names it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -117,6 +120,10 @@ impl EcosireLicense {
 }
 
 /// The reply to `POST /licenses/validate`.
+///
+/// A reply with `valid: true` always carries a license object whose status
+/// is `active` and which names a key: anything else is read as a malformed
+/// reply, never as a grant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ValidateReply {
@@ -126,6 +133,8 @@ pub struct ValidateReply {
     pub license: Option<EcosireLicense>,
     /// The server's explanation, usually present when the license is not valid.
     pub message: Option<String>,
+    /// The server's `Date` header, when it sent one.
+    pub server_time: Option<SystemTime>,
 }
 
 impl ValidateReply {
@@ -377,6 +386,12 @@ pub(crate) fn classify_message(status: u16, message: &str) -> Option<ProviderErr
     })
 }
 
+/// Reads a validate reply. `valid: true` counts only with a license object
+/// whose status is `active` and which names the key: a grant resting on less
+/// (`{"valid": true}` alone, an unknown status word) is malformed, so the
+/// gate keeps its last confirmed state and never grants from it. Malformed
+/// rather than a refusal: a service adding a status word must not lock out
+/// paying users at once; grace covers them while the client is updated.
 pub(crate) fn parse_validate(map: &Map<String, Value>) -> Result<ValidateReply, String> {
     let valid = required_bool(map, "valid")?;
     let license = match map.get("license") {
@@ -384,10 +399,28 @@ pub(crate) fn parse_validate(map: &Map<String, Value>) -> Result<ValidateReply, 
         Some(Value::Object(license)) => Some(parse_license(license)?),
         Some(_) => return Err("`license` is not a JSON object".to_owned()),
     };
+    if valid {
+        let Some(license) = &license else {
+            return Err("`valid` is true but the reply has no `license` object".to_owned());
+        };
+        match &license.status {
+            None => return Err("`valid` is true but `license.status` is missing".to_owned()),
+            Some(EcosireStatus::Other(word)) => {
+                return Err(format!(
+                    "`license.status` is {word:?}, which is not a status this client knows (active, expired, suspended, revoked): update license-gate"
+                ));
+            }
+            Some(_) => {}
+        }
+        if license.key.is_none() {
+            return Err("`valid` is true but `license.key` is missing".to_owned());
+        }
+    }
     Ok(ValidateReply {
         valid,
         license,
         message: map.get("message").and_then(message_text),
+        server_time: None,
     })
 }
 
@@ -469,18 +502,21 @@ fn optional_instant(map: &Map<String, Value>, field: &str) -> Result<Option<Syst
     match map.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => crate::time::parse_iso8601(s)
+        Some(Value::String(s)) => crate::time::parse_iso8601_checked(s)
             .map(Some)
-            .ok_or_else(|| format!("`{field}` is {s:?}, which is not an ISO-8601 date")),
+            .map_err(|reason| format!("`{field}` is not a date we can read: {reason}")),
         Some(Value::Number(n)) => {
             let Some(n) = n.as_u64() else {
                 return Err(format!("`{field}` is the number {n}, not a Unix time"));
             };
             // Ten-digit numbers are seconds, thirteen-digit ones milliseconds.
+            // Dates past 9999-12-31 saturate there (a license that far out
+            // does not expire in any meaningful sense), so nothing overflows
+            // and every instant can be printed.
             let at = if n >= 100_000_000_000 {
-                UNIX_EPOCH + Duration::from_millis(n)
+                crate::time::from_unix_millis(n)
             } else {
-                UNIX_EPOCH + Duration::from_secs(n)
+                crate::time::from_unix_seconds(n)
             };
             Ok(Some(at))
         }
@@ -503,6 +539,7 @@ fn kind(value: &Value) -> &'static str {
 mod tests {
     use super::*;
     use reqwest::header::{HeaderMap, HeaderValue};
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn reply(status: u16, body: &str) -> HttpReply {
         HttpReply {
@@ -691,6 +728,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("neither `data` nor `error`"), "{e}");
+    }
+
+    #[test]
+    fn a_grant_needs_an_active_license_object_naming_a_key() {
+        let malformed = |body: &str| {
+            let e = validate(200, body).unwrap_err();
+            assert!(
+                matches!(e, ProviderError::MalformedReply { .. }),
+                "{body}: {e:?}"
+            );
+            e.to_string()
+        };
+        let e = malformed(r#"{"valid": true}"#);
+        assert!(e.contains("no `license` object"), "{e}");
+        malformed(r#"{"valid": true, "license": null}"#);
+        malformed(r#"{"data": {"valid": true}, "error": null}"#);
+        let e = malformed(r#"{"valid": true, "license": {"key": "SHOP-A1B2-C3D4-E5F6-G7H8"}}"#);
+        assert!(e.contains("`license.status` is missing"), "{e}");
+        let e = malformed(
+            r#"{"valid": true, "license": {"key": "SHOP-A1B2-C3D4-E5F6-G7H8", "status": "lifetime"}}"#,
+        );
+        assert!(e.contains("\"lifetime\", which is not a status"), "{e}");
+        let e = malformed(r#"{"valid": true, "license": {"status": "active"}}"#);
+        assert!(e.contains("`license.key` is missing"), "{e}");
+        malformed("[true]");
+        malformed("true");
+        // A refusal may come without a license object.
+        let refusal = validate(200, r#"{"valid": false, "message": "License revoked"}"#).unwrap();
+        assert!(!refusal.valid);
+    }
+
+    #[test]
+    fn far_future_expiry_saturates() {
+        let r = validate(
+            200,
+            r#"{"valid": true, "license": {"key": "SHOP-A1B2-C3D4-E5F6-G7H8", "status": "active", "expiresAt": 300000000000000}}"#,
+        )
+        .unwrap();
+        let at = r.license.unwrap().expires_at.unwrap();
+        assert_eq!(at, crate::time::max_date());
+        assert_eq!(crate::time::format_rfc3339(at), "9999-12-31T23:59:59Z");
+        let e = validate(
+            200,
+            r#"{"valid": true, "license": {"key": "K", "status": "active", "expiresAt": "+300000-01-01T00:00:00Z"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("past 9999"), "{e}");
     }
 
     #[test]

@@ -13,11 +13,10 @@ use super::offline::{
 use super::types::{
     ActivateBody, ActivationResult, DeactivateBody, DeactivationResult, FeaturesBody,
     FeaturesReply, GenerateBody, SeatUsage, SmartValidationResult, TicketBody, ValidateBody,
-    ValidateReply, ValidationResult, VersionsReply,
+    ValidationResult, VersionsReply,
 };
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
-use crate::time::parse_iso8601;
 use crate::transport::{
     DEFAULT_MAX_REPLY_BYTES, HttpReply, HttpRequest, HttpTransport, TransportOptions,
 };
@@ -45,8 +44,9 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ExisOneClientOptions {
-    /// The service's base URL (https; http only for loopback). `None` reads
-    /// `EXISONE_BASEURL`.
+    /// The service's base URL (https; plain http only for loopback with
+    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback)). `None`
+    /// reads `EXISONE_BASEURL`.
     pub base_url: Option<String>,
     /// The API access token, sent as `Authorization: ExisOneApi <token>`.
     pub access_token: Option<Secret>,
@@ -59,8 +59,16 @@ pub struct ExisOneClientOptions {
     pub allowed_hosts: Option<Vec<String>>,
     /// How long one request may take (default 30 s).
     pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), for private deployments and tests.
+    /// Extra trusted root certificates (PEM), trusted next to the web roots
+    /// compiled into the binary, for private deployments and tests. The
+    /// machine's store and `SSL_CERT_FILE` are never trusted.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// SPKI pins (base64 SHA-256 of a SubjectPublicKeyInfo); when given, the
+    /// server's chain must carry one of these keys.
+    pub spki_pins: Vec<String>,
+    /// Allows plain `http://` to a loopback host (tests, local emulators).
+    /// Off by default, and never turned on by [`from_env`](Self::from_env).
+    pub allow_insecure_loopback: bool,
     /// The largest reply body read (default 256 KiB).
     pub max_reply_bytes: usize,
 }
@@ -78,6 +86,8 @@ impl fmt::Debug for ExisOneClientOptions {
                 "extra_root_certificates",
                 &self.extra_root_certificates.len(),
             )
+            .field("spki_pins", &self.spki_pins)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .field("max_reply_bytes", &self.max_reply_bytes)
             .finish()
     }
@@ -93,6 +103,8 @@ impl Default for ExisOneClientOptions {
             allowed_hosts: None,
             timeout: Duration::from_secs(30),
             extra_root_certificates: Vec::new(),
+            spki_pins: Vec::new(),
+            allow_insecure_loopback: false,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
     }
@@ -108,6 +120,10 @@ impl ExisOneClientOptions {
     }
 
     /// Options whose base URL comes from `EXISONE_BASEURL`.
+    ///
+    /// The environment only names the URL: it must be https (plain http to
+    /// loopback needs [`allow_insecure_loopback`](Self::allow_insecure_loopback)
+    /// in the code), so a user cannot point the app at a fake server of their own.
     pub fn from_env() -> Self {
         ExisOneClientOptions::default()
     }
@@ -146,9 +162,23 @@ impl ExisOneClientOptions {
         self
     }
 
-    /// Trusts one more root certificate (PEM).
+    /// Trusts one more root certificate (PEM), next to the bundled web roots.
     pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
+    /// (see [`spki_pin_of`](crate::transport::spki_pin_of)). Call again to
+    /// allow a backup key.
+    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
+        self.spki_pins.push(pin.into());
+        self
+    }
+
+    /// Allows plain `http://` to a loopback host, for tests and local emulators.
+    pub fn allow_insecure_loopback(mut self) -> Self {
+        self.allow_insecure_loopback = true;
         self
     }
 
@@ -261,6 +291,8 @@ impl ExisOneClient {
         let mut transport = TransportOptions::new(base_url);
         transport.timeout = options.timeout;
         transport.extra_root_certificates = options.extra_root_certificates.clone();
+        transport.spki_pins = options.spki_pins.clone();
+        transport.allow_insecure_loopback = options.allow_insecure_loopback;
         transport.allowed_hosts = options.allowed_hosts.clone();
         transport.max_reply_bytes = options.max_reply_bytes;
         HttpTransport::new(&transport)
@@ -346,25 +378,9 @@ impl ExisOneClient {
             version: version.filter(|v| !v.is_empty()),
         };
         let reply = self.post("/api/license/validate", &body).await?;
-        let data: ValidateReply = reply.json()?;
-        let status = data
-            .status
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| {
-                if data.is_valid {
-                    "licensed".to_owned()
-                } else {
-                    "invalid".to_owned()
-                }
-            });
-        Ok(ValidationResult {
-            is_valid: data.is_valid,
-            status,
-            expiration_date: data.expiration_date.as_deref().and_then(parse_iso8601),
-            features: data.features.unwrap_or_default(),
-            server_version: data.server_version,
-            minimum_required_version: data.minimum_required_version,
-        })
+        let mut result = read_validation(&reply)?;
+        result.server_time = reply.server_time();
+        Ok(result)
     }
 
     /// Releases the activation of `activation_key` on `hardware_id`
@@ -540,6 +556,8 @@ impl ExisOneClient {
                 minimum_required_version: online.minimum_required_version,
             }),
             Err(error) if error.is_transient() => {
+                // The message below may be shown or logged: mask the key.
+                let error = error.redact_key(&LicenseKey::new(key));
                 if self.offline_key.is_some() {
                     let offline = self.validate_offline(key, hardware_id);
                     Ok(SmartValidationResult {
@@ -583,6 +601,8 @@ impl ExisOneClient {
         match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => {
+                // The code is the key: keep it out of the log line.
+                let error = error.redact_key(&LicenseKey::new(key));
                 tracing::debug!(%error, "the license server was not told about the offline code");
             }
             Err(_) => {
@@ -601,7 +621,11 @@ impl ExisOneClient {
         hardware_id: &str,
         product_name: &str,
     ) -> DeactivationResult {
-        match self.deactivate(key, hardware_id, product_name).await {
+        let result = self
+            .deactivate(key, hardware_id, product_name)
+            .await
+            .map_err(|error| error.redact_key(&LicenseKey::new(key)));
+        match result {
             Ok(()) => DeactivationResult {
                 success: true,
                 server_notified: true,
@@ -642,6 +666,95 @@ impl ExisOneClient {
             Err(error_for(&reply))
         }
     }
+}
+
+/// The status words of a validation reply this client knows.
+const KNOWN_STATUS_WORDS: [&str; 6] = [
+    "licensed",
+    "expired",
+    "revoked",
+    "suspended",
+    "version_outdated",
+    "invalid",
+];
+
+/// Reads a validation reply exactly as the protocol describes it: a JSON
+/// object with `isValid` (a boolean, required), `status` (a string),
+/// `expirationDate` (ISO-8601), `features` (a list of strings). Anything else
+/// is `MalformedReply` (a transport fault: the gate keeps its last confirmed
+/// state, never grants from it), and so is `isValid: true` with a status word
+/// this client does not know.
+fn read_validation(reply: &HttpReply) -> Result<ValidationResult, ProviderError> {
+    let map = reply.json_object()?;
+    let kind = crate::transport::json_kind;
+    let is_valid = match map.get("isValid") {
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(reply.malformed(format!(
+                "`isValid` is {} instead of true or false",
+                kind(other)
+            )));
+        }
+        None => return Err(reply.malformed("the field `isValid` is missing")),
+    };
+    let text = |field: &str| -> Result<Option<String>, ProviderError> {
+        match map.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(other) => {
+                Err(reply.malformed(format!("`{field}` is {} instead of a string", kind(other))))
+            }
+        }
+    };
+    let word = text("status")?;
+    if is_valid
+        && let Some(word) = &word
+        && !KNOWN_STATUS_WORDS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(word))
+    {
+        return Err(reply.malformed(format!(
+            "`isValid` is true with the status {word:?}, which this client does not know: update license-gate"
+        )));
+    }
+    let status = word.unwrap_or_else(|| if is_valid { "licensed" } else { "invalid" }.to_owned());
+    let expiration_date = match text("expirationDate")? {
+        Some(date) => Some(crate::time::parse_iso8601_checked(&date).map_err(|reason| {
+            reply.malformed(format!(
+                "`expirationDate` is not a date we can read: {reason}"
+            ))
+        })?),
+        None => None,
+    };
+    let features = match map.get("features") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(reply.malformed(format!(
+                    "`features` holds {} instead of feature names",
+                    kind(other)
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(reply.malformed(format!(
+                "`features` is {} instead of a list of names",
+                kind(other)
+            )));
+        }
+    };
+    Ok(ValidationResult {
+        is_valid,
+        status,
+        expiration_date,
+        features,
+        server_version: text("serverVersion")?,
+        minimum_required_version: text("minimumRequiredVersion")?,
+        server_time: None,
+    })
 }
 
 /// The key's text, or `InvalidKey` when it is blank.
@@ -778,6 +891,43 @@ mod tests {
     }
 
     #[test]
+    fn validation_replies_are_read_strictly() {
+        let malformed = |body: &str| {
+            let e = read_validation(&reply(200, body)).unwrap_err();
+            assert!(
+                matches!(e, ProviderError::MalformedReply { .. }),
+                "{body}: {e:?}"
+            );
+            assert!(e.is_transient());
+            e.to_string()
+        };
+        assert!(malformed("[true]").contains("a list instead of a JSON object"));
+        assert!(malformed("true").contains("a boolean instead of a JSON object"));
+        assert!(malformed(r#""licensed""#).contains("a string instead"));
+        assert!(malformed("{}").contains("`isValid` is missing"));
+        assert!(malformed(r#"{"isValid": "true"}"#).contains("a string instead of true"));
+        assert!(malformed(r#"{"isValid": true, "status": "lifetime"}"#).contains("does not know"));
+        assert!(
+            malformed(r#"{"isValid": true, "expirationDate": "someday"}"#)
+                .contains("not an ISO-8601 date")
+        );
+        assert!(malformed(r#"{"isValid": true, "features": "pro"}"#).contains("list of names"));
+        assert!(malformed(r#"{"isValid": true, "features": [1]}"#).contains("feature names"));
+
+        let ok = read_validation(&reply(
+            200,
+            r#"{"isValid": true, "status": "licensed", "expirationDate": "2030-01-01T00:00:00", "features": ["pro"], "extra": 1}"#,
+        ))
+        .unwrap();
+        assert!(ok.is_valid);
+        assert_eq!(ok.features, vec!["pro".to_owned()]);
+        // An unknown word on a refusal is still a refusal.
+        let odd =
+            read_validation(&reply(200, r#"{"isValid": false, "status": "paused"}"#)).unwrap();
+        assert!(!odd.license_status().grants_access());
+    }
+
+    #[test]
     fn keys_are_percent_encoded() {
         assert_eq!(percent_encode("AB-12 c/d"), "AB-12%20c%2Fd");
     }
@@ -785,7 +935,9 @@ mod tests {
     #[test]
     fn debug_hides_the_token() {
         let client = ExisOneClient::new(
-            ExisOneClientOptions::new("http://127.0.0.1:9").access_token("hunter2-token"),
+            ExisOneClientOptions::new("http://127.0.0.1:9")
+                .allow_insecure_loopback()
+                .access_token("hunter2-token"),
         )
         .unwrap();
         let text = format!("{client:?}");

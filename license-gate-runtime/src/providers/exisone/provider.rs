@@ -129,6 +129,7 @@ fn online_answer(result: ValidationResult) -> LicenseAnswer {
     if let Some(at) = result.expiration_date {
         answer = answer.expiring_at(at);
     }
+    answer.server_time = result.server_time;
     answer
 }
 
@@ -256,6 +257,7 @@ impl Provider for ExisOneProvider {
         {
             Ok(()) => Ok(()),
             Err(error) if error.is_transient() => {
+                let error = error.redact_key(request.require_key()?);
                 tracing::warn!(%error, "deactivated locally; the license server could not be told");
                 Ok(())
             }

@@ -13,7 +13,10 @@ use crate::state::{LicenseStatus, SeatUsage as StateSeatUsage};
 /// [`ExisOneClient::activate`](super::ExisOneClient::activate) returns it for a
 /// 2xx reply and an error for anything else; build the SDK's failure shape
 /// from that error with [`ActivationResult::from_error`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows the length of `license_data`, never the raw reply (it may
+/// echo the key).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ActivationResult {
     /// Whether the license was activated.
@@ -28,6 +31,25 @@ pub struct ActivationResult {
     pub minimum_required_version: Option<String>,
     /// The raw reply body, kept as license data.
     pub license_data: Option<String>,
+}
+
+impl std::fmt::Debug for ActivationResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActivationResult")
+            .field("success", &self.success)
+            .field("error_code", &self.error_code)
+            .field("error_message", &self.error_message)
+            .field("server_version", &self.server_version)
+            .field("minimum_required_version", &self.minimum_required_version)
+            .field(
+                "license_data",
+                &self
+                    .license_data
+                    .as_ref()
+                    .map(|d| format!("<{} bytes>", d.len())),
+            )
+            .finish()
+    }
 }
 
 impl ActivationResult {
@@ -85,6 +107,8 @@ pub struct ValidationResult {
     pub server_version: Option<String>,
     /// The oldest client version the server accepts.
     pub minimum_required_version: Option<String>,
+    /// The server's `Date` header, when it sent one.
+    pub server_time: Option<SystemTime>,
 }
 
 impl ValidationResult {
@@ -116,6 +140,7 @@ impl ValidationResult {
             features: Vec::new(),
             server_version: None,
             minimum_required_version: None,
+            server_time: None,
         }
     }
 }
@@ -294,23 +319,6 @@ pub(crate) struct TicketBody<'a> {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct VersionsReply {
-    #[serde(default)]
-    pub(crate) server_version: Option<String>,
-    #[serde(default)]
-    pub(crate) minimum_required_version: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ValidateReply {
-    #[serde(default)]
-    pub(crate) is_valid: bool,
-    #[serde(default)]
-    pub(crate) status: Option<String>,
-    #[serde(default)]
-    pub(crate) expiration_date: Option<String>,
-    #[serde(default)]
-    pub(crate) features: Option<Vec<String>>,
     #[serde(default)]
     pub(crate) server_version: Option<String>,
     #[serde(default)]
