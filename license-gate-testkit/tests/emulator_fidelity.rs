@@ -60,9 +60,16 @@ async fn exisone_binds_to_the_first_machine_and_refuses_deactivation_from_anothe
         .activate(KEY, EMAIL, "HW-OTHER", PRODUCT, None)
         .await
         .unwrap_err();
+    match &err {
+        ProviderError::ActivationLimitReached { message, .. } => {
+            assert_eq!(message.as_deref(), Some("All seats are in use (1 of 1)"));
+        }
+        other => panic!("expected the activation limit, got {other:?}"),
+    }
     assert!(
-        matches!(err, ProviderError::ActivationLimitReached { .. }),
-        "{err:?}"
+        err.to_string()
+            .contains("the server says \"All seats are in use (1 of 1)\""),
+        "{err}"
     );
     let last = control.last_request().unwrap();
     assert_eq!(last.path, "/api/license/activate");

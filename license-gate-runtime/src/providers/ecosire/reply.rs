@@ -337,6 +337,7 @@ pub(crate) fn classify(status: u16, body: &ErrorBody) -> ProviderError {
         409 => ProviderError::ActivationLimitReached {
             used: None,
             limit: None,
+            message: Some(message),
         },
         _ => ProviderError::Refused {
             status,
@@ -354,6 +355,7 @@ pub(crate) fn classify_message(status: u16, message: &str) -> Option<ProviderErr
         return Some(ProviderError::ActivationLimitReached {
             used: None,
             limit: None,
+            message: Some(message.to_owned()),
         });
     }
     if lower.contains("license not found") {
