@@ -185,8 +185,9 @@ pub struct OfflineMintArgs {
     pub features: Vec<String>,
 
     /// When the code expires: a date (2027-12-31, the end of that day in
-    /// UTC), an RFC 3339 instant, or a time from now (30d, 12h).
-    #[arg(long, value_name = "DATE")]
+    /// UTC), an RFC 3339 instant, or a time from now (30d, 12h; -1d for an
+    /// expired code).
+    #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
     pub expires: String,
 
     /// The licensee's email address.

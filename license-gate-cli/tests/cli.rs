@@ -50,7 +50,16 @@ fn hardware_id_components_show_no_machine_identifiers() {
     }
     let json = run(cli().args(["hardware-id", "--components", "--json"]));
     let value: Value = serde_json::from_slice(&json.stdout).expect("JSON output");
-    assert!(!value["components"].as_array().expect("a list").is_empty());
+    assert_eq!(value["ok"], true);
+    let components = value["components"].as_array().expect("a list");
+    assert!(!components.is_empty());
+    // Each component is labelled distinctly (two machine IDs say which file).
+    let kinds: Vec<&str> = components
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = kinds.iter().collect();
+    assert_eq!(unique.len(), kinds.len(), "{kinds:?}");
 }
 
 #[test]
