@@ -120,9 +120,10 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-/// An instant as RFC 3339 (UTC), or null.
+/// An instant as RFC 3339 (UTC, at most seven fractional digits so every
+/// parser reads it), or null.
 pub fn time_value(at: Option<SystemTime>) -> Value {
-    at.map(|t| Value::from(license_gate::time::format_rfc3339(t)))
+    at.map(|t| Value::from(license_gate_testkit::instant::format_instant(t)))
         .unwrap_or(Value::Null)
 }
 

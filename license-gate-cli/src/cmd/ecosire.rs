@@ -198,7 +198,7 @@ pub fn options(connection: &EcosireConnection) -> CliResult<EcosireOptions> {
     let secret = secret(connection.secret_file.as_deref(), SECRET_ENV, "license secret")?
         .ok_or_else(|| {
             CliError::usage(format!(
-                "no ECOSIRE license secret: set {SECRET_ENV} or pass --secret-file FILE (the secret from the ECOSIRE dashboard)"
+                "no ECOSIRE license secret: set {SECRET_ENV} to the secret itself, or put it in a file and pass --secret-file FILE (the secret is in the ECOSIRE dashboard)"
             ))
         })?;
     let mut options = EcosireOptions::new()

@@ -166,13 +166,17 @@ fn finish(status: &LicenseStatus) -> CliResult {
 }
 
 /// One JSON line of a state: `at`, `product`, `status`, `features`, `until`
-/// (when the status ends by itself: the grace deadline, else the expiry) and
+/// (when the status ends by itself: the grace deadline, or a license's
+/// expiry; null otherwise) and
 /// `reason` (why access is denied, null when granted).
 fn line_of(state: &ProductState, key: &str) -> Value {
     let status = &state.status;
+    // Only a granting status ends by itself: grace at its deadline, a
+    // license at its expiry.
     let until = match status {
         LicenseStatus::Grace { until } => Some(*until),
-        _ => state.expires_at,
+        LicenseStatus::Licensed => state.expires_at,
+        _ => None,
     };
     let reason = match status {
         LicenseStatus::Licensed | LicenseStatus::Grace { .. } => None,
@@ -188,7 +192,7 @@ fn line_of(state: &ProductState, key: &str) -> Value {
             .to_string()
     });
     json!({
-        "at": time_value(Some(SystemTime::now())),
+        "at": license_gate_testkit::instant::format_instant(SystemTime::now()),
         "product": state.product,
         "status": status.name(),
         "features": state.features.iter().collect::<Vec<_>>(),
