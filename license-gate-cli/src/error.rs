@@ -65,11 +65,11 @@ pub struct CliError {
     pub name: &'static str,
     /// One line saying what went wrong and what to do.
     pub message: String,
-    /// What the reply carried.
-    pub facts: Facts,
+    /// What the reply carried (boxed: errors travel in every `Result`).
+    pub facts: Box<Facts>,
     /// The answer that was read before the failure was decided (a validation
     /// saying "not valid"), printed with it.
-    pub report: Option<Report>,
+    pub report: Option<Box<Report>>,
 }
 
 impl CliError {
@@ -78,7 +78,7 @@ impl CliError {
             kind,
             name,
             message: message.into(),
-            facts: Facts::default(),
+            facts: Box::default(),
             report: None,
         }
     }
@@ -101,13 +101,13 @@ impl CliError {
 
     /// Adds what the reply carried.
     pub fn with_facts(mut self, facts: Facts) -> Self {
-        self.facts = facts;
+        self.facts = Box::new(facts);
         self
     }
 
     /// Adds the answer read before the failure.
     pub fn with_report(mut self, report: Report) -> Self {
-        self.report = Some(report);
+        self.report = Some(Box::new(report));
         self
     }
 
@@ -197,7 +197,7 @@ impl CliError {
             kind,
             name,
             message,
-            facts,
+            facts: Box::new(facts),
             report: None,
         }
     }

@@ -60,7 +60,7 @@ fn main() -> ExitCode {
             if json {
                 let fields = error
                     .report
-                    .as_ref()
+                    .as_deref()
                     .map(Report::to_json)
                     .unwrap_or_else(|| Value::Object(Map::new()));
                 print_json(fields, Some(&error));
