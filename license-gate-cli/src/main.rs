@@ -46,10 +46,12 @@ fn main() -> ExitCode {
         Err(error) => return parse_failure(&error),
     };
     let json = cli.json;
+    // Streaming commands print one JSON value a line; their last word too.
+    let compact = matches!(cli.command, Command::Watch(_)) || is_emulate(&cli.command);
     match run(&cli) {
         Ok(Some(report)) => {
             if json {
-                print_json(report.to_json(), None);
+                print_json(report.to_json(), None, compact);
             } else {
                 report.print(false);
             }
@@ -63,7 +65,7 @@ fn main() -> ExitCode {
                     .as_deref()
                     .map(Report::to_json)
                     .unwrap_or_else(|| Value::Object(Map::new()));
-                print_json(fields, Some(&error));
+                print_json(fields, Some(&error), compact);
             } else if let Some(report) = &error.report {
                 report.print(false);
             }
@@ -73,8 +75,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the one JSON object of an outcome: the fields, `ok`, and the error.
-fn print_json(fields: Value, error: Option<&CliError>) {
+/// Whether the command is `emulate` (absent without the feature).
+fn is_emulate(command: &Command) -> bool {
+    #[cfg(feature = "emulate")]
+    {
+        matches!(command, Command::Emulate(_))
+    }
+    #[cfg(not(feature = "emulate"))]
+    {
+        let _ = command;
+        false
+    }
+}
+
+/// Prints the one JSON object of an outcome: the fields, `ok`, and the
+/// error; on one line when `compact`.
+fn print_json(fields: Value, error: Option<&CliError>, compact: bool) {
     let mut object = match fields {
         Value::Object(map) => map,
         other => {
@@ -87,7 +103,13 @@ fn print_json(fields: Value, error: Option<&CliError>) {
     if let Some(error) = error {
         object.insert("error".to_owned(), error.to_json());
     }
-    print_out(&serde_json::to_string_pretty(&Value::Object(object)).unwrap_or_default());
+    let object = Value::Object(object);
+    let text = if compact {
+        object.to_string()
+    } else {
+        serde_json::to_string_pretty(&object).unwrap_or_default()
+    };
+    print_out(&text);
 }
 
 /// Help and version go to stdout with code 0; usage errors to stderr with 2,
@@ -111,7 +133,7 @@ fn parse_failure(error: &clap::Error) -> ExitCode {
             .trim_start_matches("error: ")
             .to_owned();
         let cli_error = CliError::usage(format!("{first}; see --help"));
-        print_json(json!({}), Some(&cli_error));
+        print_json(json!({}), Some(&cli_error), false);
     }
     let _ = error.print();
     ExitCode::from(code)

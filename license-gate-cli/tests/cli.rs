@@ -88,10 +88,14 @@ fn offline_verify_agrees_with_the_shared_vectors() {
         if expect == "valid" {
             assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
             assert!(output.stderr.is_empty(), "{name}: {}", stderr(&output));
+            assert_eq!(report["ok"], true, "{name}");
         } else {
             assert_eq!(output.status.code(), Some(1), "{name}");
             assert_one_error_line(&output);
             assert!(report["reason"].is_string(), "{name}: {report}");
+            let error = assert_error_shape(&report, "not_valid");
+            assert_eq!(error["code"], expect, "{name}");
+            assert_eq!(error["message"], report["reason"], "{name}");
         }
         if let Some(product) = case.get("product_name") {
             assert_eq!(&report["product_name"], product, "{name}");
@@ -167,7 +171,13 @@ fn a_minted_code_verifies_from_an_argument_and_from_stdin() {
     // The reason is said once: on stderr, not again on stdout.
     assert!(!text.contains("another machine"), "{text}");
 
-    // `decode` shows the content, labelled unverified.
+    // `decode` shows the content, labelled unverified (in JSON too).
+    let output = run(cli().args(["--json", "offline", "decode"]).arg(&code));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let value = json_of(&output);
+    assert_eq!(value["ok"], true);
+    assert_eq!(value["verified"], false);
+    assert_eq!(value["payload"]["productName"], "Atlas Studio");
     let output = run(cli().args(["offline", "decode"]).arg(&code));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
@@ -247,6 +257,15 @@ fn a_garbage_code_fails_with_one_clear_line() {
         .arg("CODE"));
     assert_eq!(output.status.code(), Some(2));
     assert!(assert_one_error_line(&output).contains("BEGIN PUBLIC KEY"));
+    let output = run(cli()
+        .args(["--json", "offline", "verify", "--public-key"])
+        .arg(&not_a_key)
+        .arg("CODE"));
+    assert_eq!(output.status.code(), Some(2));
+    assert_error_shape(&json_of(&output), "usage");
+    let output = run(cli().args(["--json", "offline", "decode", "UUUU"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert_error_shape(&json_of(&output), "not_valid");
 }
 
 #[test]
@@ -313,6 +332,23 @@ fn usage_errors_exit_2_and_secrets_are_not_flags() {
     ]));
     assert_eq!(output.status.code(), Some(2));
     assert!(assert_one_error_line(&output).contains("ECOSIRE_LICENSE_SECRET"));
+    for (key, kind) in [
+        ("SHOP-A1B2", "invalid_key"),
+        ("SHOP-A1B2-C3D4-E5F6-G7H8", "usage"),
+    ] {
+        let output = run(cli().args([
+            "--json",
+            "ecosire",
+            "--base-url",
+            "http://127.0.0.1:9/api",
+            "validate",
+            key,
+            "--domain",
+            "x",
+        ]));
+        assert_eq!(output.status.code(), Some(2), "{key}");
+        assert_error_shape(&json_of(&output), kind);
+    }
 
     let help = run(cli().arg("--help"));
     assert_eq!(help.status.code(), Some(0));

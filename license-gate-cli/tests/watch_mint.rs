@@ -73,8 +73,9 @@ impl Watcher {
         }
     }
 
-    /// Closes stdin and waits (bounded) for the exit code.
-    fn stop(mut self) -> (Option<i32>, String) {
+    /// Closes stdin and waits (bounded) for the exit code; returns it, the
+    /// stderr text and the stdout lines not read yet.
+    fn stop(mut self) -> (Option<i32>, String, Vec<String>) {
         drop(self.child.0.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -83,7 +84,9 @@ impl Watcher {
                 if let Some(mut stderr) = self.child.0.stderr.take() {
                     let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
                 }
-                return (status.code(), err);
+                // The reader thread ends with stdout; collect what it still holds.
+                let rest: Vec<String> = self.lines.iter().collect();
+                return (status.code(), err, rest);
             }
             assert!(Instant::now() < deadline, "watch did not end on stdin EOF");
             std::thread::sleep(Duration::from_millis(20));
@@ -104,7 +107,7 @@ async fn watch_exisone_prints_each_change_and_ends_on_stdin_eof() {
     command
         .env("EXISONE_BASEURL", emulator.url())
         .env("EXISONE_ACCESS_TOKEN", ExisOneEmulator::TOKEN)
-        .args(["watch", "exisone", KEY, "--product", PRODUCT])
+        .args(["--json", "watch", "exisone", KEY, "--product", PRODUCT])
         .args([
             "--hardware-id",
             "HW-W",
@@ -142,9 +145,13 @@ async fn watch_exisone_prints_each_change_and_ends_on_stdin_eof() {
     assert!(!watcher.seen.iter().any(|v| v.to_string().contains(KEY)));
 
     // Ended with a revoked license: exit 1, as `validate` would.
-    let (code, err) = tokio::task::block_in_place(|| watcher.stop());
+    let (code, err, rest) = tokio::task::block_in_place(|| watcher.stop());
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("revoked"), "{err}");
+    // With --json the last word is one more line: the outcome object.
+    let last: Value = serde_json::from_str(rest.last().expect("a final line")).unwrap();
+    let error = assert_error_shape(&last, "not_valid");
+    assert_eq!(error["code"], "revoked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,8 +181,9 @@ async fn watch_ecosire_activates_and_follows_a_suspension() {
     tokio::task::block_in_place(|| watcher.wait_for_status("suspended"));
     emulator.handle().restore(SHOP_KEY);
     tokio::task::block_in_place(|| watcher.wait_for_status("licensed"));
-    let (code, err) = tokio::task::block_in_place(|| watcher.stop());
+    let (code, err, rest) = tokio::task::block_in_place(|| watcher.stop());
     assert_eq!(code, Some(0), "{err}");
+    assert!(rest.is_empty(), "{rest:?}");
 }
 
 #[test]
@@ -234,7 +242,7 @@ fn watch_configuration_errors_exit_2() {
     }
     let output = run(cli()
         .env("EXISONE_ACCESS_TOKEN", "t")
-        .args(["watch", "exisone", KEY, "--product", PRODUCT])
+        .args(["--json", "watch", "exisone", KEY, "--product", PRODUCT])
         .args(["--base-url", "http://127.0.0.1:9", "--interval", "0"]));
     assert_eq!(output.status.code(), Some(2));
     assert!(assert_one_error_line(&output).contains("--interval 0"));
