@@ -386,3 +386,31 @@ fn bad_emulator_flags_and_seed_files_exit_2_with_the_fix() {
         assert_error_shape(&json_of(&output), "usage");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_emulator_cleanly_and_removes_its_files() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut emulator = Interactive::start(&["emulate", "exisone"], tmp.path(), "Press Ctrl-C");
+    let public_key = value_of(&emulator.seen, "offline public key:");
+    assert!(std::path::Path::new(&public_key).exists());
+    let pid = emulator.child.0.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = emulator.child.0.try_wait().expect("try_wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the emulator did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        !std::path::Path::new(&public_key).exists(),
+        "the emulator's temporary files are removed"
+    );
+}
