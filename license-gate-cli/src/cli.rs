@@ -637,6 +637,12 @@ pub struct EmulateArgs {
     /// A JSON file of licenses to serve (see the README for its shape).
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
+
+    /// Also take the commands over HTTP: `POST /control` on 127.0.0.1:PORT
+    /// (0 picks a free one) with the printed token as `Authorization: Bearer
+    /// TOKEN` and a command line as the body.
+    #[arg(long, value_name = "PORT")]
+    pub control_port: Option<u16>,
 }
 
 /// Options of the ExisOne emulator.

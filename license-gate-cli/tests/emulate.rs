@@ -144,6 +144,8 @@ async fn exisone_emulator_keys_bind_to_the_first_machine_and_check_the_minimum_v
             &format!("{KEY}:pro:never:2"),
             "--min-version",
             "2.0.0",
+            "--control-port",
+            "0",
         ],
         tmp.path(),
         "{",
@@ -220,6 +222,78 @@ async fn exisone_emulator_keys_bind_to_the_first_machine_and_check_the_minimum_v
     let reply: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(reply["ok"], false);
     assert_eq!(reply["error"]["kind"], "usage");
+
+    // The same commands over the loopback control endpoint, with its token.
+    let control_url = info["control_url"]
+        .as_str()
+        .expect("a control URL")
+        .to_owned();
+    let control_token = info["control_token"]
+        .as_str()
+        .expect("a control token")
+        .to_owned();
+    assert!(
+        control_url.starts_with("http://127.0.0.1:"),
+        "{control_url}"
+    );
+    assert_eq!(control_token.len(), 32);
+    let (status, body) = post(
+        &control_url,
+        Some(&control_token),
+        &format!("restore {KEY}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ok"], true);
+    assert_eq!(body["command"], "restore");
+    let answer = client("HW-A")
+        .validate(KEY, "HW-A", Some("Atlas Studio"), Some("2.1.0"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, "licensed");
+    let (status, body) = post(&control_url, Some("wrong-token"), "down").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["kind"], "unauthorized");
+    let (status, _) = post(&control_url, None, "down").await;
+    assert_eq!(status, 401);
+    let (status, body) = post(&control_url, Some(&control_token), "revoke NOPE").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["ok"], false);
+    // The refused calls changed nothing: the service still answers.
+    client("HW-A")
+        .validate(KEY, "HW-A", Some("Atlas Studio"), Some("2.1.0"))
+        .await
+        .expect("the service is up");
+}
+
+/// `POST` a command line to the control endpoint over a plain loopback
+/// connection; the status and the JSON reply.
+async fn post(url: &str, token: Option<&str>, line: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.trim_start_matches("http://");
+    let (addr, path) = rest.split_once('/').expect("a path");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{line}",
+        line.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let raw = String::from_utf8_lossy(&raw);
+    let status: u16 = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    let (_, body) = raw.split_once("\r\n\r\n").expect("a body");
+    (
+        status,
+        serde_json::from_str(body.trim()).expect("a JSON body"),
+    )
 }
 
 #[test]
@@ -405,7 +479,10 @@ fn sigterm_stops_the_emulator_cleanly_and_removes_its_files() {
         if let Some(status) = emulator.child.0.try_wait().expect("try_wait") {
             break status;
         }
-        assert!(Instant::now() < deadline, "the emulator did not stop on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the emulator did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use license_gate::hardware_id;
@@ -376,6 +377,7 @@ fn license_json(spec: &LicenseSpec) -> Value {
 
 /// Runs the ExisOne emulator until Ctrl-C or SIGTERM.
 pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
+    let mut signals = super::Signals::listen();
     let common = &args.common;
     let seed = shape(common)?;
     let product = common
@@ -462,6 +464,19 @@ pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
         .map(|p| format!(" --ca-file {}", shown(p)))
         .unwrap_or_default();
     let first_key = licenses.first().map(|l| l.key.clone()).unwrap_or_default();
+    let originals: HashMap<String, Option<SystemTime>> = licenses
+        .iter()
+        .map(|l| (l.key.to_ascii_uppercase(), l.expires))
+        .collect();
+    let shared = Arc::new(control::Control {
+        target: Target::ExisOne {
+            control: control.clone(),
+            originals,
+        },
+        faults: control.faults(),
+        token: control::new_token(),
+    });
+    let endpoint = start_endpoint(&shared, common.control_port).await?;
 
     if json {
         let mut info = json!({
@@ -476,6 +491,8 @@ pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
             "offline_code": offline_code,
             "ca_file": files.ca.as_deref().map(shown),
             "commands": ["revoke KEY", "suspend KEY", "expire KEY", "restore KEY", "down", "up", "slow MS", "list", "help"],
+            "control_url": endpoint.as_ref().map(|(url, _)| url.clone()),
+            "control_token": endpoint.as_ref().map(|_| shared.token.clone()),
         });
         if demo {
             info["keys"] = json!({
@@ -519,6 +536,10 @@ pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
         if let Some(ca) = &files.ca {
             lines.push(format!("  CA certificate:      {}", shown(ca)));
         }
+        if let Some((url, _)) = &endpoint {
+            lines.push(format!("  control endpoint:    {url}"));
+            lines.push(format!("  control token:       {}", shared.token));
+        }
         lines.push(String::new());
         lines.push("Try it from another terminal:".to_owned());
         lines.push(format!("  export EXISONE_BASEURL={url}"));
@@ -540,15 +561,10 @@ pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
         lines.push("Press Ctrl-C to stop.".to_owned());
         print_out(&lines.join("\n"));
     }
-    let originals: HashMap<String, Option<SystemTime>> = licenses
-        .iter()
-        .map(|l| (l.key.to_ascii_uppercase(), l.expires))
-        .collect();
-    let target = Target::ExisOne {
-        control: control.clone(),
-        originals,
-    };
-    serve(&target, &control.faults(), json).await;
+    serve(&shared, &mut signals, json).await;
+    if let Some((_, task)) = endpoint {
+        task.abort();
+    }
     drop(emulator);
     drop(files);
     Ok(())
@@ -556,6 +572,7 @@ pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
 
 /// Runs the ECOSIRE emulator until Ctrl-C or SIGTERM.
 pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
+    let mut signals = super::Signals::listen();
     let seed = shape(args)?;
     let product = args
         .product
@@ -616,6 +633,19 @@ pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
         .map(|p| format!(" --ca-file {}", shown(p)))
         .unwrap_or_default();
     let first_key = licenses.first().map(|l| l.key.clone()).unwrap_or_default();
+    let originals: HashMap<String, Option<SystemTime>> = licenses
+        .iter()
+        .map(|l| (l.key.clone(), l.expires))
+        .collect();
+    let shared = Arc::new(control::Control {
+        target: Target::Ecosire {
+            handle: handle.clone(),
+            originals,
+        },
+        faults: handle.faults().clone(),
+        token: control::new_token(),
+    });
+    let endpoint = start_endpoint(&shared, args.control_port).await?;
 
     if json {
         let mut info = json!({
@@ -627,6 +657,8 @@ pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
             "licenses": licenses.iter().map(license_json).collect::<Vec<_>>(),
             "ca_file": files.ca.as_deref().map(shown),
             "commands": ["revoke KEY", "suspend KEY", "expire KEY", "restore KEY", "down", "up", "slow MS", "list", "help"],
+            "control_url": endpoint.as_ref().map(|(url, _)| url.clone()),
+            "control_token": endpoint.as_ref().map(|_| shared.token.clone()),
         });
         if demo {
             info["keys"] = json!({
@@ -672,6 +704,10 @@ pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
         if let Some(ca) = &files.ca {
             lines.push(format!("  CA certificate:  {}", shown(ca)));
         }
+        if let Some((url, _)) = &endpoint {
+            lines.push(format!("  control endpoint:    {url}"));
+            lines.push(format!("  control token:       {}", shared.token));
+        }
         lines.push(String::new());
         lines.push("Try it from another terminal:".to_owned());
         lines.push(format!("  export ECOSIRE_LICENSE_SECRET={ECOSIRE_SECRET}"));
@@ -687,18 +723,27 @@ pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
         lines.push("Press Ctrl-C to stop.".to_owned());
         print_out(&lines.join("\n"));
     }
-    let originals: HashMap<String, Option<SystemTime>> = licenses
-        .iter()
-        .map(|l| (l.key.clone(), l.expires))
-        .collect();
-    let target = Target::Ecosire {
-        handle: handle.clone(),
-        originals,
-    };
-    serve(&target, handle.faults(), json).await;
+    serve(&shared, &mut signals, json).await;
+    if let Some((_, task)) = endpoint {
+        task.abort();
+    }
     drop(emulator);
     drop(files);
     Ok(())
+}
+
+/// Starts the control endpoint when `--control-port` asks for it.
+async fn start_endpoint(
+    shared: &Arc<control::Control>,
+    port: Option<u16>,
+) -> CliResult<Option<(String, tokio::task::JoinHandle<()>)>> {
+    match port {
+        None => Ok(None),
+        Some(port) => control::start(shared.clone(), port)
+            .await
+            .map(Some)
+            .map_err(|e| listen_error(port, e)),
+    }
 }
 
 /// The emulator the typed commands act on, with each license's expiry as it
@@ -790,7 +835,7 @@ impl Target {
 
 /// Answers the commands typed on stdin until Ctrl-C or SIGTERM; the end of
 /// stdin ends the commands, not the emulator.
-async fn serve(target: &Target, faults: &FaultControl, json: bool) {
+async fn serve(shared: &control::Control, signals: &mut super::Signals, json: bool) {
     let (send, mut receive) = tokio::sync::mpsc::unbounded_channel::<String>();
     // A plain thread: a blocking read must not hold the runtime at exit.
     std::thread::spawn(move || {
@@ -808,7 +853,7 @@ async fn serve(target: &Target, faults: &FaultControl, json: bool) {
             }
         }
     });
-    let stop = super::signals();
+    let stop = signals.recv();
     tokio::pin!(stop);
     let mut open = true;
     loop {
@@ -817,7 +862,7 @@ async fn serve(target: &Target, faults: &FaultControl, json: bool) {
             line = receive.recv(), if open => match line {
                 Some(line) => {
                     if !line.is_empty() {
-                        answer(target, faults, &line, json);
+                        answer(&shared.target, &shared.faults, &line, json);
                     }
                 }
                 None => open = false,
@@ -826,34 +871,65 @@ async fn serve(target: &Target, faults: &FaultControl, json: bool) {
     }
 }
 
+/// What a typed command did.
+#[derive(Debug)]
+struct Outcome {
+    ok: bool,
+    verb: String,
+    key: Option<String>,
+    text: String,
+}
+
+impl Outcome {
+    /// The JSON form (stdin with `--json`, and the control endpoint).
+    fn to_json(&self) -> Value {
+        let mut out = json!({ "ok": self.ok, "command": self.verb, "key": self.key });
+        if self.ok {
+            out["result"] = Value::from(self.text.as_str());
+        } else {
+            out["error"] = json!({ "kind": "usage", "message": self.text });
+        }
+        out
+    }
+
+    /// Prints it as the stdin reply.
+    fn print(&self, json: bool) {
+        if json {
+            print_out(&self.to_json().to_string());
+        } else if self.verb == "help" && self.ok {
+            print_out(&self.text);
+        } else if self.ok {
+            print_out(&format!("ok: {}", self.text));
+        } else {
+            print_out(&format!("error: {}", self.text));
+        }
+    }
+}
+
 /// Runs one typed command and prints what happened.
 fn answer(target: &Target, faults: &FaultControl, line: &str, json: bool) {
+    execute(target, faults, line).print(json);
+}
+
+/// Runs one command line against the emulator.
+fn execute(target: &Target, faults: &FaultControl, line: &str) -> Outcome {
+    let line = line.trim();
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or_default().to_ascii_lowercase();
     let argument = words.next();
     let extra = words.next();
-    let reply = |ok: bool, text: String, key: Option<&str>| {
-        if json {
-            let mut out = json!({ "ok": ok, "command": verb, "key": key });
-            if ok {
-                out["result"] = Value::from(text);
-            } else {
-                out["error"] = json!({ "kind": "usage", "message": text });
-            }
-            print_out(&out.to_string());
-        } else if ok {
-            print_out(&format!("ok: {text}"));
-        } else {
-            print_out(&format!("error: {text}"));
-        }
+    let reply = |ok: bool, text: String, key: Option<&str>| Outcome {
+        ok,
+        verb: verb.clone(),
+        key: key.map(str::to_owned),
+        text,
     };
     if extra.is_some() {
-        reply(
+        return reply(
             false,
             format!("`{line}` has too many words; type `help` for the commands"),
             None,
         );
-        return;
     }
     match (verb.as_str(), argument) {
         ("revoke" | "suspend" | "expire" | "restore", Some(key)) => match target.find(key) {
@@ -869,7 +945,7 @@ fn answer(target: &Target, faults: &FaultControl, line: &str, json: bool) {
                     true,
                     format!("{key} {done} ({})", target.state(&key)),
                     Some(&key),
-                );
+                )
             }
             None => reply(
                 false,
@@ -891,11 +967,11 @@ fn answer(target: &Target, faults: &FaultControl, line: &str, json: bool) {
                 true,
                 "down: connections are refused until `up`".to_owned(),
                 None,
-            );
+            )
         }
         ("up", None) => {
             faults.come_up();
-            reply(true, "up: answering again".to_owned(), None);
+            reply(true, "up: answering again".to_owned(), None)
         }
         ("slow", Some(ms)) => match ms.parse::<u64>() {
             Ok(ms) => {
@@ -908,7 +984,7 @@ fn answer(target: &Target, faults: &FaultControl, line: &str, json: bool) {
                         format!("every request waits {ms} ms")
                     },
                     None,
-                );
+                )
             }
             Err(_) => reply(
                 false,
@@ -932,20 +1008,121 @@ fn answer(target: &Target, faults: &FaultControl, line: &str, json: bool) {
             } else {
                 ""
             };
-            reply(true, format!("{}{down}", listing.join("; ")), None);
+            reply(true, format!("{}{down}", listing.join("; ")), None)
         }
-        ("help", None) => {
-            if json {
-                reply(true, COMMANDS.to_owned(), None);
-            } else {
-                print_out(COMMANDS);
-            }
-        }
+        ("help", None) => reply(true, COMMANDS.to_owned(), None),
         _ => reply(
             false,
             format!("unknown command `{line}`; type `help` for the commands"),
             None,
         ),
+    }
+}
+
+/// The control endpoint: `POST /control` on loopback with
+/// `Authorization: Bearer TOKEN` and a command line as the body, answered
+/// with the command's JSON outcome; for scripts and tests that cannot type.
+mod control {
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::post;
+    use serde_json::json;
+
+    use super::{FaultControl, Target, execute};
+
+    /// What the handler needs.
+    pub(super) struct Control {
+        pub(super) target: Target,
+        pub(super) faults: FaultControl,
+        pub(super) token: String,
+    }
+
+    /// A fresh token: 128 bits from the OS-seeded hasher keys, so no other
+    /// local user can guess it.
+    pub(super) fn new_token() -> String {
+        use std::hash::{BuildHasher, Hasher};
+        let mut text = String::new();
+        for salt in 0..2u64 {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u64(salt);
+            hasher.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_nanos(),
+            );
+            text.push_str(&format!("{:016x}", hasher.finish()));
+        }
+        text
+    }
+
+    /// Serves the endpoint on 127.0.0.1:`port` until the future is dropped;
+    /// returns its URL.
+    pub(super) async fn start(
+        control: Arc<Control>,
+        port: u16,
+    ) -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let url = format!("http://{}/control", listener.local_addr()?);
+        let router = Router::new()
+            .route("/control", post(handle))
+            .with_state(control);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok((url, task))
+    }
+
+    async fn handle(
+        State(control): State<Arc<Control>>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let given = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let expected = control.token.as_bytes();
+        // Compare every byte so the time taken says nothing about the token.
+        let matches = given.len() == expected.len()
+            && given
+                .bytes()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !matches {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({
+                    "ok": false,
+                    "error": {"kind": "unauthorized", "message": "send the token the emulator printed as `Authorization: Bearer TOKEN`"}
+                })),
+            )
+                .into_response();
+        }
+        let Ok(line) = std::str::from_utf8(&body) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({
+                    "ok": false,
+                    "error": {"kind": "usage", "message": "the body must be one command line in UTF-8, such as `revoke KEY`"}
+                })),
+            )
+                .into_response();
+        };
+        let outcome = execute(&control.target, &control.faults, line);
+        let status = if outcome.ok {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        (status, axum::Json(outcome.to_json())).into_response()
     }
 }
 

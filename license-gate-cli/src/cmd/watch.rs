@@ -78,6 +78,7 @@ async fn watch(
     settings: &WatchGate,
     hardware_id: Option<&str>,
 ) -> CliResult {
+    let mut signals = super::Signals::listen();
     if settings.interval == 0 {
         return Err(CliError::usage(
             "--interval 0 would validate without pause: give 1 second or more",
@@ -118,7 +119,7 @@ async fn watch(
     }
     let mut changes = gate.subscribe();
     let mut last: Option<Value> = None;
-    let stop = stopped();
+    let stop = stopped(&mut signals);
     tokio::pin!(stop);
     loop {
         let state = gate.product_state();
@@ -208,7 +209,7 @@ fn line_of(state: &ProductState, key: &str) -> Value {
 /// Ends on Ctrl-C, SIGTERM, or the end of stdin when stdin is a pipe (so a
 /// parent process stops the watch by closing it; a terminal or /dev/null
 /// does not end it).
-async fn stopped() {
+async fn stopped(signals: &mut super::Signals) {
     let eof = async {
         if !stdin_is_pipe() {
             return std::future::pending::<()>().await;
@@ -224,7 +225,7 @@ async fn stopped() {
         let _ = receive.await;
     };
     tokio::select! {
-        () = super::signals() => {}
+        () = signals.recv() => {}
         () = eof => {}
     }
 }
