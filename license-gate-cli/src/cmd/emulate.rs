@@ -108,7 +108,10 @@ impl LicenseSpec {
             format!("features {}", self.features.join(", "))
         };
         let expires = match self.expires {
-            Some(at) => format!("expires {}", license_gate::time::format_rfc3339(at)),
+            Some(at) => format!(
+                "expires {}",
+                license_gate_testkit::instant::format_instant(at)
+            ),
             None => "never expires".to_owned(),
         };
         let seats = match self.seats {
@@ -370,7 +373,7 @@ fn license_json(spec: &LicenseSpec) -> Value {
     json!({
         "key": spec.key,
         "features": spec.features,
-        "expires": spec.expires.map(license_gate::time::format_rfc3339),
+        "expires": spec.expires.map(license_gate_testkit::instant::format_instant),
         "seats": spec.seats,
     })
 }
@@ -693,7 +696,12 @@ pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
                     .unwrap_or_else(|| "unlimited activations".to_owned());
                 let expires = spec
                     .expires
-                    .map(|at| format!("expires {}", license_gate::time::format_rfc3339(at)))
+                    .map(|at| {
+                        format!(
+                            "expires {}",
+                            license_gate_testkit::instant::format_instant(at)
+                        )
+                    })
                     .unwrap_or_else(|| "never expires".to_owned());
                 lines.push(format!(
                     "  license:         {}  ({expires}; {slots})",
