@@ -261,6 +261,13 @@ fn watch_configuration_errors_exit_2() {
         .args(["--base-url", "http://127.0.0.1:9", "--interval", "0"]));
     assert_eq!(output.status.code(), Some(2));
     assert!(assert_one_error_line(&output).contains("--interval 0"));
+    let output = run(cli()
+        .env("EXISONE_ACCESS_TOKEN", "t")
+        .args(["--json", "watch", "exisone", KEY, "--product", PRODUCT])
+        .args(["--base-url", "http://127.0.0.1:9", "--activate"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(assert_one_error_line(&output).contains("pass --email with --activate"));
+    assert_error_shape(&json_of(&output), "usage");
 }
 
 #[test]

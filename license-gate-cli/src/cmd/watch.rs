@@ -27,6 +27,11 @@ pub async fn exisone(args: &WatchExisOneArgs) -> CliResult {
             "the product name is empty: pass it as the application configures it, with --product",
         ));
     }
+    if args.gate.activate && args.email.trim().is_empty() {
+        return Err(CliError::usage(
+            "activation sends the licensee's email address: pass --email with --activate",
+        ));
+    }
     let options = super::exisone::options(&args.connection, None)?;
     let mut provider =
         ExisOneProvider::from_options(options).map_err(|e| CliError::provider(&e, None))?;
