@@ -18,6 +18,8 @@ struct Field {
     key: &'static str,
     label: &'static str,
     value: Value,
+    /// Whether the text output shows it (JSON always does).
+    in_text: bool,
 }
 
 impl Report {
@@ -43,6 +45,19 @@ impl Report {
             key,
             label,
             value: value.into(),
+            in_text: true,
+        });
+        self
+    }
+
+    /// Adds a field only the JSON output shows (text says it elsewhere,
+    /// such as on the error line).
+    pub fn json_field(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.fields.push(Field {
+            key,
+            label: key,
+            value: value.into(),
+            in_text: false,
         });
         self
     }
@@ -58,8 +73,8 @@ impl Report {
 
     /// The text form.
     pub fn to_text(&self) -> String {
-        let width = self
-            .fields
+        let shown: Vec<&Field> = self.fields.iter().filter(|f| f.in_text).collect();
+        let width = shown
             .iter()
             .map(|f| f.label.chars().count())
             .max()
@@ -69,7 +84,7 @@ impl Report {
             out.push_str(headline);
             out.push('\n');
         }
-        for field in &self.fields {
+        for field in shown {
             out.push_str(&format!(
                 "  {:<width$}  {}\n",
                 format!("{}:", field.label),
@@ -105,9 +120,10 @@ fn text_of(value: &Value) -> String {
     }
 }
 
-/// An instant as RFC 3339 (UTC), or null.
+/// An instant as RFC 3339 (UTC, at most seven fractional digits so every
+/// parser reads it), or null.
 pub fn time_value(at: Option<SystemTime>) -> Value {
-    at.map(|t| Value::from(license_gate::time::format_rfc3339(t)))
+    at.map(|t| Value::from(license_gate_testkit::instant::format_instant(t)))
         .unwrap_or(Value::Null)
 }
 

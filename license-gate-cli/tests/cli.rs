@@ -1,11 +1,14 @@
 //! The `license-gate` binary, run as a process: outputs, exit codes, and calls
 //! against emulators on loopback.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, SystemTime};
+
+use common::*;
 
 use license_gate::exisone::{ExisOneClient, ExisOneClientOptions};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
@@ -13,59 +16,6 @@ use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM,
 };
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_license-gate");
-
-/// The binary with none of the service variables of the environment the
-/// tests run in.
-fn cli() -> Command {
-    let mut command = Command::new(BIN);
-    for name in [
-        "EXISONE_BASEURL",
-        "EXISONE_ACCESS_TOKEN",
-        "ECOSIRE_LICENSE_SECRET",
-    ] {
-        command.env_remove(name);
-    }
-    command.stdin(Stdio::null());
-    command
-}
-
-fn run(command: &mut Command) -> Output {
-    command.output().expect("the binary runs")
-}
-
-/// Runs a command on a blocking thread, so an emulator on this test's
-/// runtime keeps serving meanwhile.
-async fn run_async(mut command: Command) -> Output {
-    tokio::task::spawn_blocking(move || run(&mut command))
-        .await
-        .expect("the blocking task finishes")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A failure is exactly one `error: ...` line on stderr, never a panic.
-fn assert_one_error_line(output: &Output) -> String {
-    let text = stderr(output);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1, "stderr: {text}");
-    assert!(lines[0].starts_with("error: "), "stderr: {text}");
-    assert!(!text.contains("panicked"), "stderr: {text}");
-    lines[0].to_owned()
-}
-
-fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write a test file");
-    path
-}
 
 #[test]
 fn hardware_id_is_stable_across_runs() {
@@ -100,7 +50,16 @@ fn hardware_id_components_show_no_machine_identifiers() {
     }
     let json = run(cli().args(["hardware-id", "--components", "--json"]));
     let value: Value = serde_json::from_slice(&json.stdout).expect("JSON output");
-    assert!(!value["components"].as_array().expect("a list").is_empty());
+    assert_eq!(value["ok"], true);
+    let components = value["components"].as_array().expect("a list");
+    assert!(!components.is_empty());
+    // Each component is labelled distinctly (two machine IDs say which file).
+    let kinds: Vec<&str> = components
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = kinds.iter().collect();
+    assert_eq!(unique.len(), kinds.len(), "{kinds:?}");
 }
 
 #[test]
@@ -129,10 +88,14 @@ fn offline_verify_agrees_with_the_shared_vectors() {
         if expect == "valid" {
             assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
             assert!(output.stderr.is_empty(), "{name}: {}", stderr(&output));
+            assert_eq!(report["ok"], true, "{name}");
         } else {
             assert_eq!(output.status.code(), Some(1), "{name}");
             assert_one_error_line(&output);
             assert!(report["reason"].is_string(), "{name}: {report}");
+            let error = assert_error_shape(&report, "not_valid");
+            assert_eq!(error["code"], expect, "{name}");
+            assert_eq!(error["message"], report["reason"], "{name}");
         }
         if let Some(product) = case.get("product_name") {
             assert_eq!(&report["product_name"], product, "{name}");
@@ -201,10 +164,20 @@ fn a_minted_code_verifies_from_an_argument_and_from_stdin() {
         .arg(&public_key)
         .arg(&code));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stdout(&output).starts_with("hardware mismatch:"));
-    assert!(assert_one_error_line(&output).contains("another machine"));
+    let text = stdout(&output);
+    assert!(text.starts_with("hardware mismatch\n"), "{text}");
+    let line = assert_one_error_line(&output);
+    assert!(line.contains("another machine"), "{line}");
+    // The reason is said once: on stderr, not again on stdout.
+    assert!(!text.contains("another machine"), "{text}");
 
-    // `decode` shows the content, labelled unverified.
+    // `decode` shows the content, labelled unverified (in JSON too).
+    let output = run(cli().args(["--json", "offline", "decode"]).arg(&code));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let value = json_of(&output);
+    assert_eq!(value["ok"], true);
+    assert_eq!(value["verified"], false);
+    assert_eq!(value["payload"]["productName"], "Atlas Studio");
     let output = run(cli().args(["offline", "decode"]).arg(&code));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
@@ -222,14 +195,51 @@ fn a_garbage_code_fails_with_one_clear_line() {
         .arg("this is not a code!"));
     assert_eq!(output.status.code(), Some(1));
     let line = assert_one_error_line(&output);
-    assert!(line.contains("offline code"), "{line}");
+    assert!(line.contains("not an offline code"), "{line}");
     assert!(
-        stdout(&output).starts_with("invalid:"),
+        stdout(&output).starts_with("invalid\n"),
         "{}",
         stdout(&output)
     );
 
+    // A short word is "not an offline code", not a framing riddle.
+    let output = run(cli()
+        .args(["offline", "verify", "--hardware-id", "X", "--public-key"])
+        .arg(&public_key)
+        .arg("NOTACODE"));
+    assert_eq!(output.status.code(), Some(1));
+    let line = assert_one_error_line(&output);
+    assert!(
+        line.contains("not an offline code: it has 8 characters"),
+        "{line}"
+    );
+    assert!(!line.contains("announces"), "{line}");
+    let output = run(cli()
+        .args([
+            "--json",
+            "offline",
+            "verify",
+            "--hardware-id",
+            "X",
+            "--public-key",
+        ])
+        .arg(&public_key)
+        .arg("NOTACODE"));
+    let value = json_of(&output);
+    let error = assert_error_shape(&value, "not_valid");
+    assert_eq!(error["code"], "invalid");
+    assert_eq!(value["outcome"], "invalid");
+    assert!(
+        value["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not an offline code")
+    );
+
     let output = run(cli().args(["offline", "decode", "UUUU"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(assert_one_error_line(&output).contains("not an offline code"));
+    let output = run(cli().args(["offline", "decode"]).arg("U".repeat(60)));
     assert_eq!(output.status.code(), Some(1));
     assert!(assert_one_error_line(&output).contains("`U` at position 1"));
 
@@ -247,6 +257,15 @@ fn a_garbage_code_fails_with_one_clear_line() {
         .arg("CODE"));
     assert_eq!(output.status.code(), Some(2));
     assert!(assert_one_error_line(&output).contains("BEGIN PUBLIC KEY"));
+    let output = run(cli()
+        .args(["--json", "offline", "verify", "--public-key"])
+        .arg(&not_a_key)
+        .arg("CODE"));
+    assert_eq!(output.status.code(), Some(2));
+    assert_error_shape(&json_of(&output), "usage");
+    let output = run(cli().args(["--json", "offline", "decode", "UUUU"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert_error_shape(&json_of(&output), "not_valid");
 }
 
 #[test]
@@ -257,6 +276,38 @@ fn usage_errors_exit_2_and_secrets_are_not_flags() {
 
     let output = run(cli().args(["exisone", "--access-token", "t", "validate", "K"]));
     assert_eq!(output.status.code(), Some(2));
+    let line = assert_one_error_line(&output);
+    assert!(line.contains("--access-token-file FILE"), "{line}");
+    assert!(!line.contains("-- --access-token"), "{line}");
+    let output = run(cli().args(["ecosire", "--secret", "s", "validate", "K", "--domain", "d"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(assert_one_error_line(&output).contains("--secret-file FILE"));
+
+    // Typos get a suggestion.
+    let output = run(cli().arg("hardwareid"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("hardware-id"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(cli().args(["--json", "hardwareid"]));
+    assert_eq!(output.status.code(), Some(2));
+    let error = assert_error_shape(&json_of(&output), "usage");
+    assert!(
+        error["message"].as_str().unwrap().contains("hardwareid"),
+        "{error}"
+    );
+
+    // The help says what each secret flag and variable holds.
+    let help = run(cli().args(["exisone", "--help"]));
+    let text = stdout(&help);
+    assert!(
+        text.contains("Read the API access token from FILE"),
+        "{text}"
+    );
+    assert!(text.contains("holds the token itself"), "{text}");
+    assert!(!text.contains("--access-token <"), "{text}");
 
     let output = run(cli().args([
         "ecosire",
@@ -281,6 +332,23 @@ fn usage_errors_exit_2_and_secrets_are_not_flags() {
     ]));
     assert_eq!(output.status.code(), Some(2));
     assert!(assert_one_error_line(&output).contains("ECOSIRE_LICENSE_SECRET"));
+    for (key, kind) in [
+        ("SHOP-A1B2", "invalid_key"),
+        ("SHOP-A1B2-C3D4-E5F6-G7H8", "usage"),
+    ] {
+        let output = run(cli().args([
+            "--json",
+            "ecosire",
+            "--base-url",
+            "http://127.0.0.1:9/api",
+            "validate",
+            key,
+            "--domain",
+            "x",
+        ]));
+        assert_eq!(output.status.code(), Some(2), "{key}");
+        assert_error_shape(&json_of(&output), kind);
+    }
 
     let help = run(cli().arg("--help"));
     assert_eq!(help.status.code(), Some(0));
@@ -447,64 +515,6 @@ async fn ecosire_validate_against_an_emulator() {
     assert!(!line.contains("not-the-secret"), "{line}");
 }
 
-/// A child process that is killed when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `license-gate emulate ...` and reads its stdout until `until`
-/// lines are seen (or the deadline passes); returns the child and the lines.
-fn start_emulator(args: &[&str], tmp: &Path, until: &str) -> (Running, Vec<String>) {
-    let mut child = cli()
-        .args(args)
-        .env("TMPDIR", tmp)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the emulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let running = Running(child);
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let mut lines = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match receive.recv_timeout(left) {
-            Ok(line) => {
-                let done = line.starts_with(until);
-                lines.push(line);
-                if done {
-                    return (running, lines);
-                }
-            }
-            Err(_) => panic!("the emulator did not print `{until}`; it printed {lines:?}"),
-        }
-    }
-}
-
-/// The value after `label:` on the first line that has it.
-fn value_of(lines: &[String], label: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(label))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no `{label}` line in {lines:?}"))
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulate_exisone_serves_the_client_until_killed() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -529,6 +539,17 @@ async fn emulate_exisone_serves_the_client_until_killed() {
             .access_token(token),
     )
     .expect("a client");
+    // The key is bound to nothing until this machine activates it.
+    client
+        .activate(
+            &key,
+            "you@example.com",
+            &license_gate::hardware_id::hardware_id(),
+            "Demo Product",
+            None,
+        )
+        .await
+        .expect("the first activation binds the key");
     let answer = client
         .validate(
             &key,

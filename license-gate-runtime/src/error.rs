@@ -153,12 +153,15 @@ pub enum ProviderError {
         message: String,
     },
     /// Every activation slot of the license is taken.
-    #[error("activation limit reached{}: deactivate the license on another installation first", match (used, limit) { (Some(u), Some(l)) => format!(" ({u} of {l} in use)"), _ => String::new() })]
+    #[error("activation limit reached{}{}: deactivate the license on another installation first", match (used, limit) { (Some(u), Some(l)) => format!(" ({u} of {l} in use)"), _ => String::new() }, message.as_deref().map(|m| format!(", the server says {m:?}")).unwrap_or_default())]
     ActivationLimitReached {
         /// Activations in use, when known.
         used: Option<u32>,
         /// Activations allowed, when known.
         limit: Option<u32>,
+        /// The service's own message, when it sent one (such as "All seats
+        /// are in use").
+        message: Option<String>,
     },
     /// The reply could not be understood.
     #[error(
@@ -260,9 +263,17 @@ impl ProviderError {
                 reason: r(reason),
                 excerpt: r(excerpt),
             },
+            ProviderError::ActivationLimitReached {
+                used,
+                limit,
+                message,
+            } => ProviderError::ActivationLimitReached {
+                used,
+                limit,
+                message: message.map(r),
+            },
             error @ (ProviderError::Timeout { .. }
             | ProviderError::RateLimited { .. }
-            | ProviderError::ActivationLimitReached { .. }
             | ProviderError::ReplyTooLarge { .. }) => error,
         }
     }

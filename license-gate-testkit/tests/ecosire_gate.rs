@@ -241,7 +241,8 @@ async fn a_full_license_is_refused_until_a_slot_is_freed() {
             err,
             GateError::Provider(ProviderError::ActivationLimitReached {
                 used: Some(2),
-                limit: Some(2)
+                limit: Some(2),
+                ..
             })
         ),
         "{err:?}"

@@ -7,12 +7,12 @@ use license_gate::LicenseKey;
 use license_gate::ecosire::{EcosireClient, EcosireOptions, SECRET_ENV, check_key};
 
 use crate::cli::{EcosireArgs, EcosireCall, EcosireConnection};
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Facts};
 use crate::input::{arg_or_stdin, read_file, secret};
 use crate::report::{Report, masked, opt, time_value};
 
 /// Runs one ECOSIRE call.
-pub async fn run(args: &EcosireArgs, json: bool) -> CliResult {
+pub async fn run(args: &EcosireArgs) -> CliResult<Report> {
     let target = match &args.call {
         EcosireCall::Validate(target)
         | EcosireCall::Activate(target)
@@ -37,7 +37,7 @@ pub async fn run(args: &EcosireArgs, json: bool) -> CliResult {
             let reply = client.validate(&key, domain).await.map_err(fail)?;
             let license = reply.license.clone().unwrap_or_default();
             let status = reply.status().map(|s| s.as_str().to_owned());
-            Report::new()
+            let report = Report::new()
                 .headline(if reply.valid {
                     format!("valid: the server says the license is valid for {domain}")
                 } else {
@@ -70,26 +70,37 @@ pub async fn run(args: &EcosireArgs, json: bool) -> CliResult {
                     "platform version",
                     opt(license.platform_version.as_deref()),
                 )
-                .field("message", "message", opt(reply.message.as_deref()))
-                .print(json);
+                .field("message", "message", opt(reply.message.as_deref()));
             if reply.valid {
-                Ok(())
+                Ok(report)
             } else {
                 Err(CliError::not_valid(format!(
                     "the license is not valid for {domain}{}: {}",
                     status
+                        .as_deref()
                         .map(|s| format!(" (status `{s}`)"))
                         .unwrap_or_default(),
                     reply
                         .message
                         .as_deref()
                         .unwrap_or("check the key and the domain, or contact the vendor")
-                )))
+                ))
+                .with_facts(Facts {
+                    code: status,
+                    server_message: reply.message.clone(),
+                    seats_used: license.activations_count,
+                    seats_limit: license.activations_limit,
+                    ..Facts::default()
+                })
+                .with_report(report))
             }
         }
         EcosireCall::Activate(_) => {
-            let reply = client.activate(&key, domain).await.map_err(fail)?;
-            Report::new()
+            let reply = match client.activate(&key, domain).await {
+                Ok(reply) => reply,
+                Err(error) => return Err(with_counts(&client, &key, domain, error).await),
+            };
+            let report = Report::new()
                 .headline(if reply.activated {
                     format!("activated: {domain} holds an activation slot of the license")
                 } else {
@@ -104,20 +115,26 @@ pub async fn run(args: &EcosireArgs, json: bool) -> CliResult {
                     "activation limit",
                     reply.activations_limit,
                 )
-                .field("message", "message", opt(reply.message.as_deref()))
-                .print(json);
+                .field("message", "message", opt(reply.message.as_deref()));
             if reply.activated {
-                Ok(())
+                Ok(report)
             } else {
                 Err(CliError::not_valid(format!(
                     "the server did not activate {domain}: {}",
                     reply.message.as_deref().unwrap_or("no reason given")
-                )))
+                ))
+                .with_facts(Facts {
+                    server_message: reply.message.clone(),
+                    seats_used: reply.activations_count,
+                    seats_limit: reply.activations_limit,
+                    ..Facts::default()
+                })
+                .with_report(report))
             }
         }
         EcosireCall::Deactivate(_) => {
             let reply = client.deactivate(&key, domain).await.map_err(fail)?;
-            Report::new()
+            let report = Report::new()
                 .headline(if reply.deactivated {
                     format!("deactivated: the activation slot of {domain} is free again")
                 } else {
@@ -130,26 +147,58 @@ pub async fn run(args: &EcosireArgs, json: bool) -> CliResult {
                 .field("domain", "domain", domain)
                 .field("deactivated", "deactivated", reply.deactivated)
                 .field("activations_count", "activations", reply.activations_count)
-                .field("message", "message", opt(reply.message.as_deref()))
-                .print(json);
+                .field("message", "message", opt(reply.message.as_deref()));
             if reply.deactivated {
-                Ok(())
+                Ok(report)
             } else {
                 Err(CliError::not_valid(format!(
                     "the server did not deactivate {domain}: {}",
                     reply.message.as_deref().unwrap_or("no reason given")
-                )))
+                ))
+                .with_facts(Facts {
+                    server_message: reply.message.clone(),
+                    seats_used: reply.activations_count,
+                    ..Facts::default()
+                })
+                .with_report(report))
             }
         }
     }
 }
 
-/// A client for the connection flags and environment.
-fn client(connection: &EcosireConnection) -> CliResult<EcosireClient> {
+/// A seat-limit error completed with the counts ("2 of 2"), which the 409
+/// reply does not carry: a validation says them.
+async fn with_counts(
+    client: &EcosireClient,
+    key: &LicenseKey,
+    domain: &str,
+    error: license_gate::ProviderError,
+) -> CliError {
+    if let license_gate::ProviderError::ActivationLimitReached {
+        used: None,
+        limit: None,
+        message,
+    } = &error
+        && let Ok(reply) = client.validate(key, domain).await
+        && let Some(license) = reply.license
+    {
+        let completed = license_gate::ProviderError::ActivationLimitReached {
+            used: license.activations_count,
+            limit: license.activations_limit,
+            message: message.clone(),
+        };
+        return CliError::provider(&completed, Some(key.expose()));
+    }
+    CliError::provider(&error, Some(key.expose()))
+}
+
+/// The client options for the connection flags and environment: the one
+/// place the CLI configures ECOSIRE (the calls and `watch` both use it).
+pub fn options(connection: &EcosireConnection) -> CliResult<EcosireOptions> {
     let secret = secret(connection.secret_file.as_deref(), SECRET_ENV, "license secret")?
         .ok_or_else(|| {
             CliError::usage(format!(
-                "no ECOSIRE license secret: set {SECRET_ENV} or pass --secret-file FILE (the secret from the ECOSIRE dashboard)"
+                "no ECOSIRE license secret: set {SECRET_ENV} to the secret itself, or put it in a file and pass --secret-file FILE (the secret is in the ECOSIRE dashboard)"
             ))
         })?;
     let mut options = EcosireOptions::new()
@@ -171,5 +220,10 @@ fn client(connection: &EcosireConnection) -> CliResult<EcosireClient> {
         (_, _, Some(version)) => options = options.odoo_version(version),
         _ => {}
     }
-    EcosireClient::new(options).map_err(|e| CliError::provider(&e, None))
+    Ok(options)
+}
+
+/// A client for the connection flags and environment.
+fn client(connection: &EcosireConnection) -> CliResult<EcosireClient> {
+    EcosireClient::new(options(connection)?).map_err(|e| CliError::provider(&e, None))
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::cli::HardwareIdArgs;
 use crate::error::CliResult;
-use crate::report::print_out;
+use crate::report::{Report, print_out};
 
 /// How many hex digits of a component's fingerprint are shown.
 const FINGERPRINT_DIGITS: usize = 12;
@@ -13,59 +13,91 @@ const FINGERPRINT_DIGITS: usize = 12;
 /// One component of the ID as shown: what it is, and its value when that is
 /// not identifying, else only a fingerprint.
 struct Shown {
-    kind: &'static str,
+    kind: String,
     value: Option<String>,
     fingerprint: String,
 }
 
+/// Where the machine identifiers come from, in the order the ID reads them,
+/// with their contents (to tell which component is which).
+fn machine_id_sources() -> Vec<(&'static str, String)> {
+    if !cfg!(target_os = "linux") {
+        return Vec::new();
+    }
+    [
+        ("machine id (/etc/machine-id)", "/etc/machine-id"),
+        (
+            "machine id (/var/lib/dbus/machine-id)",
+            "/var/lib/dbus/machine-id",
+        ),
+        ("product uuid (DMI)", "/sys/class/dmi/id/product_uuid"),
+    ]
+    .into_iter()
+    .filter_map(|(label, path)| {
+        let text = std::fs::read_to_string(path).ok()?;
+        let text = text.trim();
+        (!text.is_empty()).then(|| (label, text.to_owned()))
+    })
+    .collect()
+}
+
 /// Prints the hardware ID, and with `--components` what it is made of.
-pub fn run(args: &HardwareIdArgs, json: bool) -> CliResult {
+pub fn run(args: &HardwareIdArgs, json: bool) -> CliResult<Option<Report>> {
     let id = hardware_id::hardware_id();
     if !args.components {
         if json {
-            print_out(&json!({ "hardware_id": id }).to_string());
-        } else {
-            print_out(&id);
+            return Ok(Some(Report::new().field("hardware_id", "hardware id", id)));
         }
-        return Ok(());
+        print_out(&id);
+        return Ok(None);
     }
-    let shown = describe(&hardware_id::components());
+    let shown = describe(&hardware_id::components(), &machine_id_sources());
     if json {
         let list: Vec<Value> = shown
             .iter()
             .map(|c| json!({ "kind": c.kind, "value": c.value, "fingerprint": c.fingerprint }))
             .collect();
-        print_out(
-            &serde_json::to_string_pretty(&json!({ "hardware_id": id, "components": list }))
-                .unwrap_or_default(),
-        );
-        return Ok(());
+        return Ok(Some(
+            Report::new().field("hardware_id", "hardware id", id).field(
+                "components",
+                "components",
+                list,
+            ),
+        ));
     }
     print_out(&id);
     print_out(&format!(
         "\ncomponents, in order (fingerprint = first {FINGERPRINT_DIGITS} hex digits of a salted SHA-256 of the component;\ncompare two outputs to see which one changed):"
     ));
+    let width = shown.iter().map(|c| c.kind.len()).max().unwrap_or(0);
     for (index, c) in shown.iter().enumerate() {
-        let value = c
+        let mut value = c
             .value
             .as_deref()
             .map(|v| format!("  ({v})"))
             .unwrap_or_default();
+        // Equal fingerprints are one value read twice (often a symlink), not a bug.
+        if let Some(first) = shown[..index]
+            .iter()
+            .position(|o| o.fingerprint == c.fingerprint)
+        {
+            value.push_str(&format!("  (same as {})", first + 1));
+        }
         print_out(&format!(
-            "  {:>2}. {:<18} {}{value}",
+            "  {:>2}. {:<width$} {}{value}",
             index + 1,
             c.kind,
             c.fingerprint
         ));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Names the components. The last ones are, in order, the architecture word,
 /// the CPU count, the host name (when known) and the platform; the ones
 /// before are the machine's identifiers, the CPU description and the network
 /// addresses, shown only as fingerprints.
-fn describe(components: &[String]) -> Vec<Shown> {
+fn describe(components: &[String], sources: &[(&'static str, String)]) -> Vec<Shown> {
     let platform = std::env::consts::OS;
     // Find the architecture word from the end: it sits before the CPU count.
     let arch_at = components
@@ -80,24 +112,40 @@ fn describe(components: &[String]) -> Vec<Shown> {
         })
         .map(|(i, _)| i)
         .unwrap_or(components.len());
+    // Machine identifiers are matched to their sources in order; without a
+    // known source they are numbered.
+    let mut next_source = 0;
+    let mut machine_ids = 0;
     components
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let (kind, value) = if i == arch_at {
-                ("architecture", Some(c.clone()))
+                ("architecture".to_owned(), Some(c.clone()))
             } else if i == arch_at + 1 {
-                ("cpu count", Some(c.clone()))
+                ("cpu count".to_owned(), Some(c.clone()))
             } else if i + 1 == components.len() && c == platform {
-                ("platform", Some(c.clone()))
+                ("platform".to_owned(), Some(c.clone()))
             } else if i > arch_at + 1 {
-                ("host name", Some(c.clone()))
+                ("host name".to_owned(), Some(c.clone()))
             } else if c.contains('\n') || c.contains(": ") {
-                ("cpu info", None)
+                ("cpu info".to_owned(), None)
             } else if looks_like_macs(c) {
-                ("network addresses", None)
+                ("network addresses".to_owned(), None)
             } else {
-                ("machine id", None)
+                machine_ids += 1;
+                let found = sources[next_source.min(sources.len())..]
+                    .iter()
+                    .position(|(_, text)| text == c);
+                let kind = match found {
+                    Some(offset) => {
+                        let label = sources[next_source + offset].0;
+                        next_source += offset + 1;
+                        label.to_owned()
+                    }
+                    None => format!("machine id #{machine_ids}"),
+                };
+                (kind, None)
             };
             Shown {
                 kind,
@@ -127,6 +175,7 @@ mod tests {
     fn identifying_components_show_only_fingerprints() {
         let parts: Vec<String> = [
             "0123456789abcdef0123456789abcdef",
+            "fedcba9876543210fedcba9876543210",
             "model name\t: Test CPU",
             "02:00:00:00:00:01,aa:bb:cc:00:11:22",
             "x64",
@@ -137,12 +186,17 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let shown = describe(&parts);
-        let kinds: Vec<_> = shown.iter().map(|s| s.kind).collect();
+        let sources = [
+            ("machine id (/etc/machine-id)", parts[0].clone()),
+            ("product uuid (DMI)", "not in the list".to_owned()),
+        ];
+        let shown = describe(&parts, &sources);
+        let kinds: Vec<_> = shown.iter().map(|s| s.kind.as_str()).collect();
         assert_eq!(
             kinds,
             [
-                "machine id",
+                "machine id (/etc/machine-id)",
+                "machine id #2",
                 "cpu info",
                 "network addresses",
                 "architecture",
@@ -151,8 +205,8 @@ mod tests {
                 "platform"
             ]
         );
-        assert!(shown[..3].iter().all(|s| s.value.is_none()));
-        assert_eq!(shown[5].value.as_deref(), Some("build-host"));
+        assert!(shown[..4].iter().all(|s| s.value.is_none()));
+        assert_eq!(shown[6].value.as_deref(), Some("build-host"));
         assert!(
             shown
                 .iter()

@@ -272,6 +272,27 @@ impl EcosireHandle {
         self.lock().licenses.insert(license.key.clone(), license);
     }
 
+    /// Whether a license with `key` was added (and not removed).
+    pub fn has_license(&self, key: &str) -> bool {
+        self.lock().licenses.contains_key(key.trim())
+    }
+
+    /// The keys of every license, sorted.
+    pub fn license_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.lock().licenses.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    /// A license's status as of now (an active license past its expiry is
+    /// expired); `None` when there is no such license.
+    pub fn status_of(&self, key: &str) -> Option<EmulatedStatus> {
+        self.lock()
+            .licenses
+            .get(key.trim())
+            .map(|l| l.effective_status(SystemTime::now()))
+    }
+
     /// Removes a license: its key is unknown from now on (404 `License not found`).
     pub fn remove_license(&self, key: &str) {
         self.lock().licenses.remove(key.trim());

@@ -245,7 +245,7 @@ fn answer(
             described.insert(
                 "expiresAt".into(),
                 match license.expires_at {
-                    Some(at) => json!(license_gate_runtime::time::format_rfc3339(at)),
+                    Some(at) => json!(crate::instant::format_instant(at)),
                     None => Value::Null,
                 },
             );

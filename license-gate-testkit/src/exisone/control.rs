@@ -239,6 +239,19 @@ impl ExisOneControl {
         self.shared.records().license_mut(key).map(|l| l.clone())
     }
 
+    /// The keys of every license, sorted.
+    pub fn license_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .shared
+            .records()
+            .licenses
+            .values()
+            .map(|l| l.key.clone())
+            .collect();
+        keys.sort();
+        keys
+    }
+
     /// Revokes the license.
     pub fn revoke(&self, key: &str) {
         self.with_license(key, |l| l.state = LicenseState::Revoked);

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::instant::format_instant;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use license_gate_runtime::providers::exisone::offline::encode_base32;
-use license_gate_runtime::time::format_rfc3339;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -192,7 +192,7 @@ fn versions(records: &Records) -> (Value, Value) {
 fn expiration(license: &EmulatedLicense) -> Value {
     license
         .expires_at
-        .map(|at| Value::from(format_rfc3339(at)))
+        .map(|at| Value::from(format_instant(at)))
         .unwrap_or(Value::Null)
 }
 
@@ -270,7 +270,7 @@ async fn activate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
                 StatusCode::CONFLICT,
                 "activation_limit_reached",
                 format!(
-                    "all {} activations of this license are in use",
+                    "All seats are in use ({used} of {})",
                     license.max_seats.unwrap_or_default()
                 ),
             ));
@@ -343,6 +343,15 @@ async fn deactivate(State(shared): State<Arc<Shared>>, headers: HeaderMap, body:
     };
     if !license.product.eq_ignore_ascii_case(product.trim()) {
         return Err(wrong_product(product));
+    }
+    // The service deactivates only when the hardware matches: another
+    // machine cannot free a seat it does not hold.
+    if !license.is_bound_to(hardware_id) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "hardware_mismatch",
+            "the license is not activated on this hardware",
+        ));
     }
     license
         .activations

@@ -20,30 +20,45 @@
 //! # }
 //! ```
 
+#[cfg(feature = "server")]
 mod control;
+#[cfg(feature = "server")]
 mod handlers;
+#[cfg(feature = "server")]
 mod log;
 mod offline;
 
+#[cfg(feature = "server")]
 use std::sync::Arc;
 
+#[cfg(feature = "server")]
 pub use control::{EmulatedLicense, ExisOneControl, LicenseState, Permission};
+#[cfg(feature = "server")]
 pub use log::RecordedRequest;
-pub use offline::{OfflineCodeMinter, OfflineCodeSpec, TEST_PRIVATE_KEY_PEM, TEST_PUBLIC_KEY_PEM};
+pub use offline::{
+    MintKeyError, OfflineCodeMinter, OfflineCodeSpec, TEST_PRIVATE_KEY_PEM, TEST_PUBLIC_KEY_PEM,
+};
 
+#[cfg(feature = "server")]
 use crate::faults::FaultControl;
+#[cfg(feature = "server")]
 use crate::server::RunningServer;
+#[cfg(feature = "server")]
 use crate::tls::TestCertificate;
+#[cfg(feature = "server")]
 use control::Shared;
+#[cfg(feature = "server")]
 use log::RequestLog;
 
 /// A running ExisOne emulator; it stops when dropped.
+#[cfg(feature = "server")]
 #[derive(Debug)]
 pub struct ExisOneEmulator {
     server: RunningServer,
     control: ExisOneControl,
 }
 
+#[cfg(feature = "server")]
 impl ExisOneEmulator {
     /// The access token the emulator accepts from the start, with every
     /// permission. Add others with [`ExisOneControl::add_token`].

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::SystemTime;
 
 use license_gate_runtime::providers::exisone::offline::{encode_base32, format_code};
-use license_gate_runtime::time::format_rfc3339;
+use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::sha2::Sha256;
@@ -81,9 +81,10 @@ impl OfflineCodeSpec {
         self
     }
 
-    /// Sets `expirationDate` to an instant (RFC 3339, UTC).
+    /// Sets `expirationDate` to an instant (RFC 3339, UTC, at most seven
+    /// fractional digits as the vendor's portal writes them).
     pub fn expires_at(self, at: SystemTime) -> Self {
-        self.expiration_date(format_rfc3339(at))
+        self.expiration_date(crate::instant::format_instant(at))
     }
 
     /// Sets `email`.
@@ -109,6 +110,32 @@ impl OfflineCodeSpec {
     }
 }
 
+/// Why a PEM text cannot sign offline codes; the message says what to pass instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MintKeyError {
+    /// The text holds a public key: it verifies codes but cannot sign them.
+    PublicKey,
+    /// The text holds no RSA private key in a PEM form this crate reads.
+    NotAPrivateKey(String),
+}
+
+impl fmt::Display for MintKeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MintKeyError::PublicKey => f.write_str(
+                "it holds a public key, which can only verify codes: pass the private key (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`) it belongs to",
+            ),
+            MintKeyError::NotAPrivateKey(detail) => write!(
+                f,
+                "it is not an RSA private key in PEM form (`BEGIN PRIVATE KEY` or `BEGIN RSA PRIVATE KEY`): {detail}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MintKeyError {}
+
 /// Signs offline codes: `u16 LE length | payload | RSA PKCS#1 v1.5 SHA-256
 /// signature`, Crockford Base32 in dash-separated groups.
 #[derive(Clone)]
@@ -133,6 +160,43 @@ impl OfflineCodeMinter {
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, String> {
         let private = rsa::PrivateKey::from_pkcs8_pem(pem.trim())
             .map_err(|e| format!("not a PKCS#8 RSA private key in PEM form: {e}"))?;
+        Self::from_private(private)
+    }
+
+    /// A minter with an RSA private key in PEM form, PKCS#8 (`BEGIN PRIVATE
+    /// KEY`) or PKCS#1 (`BEGIN RSA PRIVATE KEY`); a public key is refused with
+    /// [`MintKeyError::PublicKey`].
+    ///
+    /// ```
+    /// use license_gate_testkit::exisone::{MintKeyError, OfflineCodeMinter, TEST_PRIVATE_KEY_PEM, TEST_PUBLIC_KEY_PEM};
+    /// assert!(OfflineCodeMinter::from_pem(TEST_PRIVATE_KEY_PEM).is_ok());
+    /// assert_eq!(OfflineCodeMinter::from_pem(TEST_PUBLIC_KEY_PEM).unwrap_err(), MintKeyError::PublicKey);
+    /// ```
+    pub fn from_pem(pem: &str) -> Result<Self, MintKeyError> {
+        let pem = pem.trim();
+        if pem.contains("PUBLIC KEY-----") && !pem.contains("PRIVATE KEY-----") {
+            return Err(MintKeyError::PublicKey);
+        }
+        let private = if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
+            rsa::PrivateKey::from_pkcs1_pem(pem)
+                .map_err(|e| MintKeyError::NotAPrivateKey(e.to_string()))?
+        } else if pem.contains("-----BEGIN PRIVATE KEY-----") {
+            rsa::PrivateKey::from_pkcs8_pem(pem)
+                .map_err(|e| MintKeyError::NotAPrivateKey(e.to_string()))?
+        } else if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            return Err(MintKeyError::NotAPrivateKey(
+                "it is encrypted; decrypt it first, e.g. `openssl pkcs8 -in key.pem -out plain.pem`"
+                    .to_owned(),
+            ));
+        } else {
+            return Err(MintKeyError::NotAPrivateKey(
+                "no `-----BEGIN PRIVATE KEY-----` line found".to_owned(),
+            ));
+        };
+        Self::from_private(private).map_err(MintKeyError::NotAPrivateKey)
+    }
+
+    fn from_private(private: rsa::PrivateKey) -> Result<Self, String> {
         let public_pem = private
             .to_public_key()
             .to_public_key_pem(LineEnding::LF)

@@ -208,10 +208,13 @@ impl EcosireProvider {
             minimum_required_version: None,
         });
         Err(match error {
-            ProviderError::ActivationLimitReached { .. } => ProviderError::ActivationLimitReached {
-                used: reply.activations_count,
-                limit: reply.activations_limit,
-            },
+            ProviderError::ActivationLimitReached { message, .. } => {
+                ProviderError::ActivationLimitReached {
+                    used: reply.activations_count,
+                    limit: reply.activations_limit,
+                    message,
+                }
+            }
             other => other,
         })
     }
@@ -225,11 +228,16 @@ impl EcosireProvider {
         let seats = answer.seats.clone();
         match self.client.activate(key, &self.binding).await {
             Ok(reply) => self.activated(answer, reply),
-            Err(ProviderError::ActivationLimitReached { used, limit }) => {
+            Err(ProviderError::ActivationLimitReached {
+                used,
+                limit,
+                message,
+            }) => {
                 // The validation before may have said how many slots there are.
                 Err(ProviderError::ActivationLimitReached {
                     used: used.or(seats.as_ref().map(|s| s.used)),
                     limit: limit.or(seats.and_then(|s| s.limit)),
+                    message,
                 })
             }
             Err(error) => Err(error),

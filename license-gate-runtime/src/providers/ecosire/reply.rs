@@ -346,6 +346,7 @@ pub(crate) fn classify(status: u16, body: &ErrorBody) -> ProviderError {
         409 => ProviderError::ActivationLimitReached {
             used: None,
             limit: None,
+            message: Some(message),
         },
         _ => ProviderError::Refused {
             status,
@@ -363,6 +364,7 @@ pub(crate) fn classify_message(status: u16, message: &str) -> Option<ProviderErr
         return Some(ProviderError::ActivationLimitReached {
             used: None,
             limit: None,
+            message: Some(message.to_owned()),
         });
     }
     if lower.contains("license not found") {

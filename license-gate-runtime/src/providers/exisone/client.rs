@@ -822,6 +822,7 @@ pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
         409 => ProviderError::ActivationLimitReached {
             used: None,
             limit: None,
+            message: field("message"),
         },
         400..=499 => ProviderError::Refused {
             status,
