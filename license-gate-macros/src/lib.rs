@@ -240,6 +240,16 @@ pub fn licensed(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     Ok(())
 /// }
 /// ```
+///
+/// ```compile_fail
+/// // A constant is checked when rustc evaluates it.
+/// const EXPORT: &str = "exprot";
+///
+/// #[license_gate::requires_feature(EXPORT)]
+/// fn export_pdf() -> Result<(), license_gate::LicenseError> {
+///     Ok(())
+/// }
+/// ```
 #[proc_macro]
 pub fn declared_features(input: TokenStream) -> TokenStream {
     let input = proc_macro2::TokenStream::from(input);
