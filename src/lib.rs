@@ -32,10 +32,10 @@ pub use license_gate_macros::{declared_features, licensed, requires_feature};
 
 #[doc(inline)]
 pub use license_gate_runtime::{
-    GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate, LicenseGateBuilder,
-    LicenseKey, LicenseRequest, LicenseSnapshot, LicenseStatus, ProductState, Provider,
-    ProviderError, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, SharedSnapshot, Source,
-    check_feature, check_product, has_feature, snapshot, subscribe,
+    CurrentScope, GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate,
+    LicenseGateBuilder, LicenseKey, LicenseRequest, LicenseSnapshot, LicenseStatus, ProductState,
+    Provider, ProviderError, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, SharedSnapshot,
+    Source, check_feature, check_product, has_feature, snapshot, subscribe,
 };
 
 pub use license_gate_runtime::{

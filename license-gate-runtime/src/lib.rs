@@ -25,8 +25,8 @@ pub mod transport;
 
 pub use error::{GateError, LicenseError, ProviderError};
 pub use gate::{
-    CallSite, LicenseGate, LicenseGateBuilder, Requirement, ScopeGuard, Scoped, check,
-    check_feature, check_product, has_feature, snapshot, subscribe,
+    CallSite, CurrentScope, LicenseGate, LicenseGateBuilder, Requirement, ScopeGuard, Scoped,
+    check, check_feature, check_product, has_feature, snapshot, subscribe,
 };
 pub use grace::GRACE_OVER;
 pub use provider::{LicenseAnswer, LicenseRequest, Provider};
