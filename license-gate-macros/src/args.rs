@@ -264,6 +264,8 @@ fn parse_feature(input: ParseStream) -> syn::Result<syn::Result<Feature>> {
     if let Expr::Lit(lit) = &expr {
         let text = match &lit.lit {
             Lit::Int(int) => int.base10_digits().to_owned(),
+            Lit::Float(float) => float.base10_digits().to_owned(),
+            Lit::Char(char) => char.value().to_string(),
             other => other.to_token_stream().to_string(),
         };
         return Ok(Err(syn::Error::new(

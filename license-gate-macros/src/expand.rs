@@ -130,21 +130,28 @@ fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
         }
         None => {
             // The denial is built by the type system: a return type that
-            // cannot carry one is reported on the type, with the fix.
-            let span = match func.output() {
-                Output::Type(ty) => ty.span(),
-                Output::ImplTrait(ty) => ty.span(),
+            // cannot carry one is reported on the whole type, with the fix
+            // (the call's path takes the type's first token's span and its
+            // parentheses the last one's, so the error covers both ends).
+            let ty: TokenStream = match func.output() {
+                Output::Type(ty) => ty.to_token_stream(),
+                Output::ImplTrait(ty) => ty.to_token_stream(),
                 Output::Unit(_) => match &func.sig.output {
-                    ReturnType::Type(_, ty) => ty.span(),
-                    ReturnType::Default => Span::call_site(),
+                    ReturnType::Type(_, ty) => ty.to_token_stream(),
+                    ReturnType::Default => TokenStream::new(),
                 },
             };
+            let mut spans = ty.into_iter().map(|tree| tree.span());
+            let first = spans.next().unwrap_or_else(Span::call_site);
+            let last = spans.last().unwrap_or(first);
             // Call-site hygiene here (the binding is scoped to the `if let`,
             // out of the body's reach): a mixed-site span would move the
             // error to the attribute.
-            let denied = Ident::new("__license_gate_denied", span);
-            let deny_path = respan(quote!(#private::Deny::deny), span);
-            let deny = quote_spanned!(span=> #deny_path(#denied));
+            let denied = Ident::new("__license_gate_denied", first);
+            let deny_path = respan(quote!(#private::Deny::deny), first);
+            let mut arguments = Group::new(Delimiter::Parenthesis, denied.to_token_stream());
+            arguments.set_span(last);
+            let deny = quote!(#deny_path #arguments);
             quote! {
                 #site
                 if let ::core::result::Result::Err(#denied) = #private::check(&__LICENSE_GATE_SITE) {

@@ -179,4 +179,54 @@ mod tests {
         assert_eq!(suggest("gpu", &declared), None);
         assert_eq!(suggest("enterprise", &declared), None);
     }
+
+    /// Reads manifests the way the attributes do, from `CARGO_MANIFEST_DIR`.
+    /// One test, so that nothing else in this binary reads the variable while
+    /// it points elsewhere.
+    #[test]
+    fn reads_the_calling_crates_manifest() {
+        let dir =
+            std::env::temp_dir().join(format!("license-gate-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary folder");
+        let previous = std::env::var_os("CARGO_MANIFEST_DIR");
+        let with_manifest = |name: &str, manifest: &str| {
+            let crate_dir = dir.join(name);
+            std::fs::create_dir_all(&crate_dir).expect("crate folder");
+            std::fs::write(crate_dir.join("Cargo.toml"), manifest).expect("manifest written");
+            // SAFETY: no other test in this binary reads or writes the
+            // environment (they expand with a context of their own).
+            unsafe { std::env::set_var("CARGO_MANIFEST_DIR", &crate_dir) };
+        };
+
+        with_manifest(
+            "app",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\nlg = { package = \"license-gate\", version = \"0.1\" }\n\n[package.metadata.license-gate]\nfeatures = [\"pro\"]\n",
+        );
+        let renamed = facade_path().map(|path| path.to_string());
+        let names = declared().map(|found| found.map(|found| found.names));
+
+        with_manifest(
+            "other-app",
+            "[package]\nname = \"other-app\"\nversion = \"0.1.0\"\n\n[dependencies]\nserde = \"1\"\n",
+        );
+        let missing = facade_path().map(|path| path.to_string());
+        let undeclared = declared().map(|found| found.is_some());
+
+        match previous {
+            // SAFETY: as above.
+            Some(previous) => unsafe { std::env::set_var("CARGO_MANIFEST_DIR", previous) },
+            None => unsafe { std::env::remove_var("CARGO_MANIFEST_DIR") },
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+
+        assert_eq!(renamed.expect("found"), ":: lg");
+        assert_eq!(names.expect("declared"), Some(vec!["pro".to_owned()]));
+        let error = missing.expect_err("not a dependency").to_string();
+        assert!(
+            error.contains("`license-gate` is not among the dependencies")
+                && error.contains("crate = \"other_crate::license_gate\""),
+            "{error}"
+        );
+        assert!(!undeclared.expect("read"));
+    }
 }
