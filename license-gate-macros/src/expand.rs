@@ -534,7 +534,7 @@ mod tests {
             },
         );
         assert!(
-            expanded.contains("write `#[requires_feature]` above `#[tokio::test]`"),
+            expanded.contains("`#[requires_feature]` must be written above `#[tokio::test]`"),
             "{expanded}"
         );
     }

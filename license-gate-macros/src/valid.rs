@@ -155,7 +155,7 @@ fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
         errors.push(
             Span::call_site(),
             format!(
-                "write {attr} above {tokio}: attributes expand from the top, and {tokio} has already turned this `async fn` into a blocking `fn`; move the {attr} line up, above {tokio}"
+                "{attr} must be written above {tokio}: attributes expand from the top, so {tokio} has already turned this `async fn` into a blocking `fn`; move the {attr} line above {tokio}"
             ),
         );
         return;
