@@ -221,7 +221,12 @@ fn fallback_arguments(func: &GatedFn) -> Vec<TokenStream> {
             FnArg::Receiver(receiver) => Some(receiver.self_token.to_token_stream()),
             FnArg::Typed(arg) => {
                 let cfgs = arg.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
-                let name = ast::plain_binding(&arg.pat)?;
+                // The name keeps its place but takes the macro's hygiene
+                // (it resolves the same way): passing `_unused` on is ours,
+                // not a use of the binding by the user, for lints like
+                // clippy's `used_underscore_binding`.
+                let mut name = ast::plain_binding(&arg.pat)?.clone();
+                name.set_span(name.span().resolved_at(Span::call_site()));
                 Some(quote!(#(#cfgs)* #name))
             }
         })
