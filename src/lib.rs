@@ -28,11 +28,11 @@ pub mod docs;
 
 #[cfg(feature = "macros")]
 #[doc(inline)]
-pub use license_gate_macros::{licensed, requires_feature};
+pub use license_gate_macros::{declared_features, licensed, requires_feature};
 
 #[doc(inline)]
 pub use license_gate_runtime::{
-    CHECK_STOPPED, GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate,
+    CHECK_STOPPED, CurrentScope, GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate,
     LicenseGateBuilder, LicenseKey, LicenseRequest, LicenseSnapshot, LicenseStatus, NOT_ACTIVATED,
     ProductState, Provider, ProviderError, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret,
     SharedSnapshot, Source, VendorSecret, check_feature, check_product, embed_secret, has_feature,
@@ -67,11 +67,76 @@ pub mod prelude {
 /// `#[licensed]` calls. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    use core::future::Future;
+    use core::pin::Pin;
+
     pub use license_gate_runtime::{CallSite, LicenseError, Requirement};
 
     /// Checks a call site; the generated code calls this first thing.
     #[inline(always)]
     pub fn check(site: &'static CallSite) -> ::core::result::Result<(), LicenseError> {
         site.check()
+    }
+
+    /// Not public API: what a denied call of a gated function returns.
+    ///
+    /// The type system, not the spelling of the return type, decides which
+    /// functions can be gated without a fallback: aliases (`io::Result<T>`,
+    /// `AppResult<T>`) and associated types resolve to an implementation here.
+    #[diagnostic::on_unimplemented(
+        message = "a gated function cannot return `{Self}` when access is denied",
+        label = "a denied call has no `{Self}` to return",
+        note = "return `Result<T, E>` with `E: From<LicenseError>` (any alias of it works), or a boxed future of one",
+        note = "or name a function to call instead when access is denied, with the same arguments and return type: `#[requires_feature(\"pro\", fallback = basic_version)]`"
+    )]
+    pub trait Deny: Sized {
+        /// The value a denied call returns.
+        fn deny(error: LicenseError) -> Self;
+    }
+
+    impl<T, E: From<LicenseError>> Deny for ::core::result::Result<T, E> {
+        #[inline]
+        fn deny(error: LicenseError) -> Self {
+            Err(E::from(error))
+        }
+    }
+
+    impl<'a, R: Deny + Send + 'a> Deny for Pin<Box<dyn Future<Output = R> + Send + 'a>> {
+        fn deny(error: LicenseError) -> Self {
+            Box::pin(::core::future::ready(R::deny(error)))
+        }
+    }
+
+    impl<'a, R: Deny + 'a> Deny for Pin<Box<dyn Future<Output = R> + 'a>> {
+        fn deny(error: LicenseError) -> Self {
+            Box::pin(::core::future::ready(R::deny(error)))
+        }
+    }
+
+    /// Whether `name` is one of `declared`, at compile time (feature names
+    /// given as constants are checked against the manifest's list).
+    pub const fn is_declared(name: &str, declared: &[&str]) -> bool {
+        let mut i = 0;
+        while i < declared.len() {
+            if eq(name.as_bytes(), declared[i].as_bytes()) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    const fn eq(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
 }

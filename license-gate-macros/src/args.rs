@@ -5,8 +5,10 @@
 //! mean is checked in `valid.rs`.
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
-use syn::{LitStr, Path, Token, token};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprPath, Lit, LitStr, Path, Token, token};
 
 mod kw {
     syn::custom_keyword!(any);
@@ -43,23 +45,51 @@ impl Kind {
     }
 }
 
+/// One feature name as written.
+pub(crate) enum Feature {
+    /// `"pro"`: checked here (empty, duplicate, declared).
+    Lit(LitStr),
+    /// `FEATURE_PRO`, `consts::PRO`, `concat!("p", "ro")`: a constant
+    /// expression of type `&'static str`, which rustc resolves and checks.
+    Expr(Expr),
+}
+
+impl Feature {
+    /// The literal, when the name is one.
+    pub(crate) fn lit(&self) -> Option<&LitStr> {
+        match self {
+            Feature::Lit(lit) => Some(lit),
+            Feature::Expr(_) => None,
+        }
+    }
+}
+
+impl ToTokens for Feature {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Feature::Lit(lit) => lit.to_tokens(tokens),
+            Feature::Expr(expr) => expr.to_tokens(tokens),
+        }
+    }
+}
+
 /// `any("a", "b")`.
 pub(crate) struct AnyList {
     pub(crate) paren: token::Paren,
-    pub(crate) features: Vec<LitStr>,
+    pub(crate) features: Vec<Feature>,
 }
 
 /// The arguments of one attribute, as written.
 pub(crate) struct Args {
     pub(crate) kind: Kind,
     /// Feature names given directly: `#[requires_feature("a", "b")]`.
-    pub(crate) features: Vec<LitStr>,
+    pub(crate) features: Vec<Feature>,
     /// `any(..)`.
     pub(crate) any: Option<AnyList>,
     /// `product = ".."`.
     pub(crate) product: Option<LitStr>,
-    /// `fallback = path`.
-    pub(crate) fallback: Option<Path>,
+    /// `fallback = path`, also `<T as Trait>::f`.
+    pub(crate) fallback: Option<ExprPath>,
     /// `crate = ".."`.
     pub(crate) krate: Option<Path>,
 }
@@ -95,8 +125,7 @@ fn parse_args(kind: Kind, input: ParseStream) -> syn::Result<Args> {
 
 fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
     let kind = args.kind;
-    let lookahead = input.lookahead1();
-    if lookahead.peek(LitStr) {
+    if input.peek(LitStr) {
         let feature: LitStr = input.parse()?;
         if kind == Kind::Licensed {
             return Err(syn::Error::new(
@@ -104,8 +133,8 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
                 "`#[licensed]` takes no feature names: use `#[requires_feature(\"..\")]` to require a feature",
             ));
         }
-        args.features.push(feature);
-    } else if lookahead.peek(kw::any) {
+        args.features.push(Feature::Lit(feature));
+    } else if input.peek(kw::any) && !input.peek2(Token![!]) && !input.peek2(Token![::]) {
         let keyword: kw::any = input.parse()?;
         if kind == Kind::Licensed {
             return Err(syn::Error::new(
@@ -123,12 +152,9 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
         let paren = syn::parenthesized!(content in input);
         let mut features = Vec::new();
         while !content.is_empty() {
-            if !content.peek(LitStr) {
-                return Err(
-                    content.error("expected a feature name in quotes: write `any(\"a\", \"b\")`")
-                );
-            }
-            features.push(content.parse::<LitStr>()?);
+            let feature = parse_feature(&content)
+                .map_err(|_| content.error("expected a feature name: write `any(\"a\", \"b\")`"))?;
+            features.push(feature?);
             if content.is_empty() {
                 break;
             }
@@ -141,7 +167,7 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
             ));
         }
         args.any = Some(AnyList { paren, features });
-    } else if lookahead.peek(kw::product) {
+    } else if input.peek(kw::product) {
         let key: kw::product = input.parse()?;
         let example = "product = \"Atlas Studio\"";
         expect_value(input, "product", key.span, example)?;
@@ -150,7 +176,7 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
             return Err(duplicate("product", key.span));
         }
         args.product = Some(value);
-    } else if lookahead.peek(kw::fallback) {
+    } else if input.peek(kw::fallback) {
         let key: kw::fallback = input.parse()?;
         let example = "fallback = basic_export";
         expect_value(input, "fallback", key.span, example)?;
@@ -164,14 +190,20 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
                 ),
             ));
         }
-        let value: Path = input.parse().map_err(|_| {
+        let value: ExprPath = input.parse().map_err(|_| {
             input.error("expected the path of a function: write `fallback = basic_export`")
         })?;
+        if let Some(attr) = value.attrs.first() {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "the fallback is a path, without attributes: write `fallback = basic_export`",
+            ));
+        }
         if args.fallback.is_some() {
             return Err(duplicate("fallback", key.span));
         }
         args.fallback = Some(value);
-    } else if lookahead.peek(Token![crate]) {
+    } else if input.peek(Token![crate]) {
         let key: Token![crate] = input.parse()?;
         let example = "crate = \"license_gate\"";
         expect_value(input, "crate", key.span, example)?;
@@ -186,12 +218,9 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
             return Err(duplicate("crate", key.span));
         }
         args.krate = Some(path);
-    } else if input.peek(syn::Ident) {
+    } else if input.peek(syn::Ident) && (input.peek2(Token![=]) || input.peek2(token::Paren)) {
         let ident: syn::Ident = input.parse()?;
-        let is_key = input.peek(Token![=]) || input.peek(token::Paren);
-        let message = if kind == Kind::RequiresFeature && !is_key {
-            format!("feature names are string literals: write `\"{ident}\"`")
-        } else if kind == Kind::Licensed && (ident == "feature" || ident == "features") {
+        let message = if kind == Kind::Licensed && (ident == "feature" || ident == "features") {
             "`#[licensed]` takes no features: use `#[requires_feature(\"..\", product = \"..\")]` to require features".to_owned()
         } else {
             format!(
@@ -202,14 +231,51 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
         };
         return Err(syn::Error::new(ident.span(), message));
     } else {
-        drop(lookahead);
-        return Err(input.error(format!(
-            "unexpected argument: {} takes {}",
-            kind.attr(),
-            kind.valid_args()
-        )));
+        let feature = match parse_feature(input) {
+            Ok(feature) => feature?,
+            Err(_) => {
+                return Err(input.error(format!(
+                    "unexpected argument: {} takes {}",
+                    kind.attr(),
+                    kind.valid_args()
+                )));
+            }
+        };
+        if kind == Kind::Licensed {
+            return Err(syn::Error::new_spanned(
+                feature,
+                "`#[licensed]` takes no feature names: use `#[requires_feature(..)]` to require a feature",
+            ));
+        }
+        args.features.push(feature);
     }
     Ok(())
+}
+
+/// A feature name: a string literal, or a constant expression of type
+/// `&'static str` (a path to a constant, `concat!(..)`). The outer error is a
+/// parse failure (the tokens are not an expression); the inner one is an
+/// expression that cannot be a name.
+fn parse_feature(input: ParseStream) -> syn::Result<syn::Result<Feature>> {
+    if input.peek(LitStr) {
+        return Ok(Ok(Feature::Lit(input.parse()?)));
+    }
+    let expr: Expr = input.parse()?;
+    if let Expr::Lit(lit) = &expr {
+        let text = match &lit.lit {
+            Lit::Int(int) => int.base10_digits().to_owned(),
+            Lit::Float(float) => float.base10_digits().to_owned(),
+            Lit::Char(char) => char.value().to_string(),
+            other => other.to_token_stream().to_string(),
+        };
+        return Ok(Err(syn::Error::new(
+            expr.span(),
+            format!(
+                "feature names are strings: write `\"{text}\"`, or the path of a `&str` constant"
+            ),
+        )));
+    }
+    Ok(Ok(Feature::Expr(expr)))
 }
 
 /// Checks that `= value` follows a key.

@@ -3,6 +3,7 @@
 //! `#[async_trait]`).
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
@@ -51,10 +52,15 @@ pub(crate) enum Flavor<'a> {
 
 /// What the function gives back to its caller when it runs to the end.
 pub(crate) enum Output<'a> {
-    /// `Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>`...
-    Result(&'a Type),
-    /// Anything else; `None` for `()` written as no return type.
-    Other(Option<&'a Type>),
+    /// No return type (`None`), or `()`: nothing can carry a denial.
+    Unit(Option<&'a Type>),
+    /// `impl Trait` as the whole return type: an opaque type the gate cannot
+    /// build a denial of.
+    ImplTrait(&'a syn::TypeImplTrait),
+    /// Any other type: whether a denied call can return it is decided by the
+    /// type system (`__private::Deny`), so aliases, associated types and boxed
+    /// futures need no special case here.
+    Type(&'a Type),
 }
 
 impl GatedFn {
@@ -82,14 +88,70 @@ impl GatedFn {
         let ty = match (&self.flavor(), &self.sig.output) {
             (Flavor::AsyncTrait { output }, _) => *output,
             (_, ReturnType::Type(_, ty)) => ty,
-            (_, ReturnType::Default) => return Output::Other(None),
+            (_, ReturnType::Default) => return Output::Unit(None),
         };
-        if is_result(ty) {
-            Output::Result(ty)
-        } else {
-            Output::Other(Some(ty))
+        match ungroup(ty) {
+            Type::Tuple(tuple) if tuple.elems.is_empty() => Output::Unit(Some(ty)),
+            Type::ImplTrait(impl_trait) => Output::ImplTrait(impl_trait),
+            _ => Output::Type(ty),
         }
     }
+
+    /// Which tokio attribute has already turned this function into a blocking
+    /// one, when `#[tokio::main]` or `#[tokio::test]` was written above the
+    /// gate: its body is `let body = async { .. };` and a `block_on(body)`.
+    pub(crate) fn expanded_by_tokio(&self) -> Option<&'static str> {
+        let Body::Parsed(stmts) = &self.body else {
+            return None;
+        };
+        if self.sig.asyncness.is_some() {
+            return None;
+        }
+        let binds_async_body = stmts.iter().any(|stmt| {
+            let Stmt::Local(local) = stmt else {
+                return false;
+            };
+            matches!(&local.pat, Pat::Ident(pat) if pat.ident == "body")
+                && matches!(
+                    local.init.as_ref().map(|init| &*init.expr),
+                    Some(Expr::Async(_))
+                )
+        });
+        let blocks_on_it = stmts
+            .last()
+            .is_some_and(|stmt| stmt.to_token_stream().to_string().contains("block_on"));
+        if !(binds_async_body && blocks_on_it) {
+            return None;
+        }
+        let is_test = self.outer_attrs.iter().any(|attr| {
+            attr.path()
+                .segments
+                .last()
+                .is_some_and(|segment| segment.ident == "test")
+        });
+        Some(if is_test {
+            "`#[tokio::test]`"
+        } else {
+            "`#[tokio::main]`"
+        })
+    }
+}
+
+/// A type without the parentheses or invisible groups around it.
+pub(crate) fn ungroup(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(paren) => ungroup(&paren.elem),
+        Type::Group(group) => ungroup(&group.elem),
+        _ => ty,
+    }
+}
+
+/// Whether an `impl Trait` is a future (`impl Future<Output = ..> + Send`).
+pub(crate) fn is_impl_future(impl_trait: &syn::TypeImplTrait) -> bool {
+    impl_trait.bounds.iter().any(|bound| {
+        matches!(bound, TypeParamBound::Trait(bound)
+            if bound.path.segments.last().is_some_and(|segment| segment.ident == "Future"))
+    })
 }
 
 fn parse_fn(kind: Kind, input: ParseStream) -> syn::Result<GatedFn> {
@@ -151,20 +213,6 @@ fn looks_like_fn(input: ParseStream) -> bool {
         if !qualifier && fork.parse::<syn::LitStr>().is_err() {
             return false;
         }
-    }
-}
-
-/// Whether a type is a `Result`: a path whose last segment is `Result`.
-fn is_result(ty: &Type) -> bool {
-    match ty {
-        Type::Paren(paren) => is_result(&paren.elem),
-        Type::Group(group) => is_result(&group.elem),
-        Type::Path(path) => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|segment| segment.ident == "Result"),
-        _ => false,
     }
 }
 
@@ -270,13 +318,55 @@ fn is_box_pin(func: &Expr) -> bool {
 }
 
 /// Where the check goes in an `#[async_trait]` block: after the type hint
-/// `if let Some(__ret) = None::<R> { return __ret; }` that async-trait puts
-/// first, so that `return Err(..)` has a known type.
+/// that async-trait puts first,
+///
+/// ```text
+/// if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<R> {
+///     #[allow(unreachable_code)]
+///     return __ret;
+/// }
+/// ```
+///
+/// so that the denial's type is known, and before anything else. Only that
+/// exact statement is skipped: its scrutinee is the constant `None`, so it can
+/// never run code or return. Any other leading statement, however alike, is
+/// the user's and runs after the check.
 pub(crate) fn async_trait_insert_at(block: &Block) -> usize {
     match block.stmts.first() {
-        Some(Stmt::Expr(Expr::If(expr), None)) if matches!(*expr.cond, Expr::Let(_)) => 1,
+        Some(Stmt::Expr(Expr::If(expr), None)) if is_async_trait_hint(expr) => 1,
         _ => 0,
     }
+}
+
+fn is_async_trait_hint(expr: &syn::ExprIf) -> bool {
+    let Expr::Let(binding) = &*expr.cond else {
+        return false;
+    };
+    let binds_ret = match &*binding.pat {
+        Pat::TupleStruct(pat) => {
+            last_ident_is(&pat.path, "Some")
+                && pat.qself.is_none()
+                && pat.elems.len() == 1
+                && matches!(&pat.elems[0], Pat::Ident(ident)
+                    if ident.ident == "__ret" && ident.by_ref.is_none()
+                        && ident.mutability.is_none() && ident.subpat.is_none())
+        }
+        _ => false,
+    };
+    let scrutinee_is_none = matches!(&*binding.expr, Expr::Path(path)
+        if path.qself.is_none() && last_ident_is(&path.path, "None"));
+    let returns_ret = match expr.then_branch.stmts.as_slice() {
+        [Stmt::Expr(Expr::Return(ret), Some(_))] => matches!(ret.expr.as_deref(),
+            Some(Expr::Path(path)) if path.qself.is_none() && path.path.is_ident("__ret")),
+        _ => false,
+    };
+    binds_ret && scrutinee_is_none && returns_ret && expr.else_branch.is_none()
+}
+
+fn last_ident_is(path: &syn::Path, name: &str) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|segment| segment.ident == name)
 }
 
 /// Whether a pattern is a plain binding (`x`, `mut x`) that can be passed on.

@@ -6,24 +6,25 @@
 //!     static __LICENSE_GATE_SITE: ::license_gate::__private::CallSite =
 //!         ::license_gate::__private::CallSite::new(None, Requirement::All(&["pro"]));
 //!     if let Err(__license_gate_denied) = ::license_gate::__private::check(&__LICENSE_GATE_SITE) {
-//!         return Err(From::from(__license_gate_denied)); // or `return fallback(doc);`
+//!         return ::license_gate::__private::Deny::deny(__license_gate_denied); // or `return fallback(doc);`
 //!     }
 //!     { /* the body as written */ }
 //! }
 //! ```
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Block, FnArg, GenericArgument, Ident, PathArguments, Type};
+use syn::{Block, FnArg, Ident, ReturnType, token};
 
-use crate::args::{Args, Kind};
+use crate::Context;
+use crate::args::{Args, Feature, Kind};
 use crate::ast::{self, Body, Flavor, GatedFn, Output};
 
 /// The gated function.
-pub(crate) fn expand(args: &Args, func: &GatedFn) -> TokenStream {
-    let check = check(args, func);
+pub(crate) fn expand(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
+    let check = check(args, func, cx);
     let GatedFn {
         outer_attrs,
         inner_attrs,
@@ -45,15 +46,11 @@ pub(crate) fn expand(args: &Args, func: &GatedFn) -> TokenStream {
             quote!(#(#stmts)*)
         }
         (_, Body::Parsed(stmts)) => {
-            let block = Block {
-                brace_token: *brace,
-                stmts: stmts.clone(),
-            };
+            let block = user_block(brace, quote!(#(#stmts)*));
             quote!(#check #block)
         }
         (_, Body::Raw(tokens)) => {
-            let mut block = TokenStream::new();
-            brace.surround(&mut block, |block| block.extend(tokens.clone()));
+            let block = user_block(brace, tokens.clone());
             quote!(#check #block)
         }
     };
@@ -64,11 +61,21 @@ pub(crate) fn expand(args: &Args, func: &GatedFn) -> TokenStream {
     out
 }
 
+/// The user's body as a block of its own after the check (so that its items
+/// and names stay its own). Its braces keep their place but take the macro's
+/// hygiene: they are ours, so rustc's `unused_braces`, which skips braces from
+/// a macro expansion, does not blame a one-line body for them.
+fn user_block(brace: &token::Brace, inner: TokenStream) -> TokenTree {
+    let mut group = Group::new(Delimiter::Brace, inner);
+    group.set_span(brace.span.join().resolved_at(Span::call_site()));
+    TokenTree::Group(group)
+}
+
 /// The call-site `static` and the check, as statements.
-fn check(args: &Args, func: &GatedFn) -> TokenStream {
+fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
     let krate = match &args.krate {
         Some(path) => path.to_token_stream(),
-        None => quote!(::license_gate),
+        None => cx.krate.clone(),
     };
     let private = quote!(#krate::__private);
     let product = match &args.product {
@@ -86,7 +93,9 @@ fn check(args: &Args, func: &GatedFn) -> TokenStream {
             quote!(#private::Requirement::All(&[#(#features),*]))
         }
     };
+    let declared = declared_checks(args, cx, &private);
     let site = quote! {
+        #declared
         static __LICENSE_GATE_SITE: #private::CallSite = #private::CallSite::new(#product, #requirement);
     };
     match &args.fallback {
@@ -94,55 +103,113 @@ fn check(args: &Args, func: &GatedFn) -> TokenStream {
             // The call carries the span of the fallback's path, so that a
             // fallback with the wrong signature is reported there.
             let span = fallback
+                .path
                 .segments
                 .last()
                 .map_or_else(Span::call_site, |segment| segment.ident.span());
             let arguments = fallback_arguments(func);
             let mut call = quote_spanned!(span=> #fallback(#(#arguments),*));
+            let mut allow = TokenStream::new();
+            if matches!(func.sig.safety, syn::Safety::Unsafe(_)) {
+                // The caller of this `unsafe fn` upholds its contract, and the
+                // fallback takes the same arguments; a safe fallback makes the
+                // block unneeded, which is no fault of the user's.
+                call = quote!(unsafe { #call });
+                allow = quote!(#[allow(unused_unsafe)]);
+            }
             if matches!(func.flavor(), Flavor::Async | Flavor::AsyncTrait { .. }) {
                 call = quote_spanned!(span=> #call.await);
             }
             quote! {
                 #site
+                #allow
                 if ::core::result::Result::is_err(&#private::check(&__LICENSE_GATE_SITE)) {
                     return #call;
                 }
             }
         }
         None => {
-            // A missing `From<LicenseError>` is reported on the error type.
-            let span = match func.output() {
-                Output::Result(ty) => error_type(ty).span(),
-                Output::Other(_) => Span::call_site(),
+            // The denial is built by the type system: a return type that
+            // cannot carry one is reported on the whole type, with the fix
+            // (the call's path takes the type's first token's span and its
+            // parentheses the last one's, so the error covers both ends).
+            let ty: TokenStream = match func.output() {
+                Output::Type(ty) => ty.to_token_stream(),
+                Output::ImplTrait(ty) => ty.to_token_stream(),
+                Output::Unit(_) => match &func.sig.output {
+                    ReturnType::Type(_, ty) => ty.to_token_stream(),
+                    ReturnType::Default => TokenStream::new(),
+                },
             };
+            let mut spans = ty.into_iter().map(|tree| tree.span());
+            let first = spans.next().unwrap_or_else(Span::call_site);
+            let last = spans.last().unwrap_or(first);
             // Call-site hygiene here (the binding is scoped to the `if let`,
             // out of the body's reach): a mixed-site span would move the
             // error to the attribute.
-            let denied = Ident::new("__license_gate_denied", span);
-            let err = quote_spanned!(span=> ::core::convert::From::from(#denied));
-            // `E` may be `LicenseError` itself.
+            let denied = Ident::new("__license_gate_denied", first);
+            let deny_path = respan(quote!(#private::Deny::deny), first);
+            let mut arguments = Group::new(Delimiter::Parenthesis, denied.to_token_stream());
+            arguments.set_span(last);
+            let deny = quote!(#deny_path #arguments);
             quote! {
                 #site
-                #[allow(clippy::useless_conversion)]
                 if let ::core::result::Result::Err(#denied) = #private::check(&__LICENSE_GATE_SITE) {
-                    return ::core::result::Result::Err(#err);
+                    return #deny;
                 }
             }
         }
     }
 }
 
-/// `E` in `Result<T, E>`; the whole type for `io::Result<T>` and the like.
-fn error_type(ty: &Type) -> &Type {
-    if let Type::Path(path) = ty
-        && let Some(segment) = path.path.segments.last()
-        && let PathArguments::AngleBracketed(arguments) = &segment.arguments
-        && arguments.args.len() == 2
-        && let Some(GenericArgument::Type(error)) = arguments.args.last()
-    {
-        return error;
+/// With declared feature names: the manifest, included so that cargo rebuilds
+/// when the list changes, and a compile-time check of each feature given as a
+/// constant (literals were checked by the macro).
+fn declared_checks(args: &Args, cx: &Context, private: &TokenStream) -> TokenStream {
+    let Some(declared) = &cx.declared else {
+        return TokenStream::new();
+    };
+    let mut out = match &declared.manifest {
+        Some(path) => quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        ),
+        None => TokenStream::new(),
+    };
+    let names = &declared.names;
+    let constants = args
+        .features
+        .iter()
+        .chain(args.any.iter().flat_map(|any| &any.features))
+        .filter_map(|feature| match feature {
+            Feature::Expr(expr) => Some(expr),
+            Feature::Lit(_) => None,
+        });
+    for expr in constants {
+        out.extend(quote_spanned! {expr.span()=>
+            const _: () = ::core::assert!(
+                #private::is_declared(#expr, &[#(#names),*]),
+                "this feature name is not in `[package.metadata.license-gate] features` of Cargo.toml: fix the constant, or add the name to the list"
+            );
+        });
     }
-    ty
+    out
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
 }
 
 /// The function's arguments, passed on to the fallback by name.
@@ -154,7 +221,12 @@ fn fallback_arguments(func: &GatedFn) -> Vec<TokenStream> {
             FnArg::Receiver(receiver) => Some(receiver.self_token.to_token_stream()),
             FnArg::Typed(arg) => {
                 let cfgs = arg.attrs.iter().filter(|attr| attr.path().is_ident("cfg"));
-                let name = ast::plain_binding(&arg.pat)?;
+                // The name keeps its place but takes the macro's hygiene
+                // (it resolves the same way): passing `_unused` on is ours,
+                // not a use of the binding by the user, for lints like
+                // clippy's `used_underscore_binding`.
+                let mut name = ast::plain_binding(&arg.pat)?.clone();
+                name.set_span(name.span().resolved_at(Span::call_site()));
                 Some(quote!(#(#cfgs)* #name))
             }
         })
@@ -165,14 +237,34 @@ fn fallback_arguments(func: &GatedFn) -> Vec<TokenStream> {
 mod tests {
     use quote::quote;
 
+    use crate::Context;
     use crate::args::Kind;
+    use crate::manifest::Declared;
 
     fn expand(
         kind: Kind,
         args: proc_macro2::TokenStream,
         item: proc_macro2::TokenStream,
     ) -> String {
-        crate::gate(kind, args, item).to_string()
+        expand_declared(kind, args, item, None)
+    }
+
+    /// Expands as in a crate whose manifest declares `declared`.
+    fn expand_declared(
+        kind: Kind,
+        args: proc_macro2::TokenStream,
+        item: proc_macro2::TokenStream,
+        declared: Option<&[&str]>,
+    ) -> String {
+        let declared = declared.map(|names| Declared {
+            names: names.iter().map(|name| (*name).to_owned()).collect(),
+            manifest: Some("/app/Cargo.toml".to_owned()),
+        });
+        let cx = Context {
+            krate: quote!(::license_gate),
+            declared,
+        };
+        crate::gate_with(kind, args, item, |_| Ok(cx)).to_string()
     }
 
     /// Token strings without spacing (`> >` and `>>` print differently).
@@ -202,11 +294,10 @@ mod tests {
                         ::core::option::Option::None,
                         ::license_gate::__private::Requirement::All(&["pro", "export"])
                     );
-                #[allow(clippy::useless_conversion)]
                 if let ::core::result::Result::Err(__license_gate_denied) =
                     ::license_gate::__private::check(&__LICENSE_GATE_SITE)
                 {
-                    return ::core::result::Result::Err(::core::convert::From::from(__license_gate_denied));
+                    return ::license_gate::__private::Deny::deny(__license_gate_denied);
                 }
                 { body(doc) }
             }
@@ -277,11 +368,10 @@ mod tests {
                             ::core::option::Option::None,
                             ::license_gate::__private::Requirement::Any(&["a", "b"])
                         );
-                    #[allow(clippy::useless_conversion)]
                     if let ::core::result::Result::Err(__license_gate_denied) =
                         ::license_gate::__private::check(&__LICENSE_GATE_SITE)
                     {
-                        return ::core::result::Result::Err(::core::convert::From::from(__license_gate_denied));
+                        return ::license_gate::__private::Deny::deny(__license_gate_denied);
                     }
                     let __self = self;
                     let __ret: Result<u8, E> = { Ok(1) };
@@ -307,6 +397,181 @@ mod tests {
         assert!(expanded.contains("compile_error !"), "{expanded}");
         assert!(
             expanded.contains("needs at least one feature"),
+            "{expanded}"
+        );
+    }
+
+    /// The check goes first in the boxed block; only async-trait's own type
+    /// hint may come before it, never a statement of the user's.
+    #[test]
+    fn user_statements_in_a_boxed_block_run_after_the_check() {
+        let leading = [
+            quote!(if let Some(hit) = self.cached {
+                return Ok(hit);
+            }),
+            quote!(let hit = self.cached;),
+            quote!(match self.cached {
+                Some(hit) => return Ok(hit),
+                None => {}
+            }),
+            quote!(if self.cached.is_some() {
+                return Ok(0);
+            }),
+            // The hint's shape, but the scrutinee runs code.
+            quote!(if let ::core::option::Option::Some(__ret) = self.cached {
+                return __ret;
+            }),
+        ];
+        for first in leading {
+            let expanded = expand(
+                Kind::RequiresFeature,
+                quote!("pro"),
+                quote! {
+                    fn fetch(&self) -> Pin<Box<dyn Future<Output = Result<u32, E>> + Send + '_>> {
+                        Box::pin(async move { #first Ok(1) })
+                    }
+                },
+            );
+            let check_at = expanded.find("__LICENSE_GATE_SITE").expect("the check");
+            let first_at = expanded.find("cached").expect("the user's statement");
+            assert!(check_at < first_at, "{expanded}");
+        }
+    }
+
+    #[test]
+    fn undeclared_feature_names_the_declared_ones() {
+        let expanded = expand_declared(
+            Kind::RequiresFeature,
+            quote!("por", any("export", "gpu")),
+            quote! { fn export() -> Result<(), E> { Ok(()) } },
+            Some(&["pro", "export"]),
+        );
+        assert!(
+            expanded.contains(
+                "unknown feature `por`: `[package.metadata.license-gate] features` in Cargo.toml declares `pro`, `export`; did you mean `pro`? Fix the name, or add `\\\"por\\\"` to the list"
+            ),
+            "{expanded}"
+        );
+        assert!(
+            expanded.contains("unknown feature `gpu`") && expanded.contains("write one of them"),
+            "{expanded}"
+        );
+        assert!(!expanded.contains("unknown feature `export`"), "{expanded}");
+    }
+
+    #[test]
+    fn declared_features_track_the_manifest_and_check_constants() {
+        let expanded = expand_declared(
+            Kind::RequiresFeature,
+            quote!("pro", consts::EXPORT),
+            quote! { fn export() -> Result<(), E> { Ok(()) } },
+            Some(&["pro", "export"]),
+        );
+        let expected = quote! {
+            fn export() -> Result<(), E> {
+                const _: &[u8] = ::core::include_bytes!("/app/Cargo.toml");
+                const _: () = ::core::assert!(
+                    ::license_gate::__private::is_declared(consts::EXPORT, &["pro", "export"]),
+                    "this feature name is not in `[package.metadata.license-gate] features` of Cargo.toml: fix the constant, or add the name to the list"
+                );
+                static __LICENSE_GATE_SITE: ::license_gate::__private::CallSite =
+                    ::license_gate::__private::CallSite::new(
+                        ::core::option::Option::None,
+                        ::license_gate::__private::Requirement::All(&["pro", consts::EXPORT])
+                    );
+                if let ::core::result::Result::Err(__license_gate_denied) =
+                    ::license_gate::__private::check(&__LICENSE_GATE_SITE)
+                {
+                    return ::license_gate::__private::Deny::deny(__license_gate_denied);
+                }
+                { Ok(()) }
+            }
+        };
+        assert_eq!(compact(expanded), compact(expected));
+        // Without a declaration, nothing is added.
+        let plain = expand(
+            Kind::RequiresFeature,
+            quote!("por"),
+            quote! { fn export() -> Result<(), E> { Ok(()) } },
+        );
+        assert!(
+            !plain.contains("include_bytes") && !plain.contains("compile_error"),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn unsafe_fallback_is_called_in_an_unsafe_block() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!("pro", fallback = <Self as Basic>::read),
+            quote! { unsafe fn read(&self, ptr: *const u8) -> u8 { unsafe { *ptr } } },
+        );
+        assert!(
+            compact(&expanded).contains(&compact(quote! {
+                #[allow(unused_unsafe)]
+                if ::core::result::Result::is_err(&::license_gate::__private::check(&__LICENSE_GATE_SITE)) {
+                    return unsafe { <Self as Basic>::read(self, ptr) };
+                }
+            })),
+            "{expanded}"
+        );
+    }
+
+    #[test]
+    fn tokio_expanded_first_says_which_order() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!("pro", fallback = skip),
+            quote! {
+                #[::core::prelude::v1::test]
+                fn gated() {
+                    let body = async { work().await; };
+                    #[allow(clippy::expect_used)]
+                    {
+                        return tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .expect("Failed building the Runtime")
+                            .block_on(body);
+                    }
+                }
+            },
+        );
+        assert!(
+            expanded.contains("`#[requires_feature]` must be written above `#[tokio::test]`"),
+            "{expanded}"
+        );
+    }
+
+    #[test]
+    fn feature_names_may_be_constants() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!(FEATURE_PRO, concat!("ex", "port"), any(consts::A, "b")),
+            quote! { fn export() -> Result<(), E> { Ok(()) } },
+        );
+        // `any` with plain names is refused, but the names themselves parse.
+        assert!(expanded.contains("cannot mix plain features"), "{expanded}");
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!(FEATURE_PRO, concat!("ex", "port")),
+            quote! { fn export() -> Result<(), E> { Ok(()) } },
+        );
+        assert!(
+            compact(&expanded).contains(&compact(quote!(Requirement::All(&[
+                FEATURE_PRO,
+                concat!("ex", "port")
+            ])))),
+            "{expanded}"
+        );
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!(42),
+            quote! { fn export() -> Result<(), E> { Ok(()) } },
+        );
+        assert!(
+            expanded.contains("feature names are strings: write `\\\"42\\\"`"),
             "{expanded}"
         );
     }

@@ -26,7 +26,11 @@ use proc_macro::TokenStream;
 mod args;
 mod ast;
 mod expand;
+mod manifest;
 mod valid;
+
+use proc_macro2::Span;
+use quote::quote;
 
 use args::{Args, Kind};
 use ast::GatedFn;
@@ -39,21 +43,29 @@ use ast::GatedFn;
 ///
 /// # Arguments
 ///
-/// - `"a", "b"`: every one of these features is needed.
+/// - `"a", "b"`: every one of these features is needed. A name is a string
+///   literal, the path of a `&str` constant (`FEATURE_PRO`), or a constant
+///   expression (`concat!("pro", "-", "v2")`).
 /// - `any("a", "b")`: one of these features is enough.
 /// - `product = "Name"`: the product whose license is checked, when the
 ///   application holds more than one (default: the first configured).
 /// - `fallback = path`: a function called instead when access is denied, with
 ///   the same arguments (`self` first for methods) and the same return type;
 ///   for an `async fn`, an `async fn` whose result is awaited.
-/// - `crate = "path"`: where to find license-gate when the crate is renamed.
+/// - `crate = "path"`: where to find license-gate when it is not a direct
+///   dependency (a renamed dependency is found in `Cargo.toml` without it).
+///
+/// When the application declares its features in `Cargo.toml`, literal names
+/// are checked against the list at compile time: see [`declared_features!`].
 ///
 /// # When access is denied
 ///
-/// A function that returns `Result<T, E>` (the last segment of the return
-/// type's path is `Result`, so `io::Result<T>` and `anyhow::Result<T>` work)
-/// returns `Err(E::from(LicenseError))`; implement `From<LicenseError>` for
-/// `E` (with thiserror, `#[from]`). Any other function must name a
+/// A function that returns `Result<T, E>` with `E: From<LicenseError>`,
+/// under any name (`io::Result<T>`, a project's `AppResult<T>`, an associated
+/// type), returns `Err(E::from(LicenseError))`; implement `From<LicenseError>`
+/// for `E` (with thiserror, `#[from]`). A boxed future of such a result
+/// (`Pin<Box<dyn Future<Output = Result<T, E>> + Send + '_>>`, `BoxFuture`)
+/// returns a future of that error. Any other function must name a
 /// `fallback`. Early `return`, `?`, attributes and doc comments work as
 /// written; `async fn`, methods with any receiver, generic functions,
 /// trait-impl methods and `#[async_trait]` methods are supported. A `const fn`
@@ -187,6 +199,106 @@ pub fn licensed(args: TokenStream, item: TokenStream) -> TokenStream {
     gate(Kind::Licensed, args.into(), item.into()).into()
 }
 
+/// The feature names the application declares in its `Cargo.toml`, as a
+/// `&'static [&'static str]`.
+///
+/// Declare the features once, in the manifest of the crate that uses the
+/// attributes:
+///
+/// ```toml
+/// [package.metadata.license-gate]
+/// features = ["pro", "export"]
+/// ```
+///
+/// Then `#[requires_feature("por")]` is a compile error that names the
+/// declared features (with "did you mean `pro`"), a feature given as a
+/// constant is checked when the constant is evaluated, and cargo rebuilds the
+/// crate when the list changes. Without the table nothing is checked, and
+/// this macro is a compile error that says how to declare the list.
+///
+/// The macro hands the same list to the running program, for example to the
+/// gate so that it can report a feature a license grants that the
+/// application does not know:
+///
+/// ```
+/// use license_gate::{LicenseError, declared_features, requires_feature};
+///
+/// #[requires_feature("pro")]
+/// fn export_pdf() -> Result<(), LicenseError> {
+///     Ok(())
+/// }
+///
+/// const KNOWN: &[&str] = declared_features!();
+/// assert!(KNOWN.contains(&"pro"));
+/// # let _ = export_pdf;
+/// ```
+///
+/// ```compile_fail
+/// // `por` is not declared: "unknown feature `por` ...; did you mean `pro`?"
+/// #[license_gate::requires_feature("por")]
+/// fn export_pdf() -> Result<(), license_gate::LicenseError> {
+///     Ok(())
+/// }
+/// ```
+///
+/// ```compile_fail
+/// // A constant is checked when rustc evaluates it.
+/// const EXPORT: &str = "exprot";
+///
+/// #[license_gate::requires_feature(EXPORT)]
+/// fn export_pdf() -> Result<(), license_gate::LicenseError> {
+///     Ok(())
+/// }
+/// ```
+#[proc_macro]
+pub fn declared_features(input: TokenStream) -> TokenStream {
+    let input = proc_macro2::TokenStream::from(input);
+    let expanded = if input.is_empty() {
+        manifest::declared().and_then(|declared| match declared {
+            Some(manifest::Declared { names, manifest }) => {
+                let track = manifest.map(|path| quote!(const _: &[u8] = ::core::include_bytes!(#path);));
+                Ok(quote!({ #track const __LICENSE_GATE_DECLARED: &[&str] = &[#(#names),*]; __LICENSE_GATE_DECLARED }))
+            }
+            None => Err(syn::Error::new(
+                Span::call_site(),
+                "this crate declares no feature names: add `[package.metadata.license-gate] features = [\"pro\", \"export\"]` to its Cargo.toml",
+            )),
+        })
+    } else {
+        Err(syn::Error::new_spanned(
+            input,
+            "`declared_features!` takes no arguments: write `declared_features!()`, and list the names in Cargo.toml",
+        ))
+    };
+    expanded
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// What the expansion needs from the calling crate's manifest.
+pub(crate) struct Context {
+    /// The path of the facade: `::license_gate`, or its name after a rename.
+    pub(crate) krate: proc_macro2::TokenStream,
+    /// The feature names the crate declares, when it does.
+    pub(crate) declared: Option<manifest::Declared>,
+}
+
+impl Context {
+    /// Reads the calling crate's manifest; the facade's name is looked up
+    /// only when `crate = ".."` does not give it.
+    fn load(args: &Args) -> syn::Result<Context> {
+        let krate = match &args.krate {
+            Some(_) => proc_macro2::TokenStream::new(),
+            None => manifest::facade_path()?,
+        };
+        let declared = match args.kind {
+            Kind::RequiresFeature => manifest::declared()?,
+            Kind::Licensed => None,
+        };
+        Ok(Context { krate, declared })
+    }
+}
+
 /// Parses, checks and expands; on error, emits the function unchanged next to
 /// the error, so that one mistake does not turn into many.
 fn gate(
@@ -194,10 +306,21 @@ fn gate(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
+    gate_with(kind, args, item, Context::load)
+}
+
+/// [`gate`] with the manifest's answers given by `load` (tests give their own).
+fn gate_with(
+    kind: Kind,
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+    load: impl FnOnce(&Args) -> syn::Result<Context>,
+) -> proc_macro2::TokenStream {
     let expanded = Args::parse(kind, args).and_then(|args| {
         let func = GatedFn::parse(kind, item.clone())?;
-        valid::check(&args, &func)?;
-        Ok(expand::expand(&args, &func))
+        let cx = load(&args)?;
+        valid::check(&args, &func, &cx)?;
+        Ok(expand::expand(&args, &func, &cx))
     });
     expanded.unwrap_or_else(|error| {
         let mut tokens = item;

@@ -6,13 +6,16 @@ use std::collections::BTreeSet;
 use proc_macro2::Span;
 use syn::{FnArg, LitStr};
 
-use crate::args::{Args, Kind};
+use crate::Context;
+use crate::args::{Args, Feature, Kind};
 use crate::ast::{self, Flavor, GatedFn, Output};
+use crate::manifest;
 
-/// Checks the arguments against each other and against the function.
-pub(crate) fn check(args: &Args, func: &GatedFn) -> syn::Result<()> {
+/// Checks the arguments against each other, against the feature names the
+/// application declares, and against the function.
+pub(crate) fn check(args: &Args, func: &GatedFn, cx: &Context) -> syn::Result<()> {
     let mut errors = Errors(None);
-    check_args(args, &mut errors);
+    check_args(args, cx, &mut errors);
     check_fn(args, func, &mut errors);
     errors.finish()
 }
@@ -44,7 +47,7 @@ impl Errors {
     }
 }
 
-fn check_args(args: &Args, errors: &mut Errors) {
+fn check_args(args: &Args, cx: &Context, errors: &mut Errors) {
     if args.kind == Kind::RequiresFeature {
         match &args.any {
             None if args.features.is_empty() => errors.push(
@@ -60,8 +63,8 @@ fn check_args(args: &Args, errors: &mut Errors) {
                     );
                 }
                 if let Some(first) = args.features.first() {
-                    errors.push(
-                        first.span(),
+                    errors.push_spanned(
+                        first,
                         "a feature list cannot mix plain features with `any(..)`: write either `\"a\", \"b\"` (all of them) or `any(\"a\", \"b\")` (one of them)",
                     );
                 }
@@ -69,22 +72,56 @@ fn check_args(args: &Args, errors: &mut Errors) {
         }
     }
     let any_features = args.any.iter().flat_map(|any| &any.features);
-    check_features(args.features.iter().chain(any_features), errors);
+    check_features(args.features.iter().chain(any_features), cx, errors);
     if let Some(product) = &args.product {
         check_name(product, "product", errors);
     }
 }
 
-fn check_features<'a>(features: impl Iterator<Item = &'a LitStr>, errors: &mut Errors) {
+fn check_features<'a>(
+    features: impl Iterator<Item = &'a Feature>,
+    cx: &Context,
+    errors: &mut Errors,
+) {
     let mut seen = BTreeSet::new();
-    for feature in features {
-        if check_name(feature, "feature", errors) && !seen.insert(feature.value()) {
+    for feature in features.filter_map(Feature::lit) {
+        if !check_name(feature, "feature", errors) {
+            continue;
+        }
+        let name = feature.value();
+        if let Some(declared) = &cx.declared
+            && !declared.names.contains(&name)
+        {
+            errors.push(feature.span(), undeclared(&name, &declared.names));
+        } else if !seen.insert(name) {
             errors.push(
                 feature.span(),
                 format!("duplicate feature `{}`: name it once", feature.value()),
             );
         }
     }
+}
+
+/// The message for a feature name that the manifest does not declare.
+fn undeclared(name: &str, declared: &[String]) -> String {
+    let list = if declared.is_empty() {
+        "no feature".to_owned()
+    } else {
+        declared
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let fix = match manifest::suggest(name, declared) {
+        Some(close) => {
+            format!("did you mean `{close}`? Fix the name, or add `\"{name}\"` to the list")
+        }
+        None => format!("write one of them, or add `\"{name}\"` to the list"),
+    };
+    format!(
+        "unknown feature `{name}`: `[package.metadata.license-gate] features` in Cargo.toml declares {list}; {fix}"
+    )
 }
 
 /// Checks a feature or product name; returns whether it is well formed.
@@ -113,6 +150,16 @@ fn check_name(name: &LitStr, what: &str, errors: &mut Errors) -> bool {
 fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
     let sig = &func.sig;
     let attr = args.kind.attr();
+    if let Some(tokio) = func.expanded_by_tokio() {
+        // Everything else would be reported against tokio's blocking wrapper.
+        errors.push(
+            Span::call_site(),
+            format!(
+                "{attr} must be written above {tokio}: attributes expand from the top, so {tokio} has already turned this `async fn` into a blocking `fn`; move the {attr} line above {tokio}"
+            ),
+        );
+        return;
+    }
     if let Some(constness) = &sig.constness {
         errors.push(
             constness.span,
@@ -131,10 +178,11 @@ fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
     match &args.fallback {
         Some(_) => {
             let returned = match &output {
-                Output::Result(ty) | Output::Other(Some(ty)) => Some(*ty),
-                Output::Other(None) => None,
+                Output::Type(ty) => ast::find_impl_trait(ty),
+                Output::ImplTrait(impl_trait) => Some((*impl_trait).clone()),
+                Output::Unit(_) => None,
             };
-            if let Some(impl_trait) = returned.and_then(ast::find_impl_trait) {
+            if let Some(impl_trait) = returned {
                 errors.push_spanned(
                     impl_trait,
                     "`fallback` cannot be used with a function that returns `impl Trait`: the fallback would return a different opaque type; return a boxed trait object such as `Box<dyn Iterator<Item = T>>`, or remove `fallback` and return `Result<impl Trait, E>`",
@@ -143,14 +191,22 @@ fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
             check_fallback_args(func, errors);
         }
         None => match output {
-            Output::Result(_) => {}
-            Output::Other(Some(ty)) if ast::find_impl_trait(ty).is_some() => errors.push_spanned(
-                ty,
+            // Whether the type can carry a denial is for the type system
+            // (`__private::Deny`), which also explains the fix.
+            Output::Type(_) => {}
+            Output::ImplTrait(impl_trait) if ast::is_impl_future(impl_trait) => errors.push_spanned(
+                impl_trait,
+                format!(
+                    "a function gated by {attr} cannot return `impl Future`, since a denied call has no future of that type to return: write it as an `async fn` that returns `Result<T, E>` with `E: From<LicenseError>` (the check then runs when the future is first polled), or return `Pin<Box<dyn Future<Output = Result<T, E>> + Send>>`"
+                ),
+            ),
+            Output::ImplTrait(impl_trait) => errors.push_spanned(
+                impl_trait,
                 format!(
                     "a function gated by {attr} that returns `impl Trait` must return `Result<impl Trait, E>` with `E: From<LicenseError>`, so that a denied call can return `Err`"
                 ),
             ),
-            Output::Other(ty) => {
+            Output::Unit(ty) => {
                 let function = match func.flavor() {
                     Flavor::Plain => "a function",
                     Flavor::Async | Flavor::AsyncTrait { .. } => "an async function",

@@ -33,8 +33,8 @@ pub mod vendor_secret;
 
 pub use error::{GateError, LicenseError, ProviderError};
 pub use gate::{
-    CallSite, LicenseGate, LicenseGateBuilder, Requirement, ScopeGuard, Scoped, check,
-    check_feature, check_product, has_feature, snapshot, subscribe,
+    CallSite, CurrentScope, LicenseGate, LicenseGateBuilder, Requirement, ScopeGuard, Scoped,
+    check, check_feature, check_product, has_feature, snapshot, subscribe,
 };
 pub use grace::{GRACE_OVER, NOT_ACTIVATED};
 pub use heartbeat::CHECK_STOPPED;

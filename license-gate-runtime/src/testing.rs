@@ -147,6 +147,22 @@ impl TestLicense {
     pub fn scope<F: Future>(self, future: F) -> Scoped<F> {
         Scoped::new(self.cell(), future)
     }
+
+    /// Runs `f` with this license in scope on this thread, for a closure
+    /// handed to `spawn_blocking` or `std::thread::spawn` by the test itself.
+    /// Work that the code under test starts carries the test's scope with
+    /// [`CurrentScope`](crate::CurrentScope).
+    ///
+    /// ```
+    /// use license_gate_runtime::{has_feature, testing::TestLicense};
+    /// let license = TestLicense::product("Atlas").features(["pro"]);
+    /// let seen = std::thread::spawn(move || license.run(|| has_feature("pro")));
+    /// assert!(seen.join().unwrap());
+    /// ```
+    pub fn run<R>(self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.scoped();
+        f()
+    }
 }
 
 /// A wall clock that follows tokio's (pausable) time and can be set backwards

@@ -80,6 +80,11 @@ fn count_override(delta: isize) {
     }
 }
 
+/// This thread's innermost override, if any (to carry into work it starts).
+pub(crate) fn innermost_scope() -> Option<Arc<StateCell>> {
+    SCOPES.with(|s| s.borrow().last().cloned())
+}
+
 /// Makes `cell` the state this thread sees until [`pop_scope`].
 pub(crate) fn push_scope(cell: Arc<StateCell>) {
     SCOPES.with(|s| s.borrow_mut().push(cell));

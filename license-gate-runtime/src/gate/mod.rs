@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 pub use builder::LicenseGateBuilder;
 pub use callsite::{CallSite, Requirement};
-pub use scope::{ScopeGuard, Scoped};
+pub use scope::{CurrentScope, ScopeGuard, Scoped};
 
 use crate::error::{GateError, LicenseError};
 use crate::heartbeat::Engine;

@@ -1,3 +1,5 @@
+//! `any(..)`: one feature of the list is enough.
+
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, requires_feature};
 
@@ -11,8 +13,11 @@ fn solo() -> Result<(), LicenseError> {
     Ok(())
 }
 
+#[test]
 fn main() {
-    let _license = TestLicense::product("Atlas").features(["enterprise"]).scoped();
+    let _license = TestLicense::product("Atlas")
+        .features(["enterprise"])
+        .scoped();
     assert_eq!(export(2), Ok(2));
     assert!(solo().is_err());
 }

@@ -10,7 +10,14 @@ struct Size {
 }
 
 #[requires_feature("pro")]
-fn area((width, height): (u32, u32), _: u8, Size { width: w, height: h }: Size) -> Result<u32, LicenseError> {
+fn area(
+    (width, height): (u32, u32),
+    _: u8,
+    Size {
+        width: w,
+        height: h,
+    }: Size,
+) -> Result<u32, LicenseError> {
     Ok(width * height + w * h)
 }
 
@@ -24,8 +31,19 @@ fn basic(_size: (u32, u32), _n: u8, _label: &str) -> u32 {
     0
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
-    assert_eq!(area((2, 3), 0, Size { width: 1, height: 1 }), Ok(7));
+    assert_eq!(
+        area(
+            (2, 3),
+            0,
+            Size {
+                width: 1,
+                height: 1
+            }
+        ),
+        Ok(7)
+    );
     assert_eq!(area_with_fallback((2, 3), 0, "ab"), 8);
 }

@@ -1,3 +1,5 @@
+//! `async fn`, free and methods, with and without a fallback.
+
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, licensed, requires_feature};
 
@@ -38,12 +40,16 @@ impl Client {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::test]
 async fn main() {
     let license = || TestLicense::product("Atlas").features(["pro"]);
     assert_eq!(license().scope(upload("a")).await, Ok("a".to_owned()));
     assert!(license().scope(upload_now("a".to_owned())).await);
-    assert!(!TestLicense::unlicensed().scope(upload_now("a".to_owned())).await);
+    assert!(
+        !TestLicense::unlicensed()
+            .scope(upload_now("a".to_owned()))
+            .await
+    );
     assert!(license().scope(open()).await.is_ok());
     let mut client = Client;
     assert_eq!(license().scope(client.send(b"ab")).await, Ok(2));

@@ -1,3 +1,5 @@
+//! `#[async_trait]` methods, `Send` and `?Send`.
+
 use async_trait::async_trait;
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, licensed, requires_feature};
@@ -54,15 +56,24 @@ impl Local for Memory {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::test]
 async fn main() {
     let license = || TestLicense::product("Atlas").features(["pro"]);
     let mut memory = Memory;
     assert_eq!(license().scope(memory.fetch("k")).await, Ok("k".to_owned()));
     assert!(license().scope(memory.store("k".to_owned())).await);
-    assert!(!TestLicense::unlicensed().scope(memory.store("k".to_owned())).await);
+    assert!(
+        !TestLicense::unlicensed()
+            .scope(memory.store("k".to_owned()))
+            .await
+    );
     assert_eq!(license().scope(memory.tuple((1, 2))).await, Ok(3));
     assert!(license().scope(memory.unit()).await.is_ok());
     assert_eq!(license().scope(memory.local()).await, Ok(1));
-    assert!(TestLicense::unlicensed().scope(memory.local()).await.is_err());
+    assert!(
+        TestLicense::unlicensed()
+            .scope(memory.local())
+            .await
+            .is_err()
+    );
 }

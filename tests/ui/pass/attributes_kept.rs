@@ -1,5 +1,5 @@
-#![deny(missing_docs)]
 //! Attributes and doc comments stay where they were written.
+#![deny(missing_docs)]
 
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, licensed, requires_feature};
@@ -47,6 +47,7 @@ extern "C" fn c_fallback(_n: i32) -> i32 {
 }
 
 /// Runs the checks.
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
     let line = line!() + 1;

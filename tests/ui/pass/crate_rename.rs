@@ -1,3 +1,5 @@
+//! `crate = ".."` names the facade when it is reached another way.
+
 extern crate license_gate as gate;
 
 use gate::testing::TestLicense;
@@ -13,6 +15,7 @@ fn absolute() -> Result<u8, LicenseError> {
     Ok(2)
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
     assert_eq!(renamed(), Ok(1));

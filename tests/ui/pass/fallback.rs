@@ -1,3 +1,5 @@
+//! Fallbacks by name and by path, with the same arguments.
+
 use license_gate::requires_feature;
 use license_gate::testing::TestLicense;
 
@@ -17,7 +19,7 @@ mod basic {
     }
 }
 
-#[requires_feature("pro", fallback = crate::basic::count)]
+#[requires_feature("pro", fallback = self::basic::count)]
 fn count(items: &[u8]) -> usize {
     items.len()
 }
@@ -27,6 +29,7 @@ fn side_effect() {}
 
 fn nothing() {}
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").scoped();
     assert_eq!(thumbnail(4, 3, "x"), "sd 4x3 x");

@@ -1,3 +1,5 @@
+//! Free functions, private and `pub(crate)`.
+
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, requires_feature};
 
@@ -11,6 +13,7 @@ pub(crate) fn visible() -> Result<(), LicenseError> {
     Ok(())
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
     assert_eq!(export(2), Ok(2));

@@ -1,3 +1,5 @@
+//! Generic functions: type, lifetime and const parameters, `impl Trait` arguments.
+
 use std::fmt::Debug;
 
 use license_gate::testing::TestLicense;
@@ -44,6 +46,7 @@ impl<T: Clone + Debug> Wrapper<T> {
     }
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
     assert_eq!(first(&[1, 2]), Ok(Some(1)));

@@ -1,3 +1,5 @@
+//! `Result<impl Trait, E>` returns, sync and async.
+
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, requires_feature};
 
@@ -16,9 +18,10 @@ async fn stream() -> Result<impl Iterator<Item = u8>, LicenseError> {
     Ok(vec![1u8].into_iter())
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
     assert_eq!(pages(2).unwrap().count(), 2);
     assert_eq!(formatter("p".into()).unwrap()(1), "p1");
-    let _ = stream();
+    drop(stream());
 }

@@ -1,3 +1,5 @@
+//! `#[licensed]` with and without arguments.
+
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, licensed};
 
@@ -20,6 +22,7 @@ fn closed(_n: u8) -> u8 {
     0
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").scoped();
     assert_eq!(open(), Ok(()));

@@ -1,3 +1,7 @@
+//! Every receiver form (the explicit and boxed ones are the point here, so
+//! clippy's advice against them is off).
+#![allow(clippy::needless_arbitrary_self_type, clippy::boxed_local)]
+
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -98,6 +102,7 @@ impl Doc {
     }
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
     let mut doc = Doc::associated(1).unwrap();

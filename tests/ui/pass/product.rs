@@ -1,3 +1,5 @@
+//! `product = ".."` checks another product of the license.
+
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, licensed, requires_feature};
 
@@ -11,6 +13,7 @@ fn open_render() -> Result<(), LicenseError> {
     Ok(())
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas Studio")
         .and_product("Atlas Render")

@@ -1,3 +1,5 @@
+//! `Result` under other paths and aliases, error types from `io::Error` to `Box<dyn Error>`.
+
 use std::error::Error;
 use std::io;
 
@@ -42,11 +44,20 @@ fn nested() -> Result<Result<u8, String>, LicenseError> {
     Ok(Err("inner".to_owned()))
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::unlicensed().scoped();
-    assert_eq!(io_result().unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+    assert_eq!(
+        io_result().unwrap_err().kind(),
+        io::ErrorKind::PermissionDenied
+    );
     assert!(std_result().is_err());
-    assert!(boxed_error().unwrap_err().downcast_ref::<LicenseError>().is_some());
+    assert!(
+        boxed_error()
+            .unwrap_err()
+            .downcast_ref::<LicenseError>()
+            .is_some()
+    );
     assert!(alias_named_result().is_err());
     assert!(nested().is_err());
 }

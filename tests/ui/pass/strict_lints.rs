@@ -1,7 +1,13 @@
 //! Generated code passes strict lints.
-#![deny(warnings, unused, rust_2018_idioms, unused_qualifications, unreachable_pub)]
+#![deny(
+    warnings,
+    unused,
+    rust_2018_idioms,
+    unused_qualifications,
+    unreachable_pub
+)]
 #![deny(missing_docs, unsafe_code, trivial_casts, trivial_numeric_casts)]
-#![deny(non_ascii_idents, single_use_lifetimes, unused_results)]
+#![deny(single_use_lifetimes, unused_results)]
 
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, requires_feature};
@@ -22,6 +28,7 @@ async fn loose(_n: u32) -> u32 {
     0
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
     assert_eq!(strict(1), Ok(1));

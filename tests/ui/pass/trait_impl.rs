@@ -1,3 +1,5 @@
+//! Trait-impl methods, default methods and native `async fn` in traits.
+
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, requires_feature};
 
@@ -40,10 +42,11 @@ impl Native for Pdf {
     }
 }
 
+#[test]
 fn main() {
     let _license = TestLicense::product("Atlas").features(["pdf"]).scoped();
     assert_eq!(Pdf.export("a").unwrap(), "a.pdf");
     assert_eq!(Pdf.name(), "pdf");
     assert!(Pdf.default_method().is_err());
-    let _ = Pdf.native();
+    drop(Pdf.native());
 }

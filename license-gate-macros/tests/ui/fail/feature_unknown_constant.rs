@@ -1,20 +1,17 @@
 use license_gate::{LicenseError, requires_feature};
 
+const PAGES: u32 = 3;
+
 #[requires_feature(pro)]
 fn export() -> Result<(), LicenseError> {
     Ok(())
 }
 
-#[requires_feature(any(pro))]
+#[requires_feature(PAGES)]
 fn render() -> Result<(), LicenseError> {
     Ok(())
 }
 
-#[requires_feature(42)]
-fn print() -> Result<(), LicenseError> {
-    Ok(())
-}
-
 fn main() {
-    let _ = (export(), render(), print());
+    let _ = (export(), render());
 }
