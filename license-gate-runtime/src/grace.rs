@@ -46,7 +46,7 @@ pub(crate) fn next_state(
             let status = match until {
                 Some(until) if now < until => LicenseStatus::Grace { until },
                 _ => LicenseStatus::Unlicensed {
-                    reason: GRACE_OVER.to_owned(),
+                    reason: GRACE_OVER.into(),
                 },
             };
             settle(
@@ -59,7 +59,7 @@ pub(crate) fn next_state(
         }
         Err(error) => ProductState {
             status: LicenseStatus::Invalid {
-                reason: error.to_string(),
+                reason: error.to_string().into(),
             },
             features: Default::default(),
             expires_at: None,

@@ -122,7 +122,7 @@ impl Engine {
         match outcome {
             Ok(mut answer) => {
                 if let LicenseStatus::Invalid { reason } = &mut answer.status {
-                    *reason = redact_text(std::mem::take(reason), key.expose(), &key.masked());
+                    *reason = redact_text(reason.to_string(), key.expose(), &key.masked()).into();
                 }
                 Ok(answer)
             }
@@ -229,7 +229,7 @@ impl Engine {
         let mut next = self.cell.snapshot().products.clone();
         next[index] = ProductState {
             status: LicenseStatus::Unlicensed {
-                reason: "the license was deactivated on this installation".to_owned(),
+                reason: "the license was deactivated on this installation".into(),
             },
             source: Source::Online,
             ..ProductState::pending(&slot.name)

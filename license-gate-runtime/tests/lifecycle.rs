@@ -61,13 +61,13 @@ async fn grace_ends_exactly_at_its_configured_length_and_a_good_answer_restores(
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.to_owned()
+            reason: GRACE_OVER.into()
         }
     );
     assert_eq!(
         gate.snapshot().products[0].status,
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.to_owned()
+            reason: GRACE_OVER.into()
         },
         "the change is published, not only computed on read"
     );
@@ -177,7 +177,7 @@ async fn a_clock_set_back_a_week_neither_extends_grace_nor_revives_an_expired_li
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.to_owned()
+            reason: GRACE_OVER.into()
         }
     );
     gate.shutdown().await;

@@ -96,7 +96,8 @@ impl ExisOneProvider {
             _ => LicenseAnswer::denied(LicenseStatus::Invalid {
                 reason: result
                     .error_message
-                    .unwrap_or_else(|| "the offline code is not valid".to_owned()),
+                    .unwrap_or_else(|| "the offline code is not valid".to_owned())
+                    .into(),
             }),
         };
         let answer = answer.from_source(Source::OfflineCode);
@@ -155,7 +156,8 @@ fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
         _ if *status == 426 => Some(LicenseAnswer::denied(LicenseStatus::VersionOutdated {
             minimum: minimum_required_version
                 .clone()
-                .unwrap_or_else(|| "unknown".to_owned()),
+                .unwrap_or_else(|| "unknown".to_owned())
+                .into(),
         })),
         _ => None,
     }
