@@ -145,7 +145,6 @@ impl Ask<'_> {
             } => features
                 .get(at..=at)
                 .map_or(Features::none(), Features::from_static),
-            Ask::Feature(feature) => Features::one(*feature),
             _ => Features::none(),
         }
     }
@@ -298,11 +297,11 @@ impl View {
                 status: self.status(state),
             });
         }
-        let missing = match ask.requirement() {
+        let missing_at = match ask.requirement() {
             Requirement::Licensed => return Ok(()),
             Requirement::All(features) => {
                 match features.iter().position(|f| !state.features.contains(*f)) {
-                    Some(at) => ask.missing(at),
+                    Some(at) => Some(at),
                     None => return Ok(()),
                 }
             }
@@ -310,13 +309,20 @@ impl View {
                 if features.iter().any(|f| state.features.contains(*f)) {
                     return Ok(());
                 }
-                ask.required().features().clone()
+                None
             }
+        };
+        let required = ask.required();
+        let missing = match (missing_at, ask) {
+            (Some(at), Ask::Site { .. }) => ask.missing(at),
+            // One feature, or every alternative of `any(..)`: the whole list,
+            // shared with `required` rather than copied again.
+            _ => required.features().clone(),
         };
         Err(LicenseError::MissingFeature {
             product: self.name(at, state),
             missing,
-            required: ask.required(),
+            required,
             status: self.status(state),
         })
     }
