@@ -92,9 +92,9 @@ fn every_check(round: u64) {
     black_box(has_feature("pro"));
     black_box(has_feature("enterprise"));
     black_box(check_feature("pro").err());
-    // A name given at run time is copied inline up to 30 bytes (a longer
+    // A name given at run time is copied inline up to 22 bytes (a longer
     // one goes into an `Arc<str>`).
-    black_box(check_feature("thirty-bytes-is-the-inline-cap").err());
+    black_box(check_feature("twenty-two-byte-inline").err());
     black_box(check_product("Atlas Studio").err());
     black_box(check_product("Atlas Render").err());
 }

@@ -146,8 +146,11 @@ impl From<LicenseError> for std::io::Error {
 #[derive(Clone)]
 pub struct Name(NameRepr);
 
-/// Names up to this many bytes are copied inline; the size keeps a `Name` at 32 bytes.
-const INLINE: usize = 30;
+/// Names up to this many bytes are copied inline; the size keeps a `Name` at
+/// 24 bytes, as large as a `&str` with its tag, and a `LicenseError` small
+/// enough to return by value.
+pub const INLINE_NAME: usize = 22;
+const INLINE: usize = INLINE_NAME;
 
 #[derive(Clone)]
 enum NameRepr {
@@ -728,6 +731,18 @@ pub enum GateError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_denial_is_small_enough_to_return_by_value() {
+        // Gated code returns it on every denied call: no allocation, and a
+        // size that stays within a few cache lines' worth of copying.
+        assert!(std::mem::size_of::<LicenseError>() <= 120);
+        assert_eq!(std::mem::size_of::<Name>(), 24);
+        let long = "a-feature-name-longer-than-inline";
+        assert_eq!(Name::new(long), long);
+        assert_eq!(Name::new("pro"), "pro");
+        assert_eq!(Name::new("").as_str(), "");
+    }
 
     #[test]
     fn redaction_masks_every_occurrence_in_any_case() {

@@ -243,7 +243,7 @@ impl View {
             return true;
         };
         let grace_over = matches!(p.status, LicenseStatus::Grace { until } if now >= until);
-        !grace_over && !p.expires_at.is_some_and(|at| now >= at)
+        !grace_over && p.expires_at.is_none_or(|at| now < at)
     }
 
     fn status(&self, p: &ProductState) -> LicenseStatus {
