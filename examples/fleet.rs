@@ -16,7 +16,6 @@
 mod fleet_sim;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use fleet_sim::{DAY, HOUR};
 use plotters::prelude::*;
@@ -43,11 +42,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         wall.elapsed().as_secs_f64()
     );
     println!(
-        "  steady mean {:.3} req/s (highest 5-min bin {:.3}); recovery peak {:.3} req/s = {:.2}x the steady mean",
+        "  steady mean {:.3} req/s (highest 5-min bin {:.3}); recovery peak {:.3} req/s = {:.2}x the steady mean; attempts while down peaked at {:.3} req/s",
         outage.steady_mean,
         outage.steady_peak,
         outage.recovery_peak,
-        outage.recovery_peak / outage.steady_mean
+        outage.recovery_peak / outage.steady_mean,
+        outage.outage_peak
     );
     println!(
         "  {} clients in grace when the server came back; all confirmed again {} after; {} lost their license",
@@ -198,6 +198,5 @@ fn plot_release(
         BLACK.stroke_width(2),
     ))?;
     root.present()?;
-    let _ = Duration::ZERO;
     Ok(())
 }

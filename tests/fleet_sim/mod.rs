@@ -356,6 +356,8 @@ pub struct OutageReport {
     pub recovery_peak: f64,
     /// The highest bin in the steady day (the noise of a Poisson-like load).
     pub steady_peak: f64,
+    /// The highest bin while the server was down (attempts that failed).
+    pub outage_peak: f64,
     /// The bin length in seconds.
     pub bin: usize,
     /// From the end of the outage until the last client in grace was confirmed.
@@ -397,11 +399,13 @@ pub async fn outage_scenario(clients: usize, bin: usize) -> OutageReport {
     let curve = per_second(&seconds, bin, |s| s.requests);
     let at = |t: Duration| (t.as_secs() as usize / bin).min(curve.len());
     let steady = &curve[at(DAY)..at(outage_start)];
+    let during = &curve[at(outage_start)..at(outage_end)];
     let recovery = &curve[at(outage_end)..];
     OutageReport {
         clients,
         steady_mean: steady.iter().sum::<f64>() / steady.len().max(1) as f64,
         steady_peak: steady.iter().copied().fold(0.0, f64::max),
+        outage_peak: during.iter().copied().fold(0.0, f64::max),
         recovery_peak: recovery.iter().copied().fold(0.0, f64::max),
         bin,
         all_confirmed_after: last
