@@ -143,7 +143,6 @@ impl From<LicenseError> for std::io::Error {
 /// A denial must not allocate, so a name is a `&'static str` (the names in
 /// gated code), a short name copied inline, or a shared `Arc<str>`. It reads
 /// as a `&str` (`Deref`) and compares with one.
-#[derive(Clone)]
 pub struct Name(NameRepr);
 
 /// Names up to this many bytes are copied inline; the size keeps a `Name` at
@@ -152,17 +151,32 @@ pub struct Name(NameRepr);
 pub const INLINE_NAME: usize = 22;
 const INLINE: usize = INLINE_NAME;
 
-#[derive(Clone)]
 enum NameRepr {
+    Plain(Plain),
+    Shared(std::sync::Arc<str>),
+}
+
+/// The names that are plain bytes: copied as one value, so a clone is a few
+/// wide moves (a field-by-field copy stalls the loads that read it back).
+#[derive(Clone, Copy)]
+enum Plain {
     Static(&'static str),
     Inline { len: u8, bytes: [u8; INLINE] },
-    Shared(std::sync::Arc<str>),
+}
+
+impl Clone for Name {
+    fn clone(&self) -> Name {
+        match &self.0 {
+            NameRepr::Plain(plain) => Name(NameRepr::Plain(*plain)),
+            NameRepr::Shared(name) => Name(NameRepr::Shared(name.clone())),
+        }
+    }
 }
 
 impl Name {
     /// A name from a string literal (no copy).
     pub const fn from_static(name: &'static str) -> Name {
-        Name(NameRepr::Static(name))
+        Name(NameRepr::Plain(Plain::Static(name)))
     }
 
     /// A name copied from `name`: inline when it is short (no allocation),
@@ -190,21 +204,22 @@ impl Name {
         }
         let mut bytes = [0; INLINE];
         bytes[..len].copy_from_slice(name.as_bytes());
-        Some(Name(NameRepr::Inline {
+        Some(Name(NameRepr::Plain(Plain::Inline {
             len: len as u8,
             bytes,
-        }))
+        })))
     }
 
     /// The name.
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            NameRepr::Static(name) => name,
+            NameRepr::Plain(Plain::Static(name)) => name,
             // Always a whole `str` copied in, so this never fails; an empty
             // name would be the fallback.
-            NameRepr::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
+            NameRepr::Plain(Plain::Inline { len, bytes }) => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
             NameRepr::Shared(name) => name,
         }
     }
