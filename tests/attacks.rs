@@ -215,7 +215,7 @@ async fn restoring_an_old_cache_with_the_clock_set_back_extends_nothing() {
     assert_eq!(
         state.status,
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.to_owned()
+            reason: GRACE_OVER.into()
         }
     );
 
@@ -350,7 +350,7 @@ async fn a_panic_in_the_heartbeat_leaves_the_gate_denying_and_it_recovers() {
     assert_eq!(
         state.status,
         LicenseStatus::Unlicensed {
-            reason: CHECK_STOPPED.to_owned()
+            reason: CHECK_STOPPED.into()
         },
         "a dead heartbeat left the last grant in force"
     );
@@ -400,7 +400,7 @@ async fn a_provider_that_panics_denies_with_a_reason() {
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: CHECK_STOPPED.to_owned()
+            reason: CHECK_STOPPED.into()
         }
     );
     assert!(!gate.has_feature("pro"));

@@ -16,7 +16,7 @@ async fn a_fresh_exisone_key_activates_on_first_use() {
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: license_gate::NOT_ACTIVATED.to_owned()
+            reason: license_gate::NOT_ACTIVATED.into()
         }
     );
     gate.shutdown().await;

@@ -222,7 +222,7 @@ fn rows() -> Vec<Row> {
             "version outdated (minimum 2.0.0)",
             |r| r.emulated.exisone().set_minimum_version(Some("2.0.0")),
             Expect::Status(LicenseStatus::VersionOutdated {
-                minimum: "2.0.0".to_owned(),
+                minimum: "2.0.0".into(),
             }),
         ),
         exisone(

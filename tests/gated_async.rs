@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use license_gate::error::{Features, Required};
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, LicenseStatus, licensed, requires_feature};
 
@@ -17,10 +18,11 @@ enum AppError {
     Upload,
 }
 
-fn missing(feature: &str) -> AppError {
+fn missing(feature: &'static [&'static str]) -> AppError {
     AppError::License(LicenseError::MissingFeature {
-        product: STUDIO.to_owned(),
-        feature: feature.to_owned(),
+        product: STUDIO.into(),
+        missing: Features::from_static(feature),
+        required: Required::all_of(feature),
         status: LicenseStatus::Licensed,
     })
 }
@@ -75,7 +77,10 @@ async fn async_fn_allowed_and_denied() {
         pro().scope(upload("a", false)).await,
         Ok("uploaded a".to_owned())
     );
-    assert_eq!(basic().scope(upload("a", false)).await, Err(missing("pro")));
+    assert_eq!(
+        basic().scope(upload("a", false)).await,
+        Err(missing(&["pro"]))
+    );
 }
 
 #[tokio::test]
@@ -177,10 +182,10 @@ async fn async_methods() {
     assert_eq!(store.items.len(), 2, "the fallback capped the pushes");
     assert_eq!(pro().scope(store.push("x".to_owned())).await, 3);
     assert_eq!(pro().scope(store.count()).await, Ok(3));
-    assert_eq!(basic().scope(store.count()).await, Err(missing("pro")));
+    assert_eq!(basic().scope(store.count()).await, Err(missing(&["pro"])));
     assert_eq!(
         basic().scope(Store { items: vec![] }.into_items()).await,
-        Err(missing("pro"))
+        Err(missing(&["pro"]))
     );
     assert_eq!(pro().scope(store.into_items()).await.unwrap().len(), 3);
 }
@@ -282,14 +287,22 @@ async fn async_trait_methods() {
         pro().scope(memory.fetch("none")).await,
         Err(AppError::Upload)
     );
-    assert_eq!(basic().scope(memory.fetch("k")).await, Err(missing("pro")));
+    assert_eq!(
+        basic().scope(memory.fetch("k")).await,
+        Err(missing(&["pro"]))
+    );
     assert_eq!(pro().scope(memory.generic(5u8)).await, Ok("5".to_owned()));
     assert_eq!(
         basic().scope(memory.generic(5u8)).await,
-        Err(missing("any(pro, enterprise)"))
+        Err(AppError::License(LicenseError::MissingFeature {
+            product: STUDIO.into(),
+            missing: Features::from_static(&["pro", "enterprise"]),
+            required: Required::any_of(&["pro", "enterprise"]),
+            status: LicenseStatus::Licensed,
+        }))
     );
     assert_eq!(pro().scope(memory.unit()).await, Ok(()));
-    assert_eq!(basic().scope(memory.unit()).await, Err(missing("pro")));
+    assert_eq!(basic().scope(memory.unit()).await, Err(missing(&["pro"])));
 
     let memory = Arc::new(memory);
     assert_eq!(
@@ -310,5 +323,8 @@ async fn async_trait_objects() {
         entries: vec![("k".to_owned(), "v".to_owned())],
     });
     assert_eq!(pro().scope(backend.fetch("k")).await, Ok("v".to_owned()));
-    assert_eq!(basic().scope(backend.fetch("k")).await, Err(missing("pro")));
+    assert_eq!(
+        basic().scope(backend.fetch("k")).await,
+        Err(missing(&["pro"]))
+    );
 }

@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::sync::{Arc, Barrier};
 
+use license_gate::error::{Features, Required};
 use license_gate::testing::TestLicense;
 use license_gate::{LicenseError, LicenseStatus, licensed, requires_feature};
 
@@ -19,10 +20,11 @@ enum AppError {
     OutOfRange(u32),
 }
 
-fn missing(product: &str, feature: &str) -> AppError {
+fn missing(product: &str, feature: &'static [&'static str]) -> AppError {
     AppError::License(LicenseError::MissingFeature {
-        product: product.to_owned(),
-        feature: feature.to_owned(),
+        product: product.into(),
+        missing: Features::from_static(feature),
+        required: Required::all_of(feature),
         status: LicenseStatus::Licensed,
     })
 }
@@ -69,7 +71,7 @@ fn allowed_call_runs_the_body() {
 #[test]
 fn denied_call_returns_missing_feature() {
     let _license = TestLicense::product(STUDIO).features(["basic"]).scoped();
-    assert_eq!(export(3), Err(missing(STUDIO, "pro")));
+    assert_eq!(export(3), Err(missing(STUDIO, &["pro"])));
 }
 
 #[test]
@@ -95,7 +97,8 @@ fn revoked_license_is_denied_even_with_the_feature() {
     assert_eq!(
         export(1),
         Err(AppError::License(LicenseError::NotLicensed {
-            product: STUDIO.to_owned(),
+            product: STUDIO.into(),
+            required: Required::all_of(&["pro"]),
             status: LicenseStatus::Revoked,
         }))
     );
@@ -104,14 +107,28 @@ fn revoked_license_is_denied_even_with_the_feature() {
 #[test]
 fn without_a_gate_the_call_is_denied_with_no_gate() {
     // No scope on this thread, and no gate is installed in this test binary.
-    assert_eq!(export(1), Err(AppError::License(LicenseError::NoGate)));
+    assert_eq!(
+        export(1),
+        Err(AppError::License(LicenseError::NoGate {
+            product: None,
+            required: Required::all_of(&["pro"]),
+        }))
+    );
 }
 
 #[test]
 fn several_features_need_all_of_them() {
     {
         let _license = TestLicense::product(STUDIO).features(["pro"]).scoped();
-        assert_eq!(export_both(1), Err(missing(STUDIO, "export")));
+        assert_eq!(
+            export_both(1),
+            Err(AppError::License(LicenseError::MissingFeature {
+                product: STUDIO.into(),
+                missing: Features::from_static(&["export"]),
+                required: Required::all_of(&["pro", "export"]),
+                status: LicenseStatus::Licensed,
+            }))
+        );
     }
     let _license = TestLicense::product(STUDIO)
         .features(["export", "pro"])
@@ -126,7 +143,15 @@ fn any_needs_one_of_them() {
         assert_eq!(export_any(2), Ok(2), "with {features:?}");
     }
     let _license = TestLicense::product(STUDIO).features(["basic"]).scoped();
-    assert_eq!(export_any(2), Err(missing(STUDIO, "any(pro, enterprise)")));
+    assert_eq!(
+        export_any(2),
+        Err(AppError::License(LicenseError::MissingFeature {
+            product: STUDIO.into(),
+            missing: Features::from_static(&["pro", "enterprise"]),
+            required: Required::any_of(&["pro", "enterprise"]),
+            status: LicenseStatus::Licensed,
+        }))
+    );
 }
 
 #[test]
@@ -137,14 +162,14 @@ fn product_picks_the_license_checked() {
             .features(["gpu"])
             .and_product(RENDER)
             .scoped();
-        assert_eq!(render(24), Err(missing(RENDER, "gpu")));
+        assert_eq!(render(24), Err(missing(RENDER, &["gpu"])));
     }
     let _license = TestLicense::product(STUDIO)
         .and_product(RENDER)
         .features(["gpu"])
         .scoped();
     assert_eq!(render(24), Ok(24));
-    assert_eq!(export(1), Err(missing(STUDIO, "pro")));
+    assert_eq!(export(1), Err(missing(STUDIO, &["pro"])));
 }
 
 #[test]
@@ -153,13 +178,15 @@ fn unknown_product_is_reported() {
     assert_eq!(
         render(1),
         Err(AppError::License(LicenseError::UnknownProduct {
-            product: RENDER.to_owned(),
+            product: RENDER.into(),
+            required: Required::all_of(&["gpu"]),
         }))
     );
     assert_eq!(
         open_render(),
         Err(LicenseError::UnknownProduct {
-            product: RENDER.to_owned(),
+            product: RENDER.into(),
+            required: Required::license(),
         })
     );
 }
@@ -177,7 +204,8 @@ fn licensed_needs_only_a_licensed_product() {
         assert_eq!(
             open(),
             Err(AppError::License(LicenseError::NotLicensed {
-                product: STUDIO.to_owned(),
+                product: STUDIO.into(),
+                required: Required::license(),
                 status: LicenseStatus::Expired,
             }))
         );
@@ -333,7 +361,7 @@ fn methods_with_every_receiver_allowed() {
 #[test]
 fn methods_with_every_receiver_denied() {
     let _license = TestLicense::product(STUDIO).scoped();
-    let denied = || missing(STUDIO, "pro");
+    let denied = || missing(STUDIO, &["pro"]);
     let mut doc = Doc { pages: 2 };
     assert_eq!(doc.by_ref(), Err(denied()));
     assert_eq!(doc.by_mut(), Err(denied()));
@@ -393,9 +421,9 @@ fn trait_impl_methods() {
         assert_eq!(dynamic.export("b"), Ok("b.pdf".to_owned()));
     }
     let _license = TestLicense::product(STUDIO).scoped();
-    assert_eq!(Pdf.export("a"), Err(missing(STUDIO, "pdf")));
+    assert_eq!(Pdf.export("a"), Err(missing(STUDIO, &["pdf"])));
     assert_eq!(Pdf.preview(), "text preview");
-    assert_eq!(Pdf.default_export(), Err(missing(STUDIO, "pdf")));
+    assert_eq!(Pdf.default_export(), Err(missing(STUDIO, &["pdf"])));
 }
 
 // ---- generic functions ----
@@ -447,10 +475,10 @@ fn generic_functions_share_one_call_site_per_function() {
         assert_eq!(stack.mapped(|c| c.len_utf8()), Ok(vec![1, 1]));
     }
     let _license = TestLicense::product(STUDIO).scoped();
-    assert_eq!(largest(&[1, 5, 3]), Err(missing(STUDIO, "pro")));
-    assert_eq!(largest::<f64>(&[]), Err(missing(STUDIO, "pro")));
+    assert_eq!(largest(&[1, 5, 3]), Err(missing(STUDIO, &["pro"])));
+    assert_eq!(largest::<f64>(&[]), Err(missing(STUDIO, &["pro"])));
     assert_eq!(describe("x"), "basic \"x\"");
-    assert_eq!(Stack(vec![1]).top(), Err(missing(STUDIO, "pro")));
+    assert_eq!(Stack(vec![1]).top(), Err(missing(STUDIO, &["pro"])));
 }
 
 // ---- `impl Trait` in a `Result` ----
@@ -473,14 +501,14 @@ fn impl_trait_inside_result() {
         assert_eq!(printer("p".to_owned()).unwrap()(1), "p1");
     }
     let _license = TestLicense::product(STUDIO).scoped();
-    assert_eq!(pages(3).err(), Some(missing(STUDIO, "pro")));
+    assert_eq!(pages(3).err(), Some(missing(STUDIO, &["pro"])));
     let error = printer("p".to_owned()).err().expect("denied");
     assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
     let inner = error
         .get_ref()
         .and_then(|e| e.downcast_ref::<LicenseError>());
     assert!(
-        matches!(inner, Some(LicenseError::MissingFeature { feature, .. }) if feature == "pro"),
+        matches!(inner, Some(LicenseError::MissingFeature { missing, .. }) if missing.iter().eq(["pro"])),
         "{inner:?}"
     );
 }
@@ -566,7 +594,7 @@ fn denied_call_drops_the_arguments() {
     DROPS.with(|drops| drops.borrow_mut().clear());
     assert_eq!(
         drops_in_order(Noisy("arg first"), Noisy("arg second")),
-        Err(missing(STUDIO, "pro"))
+        Err(missing(STUDIO, &["pro"]))
     );
     assert_eq!(
         DROPS.with(|drops| drops.take()),
@@ -599,11 +627,11 @@ fn parallel_scopes_each_see_their_own_license() {
             .scoped();
         barrier.wait();
         for _ in 0..ROUNDS {
-            assert_eq!(export(1), Err(missing(STUDIO, "pro")));
+            assert_eq!(export(1), Err(missing(STUDIO, &["pro"])));
             assert_eq!(export_any(1), Ok(1));
         }
         barrier.wait();
-        assert_eq!(export(1), Err(missing(STUDIO, "pro")));
+        assert_eq!(export(1), Err(missing(STUDIO, &["pro"])));
     });
     with_pro.join().expect("thread with pro");
     without.join().expect("thread without pro");

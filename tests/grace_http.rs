@@ -55,7 +55,7 @@ async fn grace_runs_out_then_the_server_restores_the_license() {
         // A week and an hour later, still offline.
         clock.set_forward(GRACE + HOUR);
         let over = LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.to_owned(),
+            reason: GRACE_OVER.into(),
         };
         assert_eq!(
             gate.status(),

@@ -38,7 +38,7 @@ async fn the_logs_show_every_transition_and_no_secret() {
                 assert_eq!(
                     gate.status(),
                     LicenseStatus::Unlicensed {
-                        reason: license_gate::NOT_ACTIVATED.to_owned()
+                        reason: license_gate::NOT_ACTIVATED.into()
                     },
                     "{service}: not activated yet, and the status says how to activate"
                 );

@@ -2,48 +2,65 @@
 //! report ([`ProviderError`], one vocabulary for every provider), and what can go
 //! wrong starting a gate ([`GateError`]).
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::state::LicenseStatus;
 
-/// Why a gated call was denied.
+/// Why a gated call was denied, and what the call needed.
 ///
-/// Every message is a sentence a user can act on. Functions gated by
-/// `#[requires_feature]` or `#[licensed]` that return `Result<T, E>` return
-/// `Err(E::from(license_error))` when access is denied, so implement
-/// `From<LicenseError>` for your error type (with thiserror: `#[from]`).
+/// Every message is a sentence a user can act on and ends with the fix.
+/// Functions gated by `#[requires_feature]` or `#[licensed]` that return
+/// `Result<T, E>` return `Err(E::from(license_error))` when access is denied,
+/// so implement `From<LicenseError>` for your error type (with thiserror:
+/// `#[from]`).
+///
+/// Whatever the reason, a denial carries the request: [`LicenseError::required`]
+/// (the features, all of them or any one), [`LicenseError::product`] and
+/// [`LicenseError::status`], enough to build an upgrade prompt. Building one
+/// allocates nothing: names are `&'static` or copied inline when short, and
+/// reasons are shared.
 ///
 /// ```
-/// use license_gate_runtime::{LicenseError, LicenseStatus};
+/// use license_gate_runtime::{LicenseError, LicenseStatus, error::Required};
 /// let err = LicenseError::NotLicensed {
 ///     product: "Atlas Studio".into(),
+///     required: Required::all_of(&["pro", "export"]),
 ///     status: LicenseStatus::Revoked,
 /// };
 /// assert_eq!(
 ///     err.to_string(),
-///     "Atlas Studio is not licensed (license revoked): contact the vendor for a new license"
+///     "Atlas Studio is not licensed (license revoked) for `pro` and `export`: contact the vendor for a new license"
 /// );
+/// assert_eq!(err.required_features().collect::<Vec<_>>(), ["pro", "export"]);
+/// assert_eq!(err.product(), Some("Atlas Studio"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LicenseError {
-    /// The license is in force but does not include the feature.
+    /// The license is in force but does not include what the call needs.
     #[error(
-        "the license for {product} does not include `{feature}`: upgrade to a plan that includes it"
+        "the license for {product} does not include {}: upgrade to a plan that includes {}",
+        required.describe_missing(missing),
+        if required.is_any_of() { "one of them" } else { "it" }
     )]
     MissingFeature {
         /// The product whose license was checked.
-        product: String,
-        /// The feature that is missing (for `any(..)`, the list of alternatives).
-        feature: String,
+        product: Name,
+        /// The first feature the license lacks (for `any(..)`, every alternative).
+        missing: Features,
+        /// What the call needed.
+        required: Required,
         /// The license status (one that grants access).
         status: LicenseStatus,
     },
     /// The product's license does not grant access (expired, revoked, pending...).
-    #[error("{product} is not licensed ({status}): {}", status.remedy())]
+    #[error("{product} is not licensed ({status}){}: {}", required.describe_for(), status.remedy())]
     NotLicensed {
         /// The product whose license was checked.
-        product: String,
+        product: Name,
+        /// What the call needed.
+        required: Required,
         /// Where the license stands.
         status: LicenseStatus,
     },
@@ -53,13 +70,20 @@ pub enum LicenseError {
     )]
     UnknownProduct {
         /// The product name that was asked for.
-        product: String,
+        product: Name,
+        /// What the call needed.
+        required: Required,
     },
     /// No gate is running and no test override is in scope.
     #[error(
         "no license gate is running: start one with `LicenseGate::builder()...start()`, or use `TestLicense` in tests"
     )]
-    NoGate,
+    NoGate {
+        /// The product the call named, if it named one.
+        product: Option<Name>,
+        /// What the call needed.
+        required: Required,
+    },
 }
 
 impl LicenseError {
@@ -71,11 +95,395 @@ impl LicenseError {
             _ => None,
         }
     }
+
+    /// What the denied call needed: its features (all or any one of them), or
+    /// only a license.
+    pub fn required(&self) -> &Required {
+        match self {
+            LicenseError::MissingFeature { required, .. }
+            | LicenseError::NotLicensed { required, .. }
+            | LicenseError::UnknownProduct { required, .. }
+            | LicenseError::NoGate { required, .. } => required,
+        }
+    }
+
+    /// The features the denied call needed (empty for `#[licensed]` and
+    /// `check_product`); see [`Required::is_any_of`] for whether one suffices.
+    ///
+    /// ```
+    /// use license_gate_runtime::{check_feature, testing::TestLicense};
+    /// let _license = TestLicense::unlicensed().scoped();
+    /// let err = check_feature("export").unwrap_err();
+    /// assert_eq!(err.required_features().collect::<Vec<_>>(), ["export"]);
+    /// ```
+    pub fn required_features(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.required().features().iter()
+    }
+
+    /// The product the denial is about: the product checked, or the one the
+    /// call named. `None` only when no gate runs and the call named none.
+    pub fn product(&self) -> Option<&str> {
+        match self {
+            LicenseError::MissingFeature { product, .. }
+            | LicenseError::NotLicensed { product, .. }
+            | LicenseError::UnknownProduct { product, .. } => Some(product),
+            LicenseError::NoGate { product, .. } => product.as_deref(),
+        }
+    }
 }
 
 impl From<LicenseError> for std::io::Error {
     fn from(error: LicenseError) -> Self {
         std::io::Error::new(std::io::ErrorKind::PermissionDenied, error)
+    }
+}
+
+/// A product or feature name in a [`LicenseError`].
+///
+/// A denial must not allocate, so a name is a `&'static str` (the names in
+/// gated code), a short name copied inline, or a shared `Arc<str>`. It reads
+/// as a `&str` (`Deref`) and compares with one.
+pub struct Name(NameRepr);
+
+/// Names up to this many bytes are copied inline; the size keeps a `Name` at
+/// 24 bytes, as large as a `&str` with its tag, and a `LicenseError` small
+/// enough to return by value.
+pub const INLINE_NAME: usize = 22;
+const INLINE: usize = INLINE_NAME;
+
+enum NameRepr {
+    Plain(Plain),
+    Shared(std::sync::Arc<str>),
+}
+
+/// The names that are plain bytes: copied as one value, so a clone is a few
+/// wide moves (a field-by-field copy stalls the loads that read it back).
+#[derive(Clone, Copy)]
+enum Plain {
+    Static(&'static str),
+    Inline { len: u8, bytes: [u8; INLINE] },
+}
+
+impl Clone for Name {
+    fn clone(&self) -> Name {
+        match &self.0 {
+            NameRepr::Plain(plain) => Name(NameRepr::Plain(*plain)),
+            NameRepr::Shared(name) => Name(NameRepr::Shared(name.clone())),
+        }
+    }
+}
+
+impl Name {
+    /// A name from a string literal (no copy).
+    pub const fn from_static(name: &'static str) -> Name {
+        Name(NameRepr::Plain(Plain::Static(name)))
+    }
+
+    /// A name copied from `name`: inline when it is short (no allocation),
+    /// else into a shared `Arc<str>`.
+    pub fn new(name: &str) -> Name {
+        match Name::inline(name) {
+            Some(inline) => inline,
+            None => Name(NameRepr::Shared(name.into())),
+        }
+    }
+
+    /// A name that shares `name`, or copies it inline when it is short (a
+    /// copy touches no counter another thread also writes).
+    pub fn shared(name: &std::sync::Arc<str>) -> Name {
+        match Name::inline(name) {
+            Some(inline) => inline,
+            None => Name(NameRepr::Shared(name.clone())),
+        }
+    }
+
+    fn inline(name: &str) -> Option<Name> {
+        let len = name.len();
+        if len > INLINE {
+            return None;
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..len].copy_from_slice(name.as_bytes());
+        Some(Name(NameRepr::Plain(Plain::Inline {
+            len: len as u8,
+            bytes,
+        })))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            NameRepr::Plain(Plain::Static(name)) => name,
+            // Always a whole `str` copied in, so this never fails; an empty
+            // name would be the fallback.
+            NameRepr::Plain(Plain::Inline { len, bytes }) => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            NameRepr::Shared(name) => name,
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Name {
+    fn from(name: &str) -> Name {
+        Name::new(name)
+    }
+}
+
+impl From<String> for Name {
+    fn from(name: String) -> Name {
+        Name::new(&name)
+    }
+}
+
+/// A list of feature names in a [`LicenseError`]: the list a gated call site
+/// names (`&'static`, no copy), or the one name a check was given.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Features(FeaturesRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum FeaturesRepr {
+    Static(&'static [&'static str]),
+    One(Name),
+}
+
+impl Features {
+    /// No features.
+    pub const fn none() -> Features {
+        Features(FeaturesRepr::Static(&[]))
+    }
+
+    /// A list from gated code (no copy).
+    pub const fn from_static(names: &'static [&'static str]) -> Features {
+        Features(FeaturesRepr::Static(names))
+    }
+
+    /// One feature.
+    pub fn one(name: impl Into<Name>) -> Features {
+        Features(FeaturesRepr::One(name.into()))
+    }
+
+    /// The names, in the order the call gave them.
+    pub fn iter(&self) -> FeatureIter<'_> {
+        FeatureIter {
+            features: self,
+            at: 0,
+        }
+    }
+
+    /// How many names.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            FeaturesRepr::Static(names) => names.len(),
+            FeaturesRepr::One(_) => 1,
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get(&self, at: usize) -> Option<&str> {
+        match &self.0 {
+            FeaturesRepr::Static(names) => names.get(at).copied(),
+            FeaturesRepr::One(name) => (at == 0).then_some(name.as_str()),
+        }
+    }
+
+    /// The list joined as `` `a`, `b` `` with `last` before the final name.
+    fn join(&self, f: &mut fmt::Formatter<'_>, last: &str) -> fmt::Result {
+        let len = self.len();
+        for (at, name) in self.iter().enumerate() {
+            if at > 0 {
+                f.write_str(if at + 1 == len { last } else { ", " })?;
+            }
+            write!(f, "`{name}`")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Features {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Features {
+    type Item = &'a str;
+    type IntoIter = FeatureIter<'a>;
+    fn into_iter(self) -> FeatureIter<'a> {
+        self.iter()
+    }
+}
+
+/// The names of a [`Features`] list.
+#[derive(Clone, Debug)]
+pub struct FeatureIter<'a> {
+    features: &'a Features,
+    at: usize,
+}
+
+impl<'a> Iterator for FeatureIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let name = self.features.get(self.at)?;
+        self.at += 1;
+        Some(name)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.features.len().saturating_sub(self.at);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for FeatureIter<'_> {}
+
+/// What a denied call needed: features (all of them, or any one), or only a
+/// license for its product.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Required {
+    features: Features,
+    any_of: bool,
+}
+
+impl Required {
+    /// Only a license (`#[licensed]`, `check_product`).
+    pub const fn license() -> Required {
+        Required {
+            features: Features::none(),
+            any_of: false,
+        }
+    }
+
+    /// Every one of `features` (`#[requires_feature("a", "b")]`).
+    pub const fn all_of(features: &'static [&'static str]) -> Required {
+        Required {
+            features: Features::from_static(features),
+            any_of: false,
+        }
+    }
+
+    /// Any one of `features` (`#[requires_feature(any("a", "b"))]`).
+    pub const fn any_of(features: &'static [&'static str]) -> Required {
+        Required {
+            features: Features::from_static(features),
+            any_of: true,
+        }
+    }
+
+    /// One feature (`check_feature`).
+    pub fn feature(feature: impl Into<Name>) -> Required {
+        Required {
+            features: Features::one(feature),
+            any_of: false,
+        }
+    }
+
+    /// The features needed (empty when only a license is).
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// Whether any one of [`Required::features`] suffices.
+    pub fn is_any_of(&self) -> bool {
+        self.any_of && self.features.len() > 1
+    }
+
+    /// `` `a` `` / `` any of `a`, `b` `` for the message of a missing feature.
+    fn describe_missing<'a>(&'a self, missing: &'a Features) -> impl fmt::Display + 'a {
+        Describe(move |f: &mut fmt::Formatter<'_>| {
+            if self.is_any_of() {
+                f.write_str("any of ")?;
+                self.features.join(f, ", ")
+            } else {
+                missing.join(f, " and ")
+            }
+        })
+    }
+
+    /// ` for `a` and `b`` (or nothing when only a license is needed).
+    fn describe_for(&self) -> impl fmt::Display + '_ {
+        Describe(move |f: &mut fmt::Formatter<'_>| {
+            if self.features.is_empty() {
+                return Ok(());
+            }
+            f.write_str(" for ")?;
+            if self.is_any_of() {
+                f.write_str("any of ")?;
+                self.features.join(f, ", ")
+            } else {
+                self.features.join(f, " and ")
+            }
+        })
+    }
+}
+
+struct Describe<F>(F);
+
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Describe<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
     }
 }
 
@@ -413,6 +821,18 @@ pub enum GateError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_denial_is_small_enough_to_return_by_value() {
+        // Gated code returns it on every denied call: no allocation, and a
+        // size that stays within a few cache lines' worth of copying.
+        assert!(std::mem::size_of::<LicenseError>() <= 120);
+        assert_eq!(std::mem::size_of::<Name>(), 24);
+        let long = "a-feature-name-longer-than-inline";
+        assert_eq!(Name::new(long), long);
+        assert_eq!(Name::new("pro"), "pro");
+        assert_eq!(Name::new("").as_str(), "");
+    }
 
     #[test]
     fn redaction_masks_every_occurrence_in_any_case() {

@@ -53,7 +53,7 @@ pub(crate) fn next_state(
             let status = match until {
                 Some(until) if now < until => LicenseStatus::Grace { until },
                 _ => LicenseStatus::Unlicensed {
-                    reason: GRACE_OVER.to_owned(),
+                    reason: GRACE_OVER.into(),
                 },
             };
             settle(
@@ -66,7 +66,7 @@ pub(crate) fn next_state(
         }
         Err(error) => ProductState {
             status: LicenseStatus::Invalid {
-                reason: error.to_string(),
+                reason: error.to_string().into(),
             },
             features: Default::default(),
             expires_at: None,

@@ -159,7 +159,7 @@ impl Engine {
                 // reason, rather than keep a grant nobody confirmed.
                 tracing::error!(product = %slot.name, provider = slot.provider.name(), panicked = failure.is_panic(), "the license provider failed inside; access is denied until it answers");
                 Ok(LicenseAnswer::denied(LicenseStatus::Unlicensed {
-                    reason: CHECK_STOPPED.to_owned(),
+                    reason: CHECK_STOPPED.into(),
                 }))
             }
             Err(_) => {
@@ -178,7 +178,7 @@ impl Engine {
         match outcome {
             Ok(mut answer) => {
                 if let LicenseStatus::Invalid { reason } = &mut answer.status {
-                    *reason = redact_text(std::mem::take(reason), key.expose(), &key.masked());
+                    *reason = redact_text(reason.to_string(), key.expose(), &key.masked()).into();
                 }
                 Ok(answer)
             }
@@ -296,7 +296,7 @@ impl Engine {
             let mut next = current.products.clone();
             next[index] = ProductState {
                 status: LicenseStatus::Unlicensed {
-                    reason: "the license was deactivated on this installation".to_owned(),
+                    reason: "the license was deactivated on this installation".into(),
                 },
                 source: Source::Online,
                 ..ProductState::pending(&slot.name)
@@ -428,7 +428,7 @@ impl Engine {
             .iter()
             .map(|p| ProductState {
                 status: LicenseStatus::Unlicensed {
-                    reason: CHECK_STOPPED.to_owned(),
+                    reason: CHECK_STOPPED.into(),
                 },
                 features: BTreeSet::new(),
                 ..p.clone()
@@ -545,7 +545,7 @@ impl Engine {
 /// Whether a validation outcome says the license exists but is not activated
 /// on this installation yet.
 fn needs_activation(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
-    matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if reason == crate::NOT_ACTIVATED)
+    matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if &**reason == crate::NOT_ACTIVATED)
 }
 
 /// Runs the heartbeat task and keeps the gate closed if it ever dies: a panic

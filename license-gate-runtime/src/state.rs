@@ -36,17 +36,17 @@ pub enum LicenseStatus {
     /// This version of the application is older than the license allows.
     VersionOutdated {
         /// The oldest version the server accepts.
-        minimum: String,
+        minimum: Arc<str>,
     },
     /// The server rejected the license key (unknown key, bad signature, wrong product...).
     Invalid {
         /// Why, in words a user can act on.
-        reason: String,
+        reason: Arc<str>,
     },
     /// There is no license for this product, or it lapsed (for example, the grace period is over).
     Unlicensed {
         /// Why, in words a user can act on.
-        reason: String,
+        reason: Arc<str>,
     },
     /// No answer yet: the first validation is still under way.
     Pending,
@@ -239,7 +239,7 @@ impl ProductState {
                 LicenseStatus::Expired
             }
             LicenseStatus::Grace { until } if now >= *until => LicenseStatus::Unlicensed {
-                reason: crate::GRACE_OVER.to_owned(),
+                reason: crate::GRACE_OVER.into(),
             },
             other => other.clone(),
         }

@@ -27,6 +27,10 @@ impl Clock for SystemClock {
     }
 }
 
+/// How far trusted time must move ahead of the monotonic clock at once to
+/// count as a jump (ordinary clock slewing moves it by microseconds).
+pub(crate) const JUMP_US: i64 = 1_000_000;
+
 /// Wall time that never goes backwards.
 ///
 /// Trusted time is the later of the wall clock and the latest instant trusted
@@ -63,16 +67,24 @@ impl Monotonic {
 
     /// Trusted wall time given the clock's reading `wall`.
     pub(crate) fn observe(&self, wall: SystemTime) -> SystemTime {
+        self.observe_jump(wall).0
+    }
+
+    /// Trusted wall time given `wall`, and whether it jumped ahead of the
+    /// monotonic clock by more than [`JUMP_US`] microseconds since the last reading (a wall
+    /// clock set forward): answers cached until the next published change
+    /// must then be decided again.
+    pub(crate) fn observe_jump(&self, wall: SystemTime) -> (SystemTime, bool) {
         let monotonic = self.monotonic_us();
         let candidate = to_micros(wall).saturating_sub(monotonic);
         let mut offset = self.offset_us.load(Ordering::Acquire);
+        let mut jumped = false;
         if candidate > offset {
-            offset = self
-                .offset_us
-                .fetch_max(candidate, Ordering::AcqRel)
-                .max(candidate);
+            let previous = self.offset_us.fetch_max(candidate, Ordering::AcqRel);
+            jumped = previous != i64::MIN && candidate.saturating_sub(previous) > JUMP_US;
+            offset = previous.max(candidate);
         }
-        from_micros(monotonic.saturating_add(offset))
+        (from_micros(monotonic.saturating_add(offset)), jumped)
     }
 
     /// Re-anchors trusted time on an authentic server reply: the server's

@@ -129,7 +129,7 @@ async fn activation_through_the_gate_binds_this_machine() {
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: license_gate_runtime::NOT_ACTIVATED.to_owned()
+            reason: license_gate_runtime::NOT_ACTIVATED.into()
         },
         "not activated yet, and the status says how to activate"
     );

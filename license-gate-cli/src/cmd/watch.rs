@@ -163,7 +163,7 @@ fn finish(status: &LicenseStatus) -> CliResult {
         .with_facts(Facts {
             code: Some(other.name().to_owned()),
             minimum_version: match other {
-                LicenseStatus::VersionOutdated { minimum } => Some(minimum.clone()),
+                LicenseStatus::VersionOutdated { minimum } => Some(minimum.to_string()),
                 _ => None,
             },
             ..Facts::default()
@@ -187,7 +187,7 @@ fn line_of(state: &ProductState, key: &str) -> Value {
     let reason = match status {
         LicenseStatus::Licensed | LicenseStatus::Grace { .. } => None,
         LicenseStatus::Invalid { reason } | LicenseStatus::Unlicensed { reason } => {
-            Some(reason.clone())
+            Some(reason.to_string())
         }
         other => Some(other.to_string()),
     }
@@ -205,7 +205,7 @@ fn line_of(state: &ProductState, key: &str) -> Value {
         "until": time_value(until),
         "reason": reason,
         "minimum_version": match status {
-            LicenseStatus::VersionOutdated { minimum } => Value::from(minimum.as_str()),
+            LicenseStatus::VersionOutdated { minimum } => Value::from(&**minimum),
             _ => Value::Null,
         },
     })

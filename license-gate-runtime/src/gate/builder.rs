@@ -136,7 +136,8 @@ impl LicenseGateBuilder {
         self
     }
 
-    /// The backoff while the server cannot be reached (default 30 s doubling up to 1 h).
+    /// The retries while the server cannot be reached (default: once after
+    /// 30 s, then every 30 to 60 min; see [`RetryPolicy`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;
         self

@@ -1,11 +1,17 @@
-//! The hot path: one gated call site and its cached answer.
+//! The hot path: one gated call site and its cached answer, and the
+//! per-thread view of the state behind `has_feature`, `check_feature` and
+//! `check_product`.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::thread::LocalKey;
+use std::time::SystemTime;
 
 use super::cell::StateCell;
 use super::global;
-use crate::error::LicenseError;
-use crate::state::{LicenseSnapshot, LicenseStatus};
+use crate::error::{Features, LicenseError, Name, Required};
+use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
 
 /// What a call site needs from the license.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +22,17 @@ pub enum Requirement<'a> {
     All(&'a [&'a str]),
     /// At least one of these features (`#[requires_feature(any("a", "b"))]`).
     Any(&'a [&'a str]),
+}
+
+impl Requirement<'static> {
+    /// The requirement as a denial carries it (no copy).
+    pub fn to_required(self) -> Required {
+        match self {
+            Requirement::Licensed => Required::license(),
+            Requirement::All(features) => Required::all_of(features),
+            Requirement::Any(features) => Required::any_of(features),
+        }
+    }
 }
 
 /// One gated call site: its requirement and its cached answer.
@@ -61,13 +78,13 @@ impl CallSite {
     #[cold]
     #[inline(never)]
     fn check_slow(&self) -> Result<(), LicenseError> {
-        // Read the epoch before the state: a change published after this read
+        let ask = Ask::Site {
+            product: self.product,
+            requirement: self.requirement,
+        };
+        // The view was read at `epoch`: a change published after that read
         // moves the epoch again, so a stale answer is never cached as current.
-        let epoch = global::epoch();
-        let (result, cacheable) = global::with_current(|cell| match cell {
-            Some(cell) => evaluate(cell, self.product, self.requirement),
-            None => (Err(LicenseError::NoGate), false),
-        });
+        let (result, epoch, cacheable) = with_current_view(|view| view.check(ask));
         if result.is_ok() && cacheable && epoch & 1 == 0 {
             self.allowed_at.store(epoch, Ordering::Relaxed);
         }
@@ -80,68 +97,307 @@ impl CallSite {
     }
 }
 
-/// Decides a requirement against a cell; the flag says whether the answer may
-/// be cached until the next epoch (not when an expiry instant has just passed
-/// and the change is not published yet).
-pub(crate) fn evaluate(
-    cell: &StateCell,
-    product: Option<&str>,
-    requirement: Requirement<'_>,
-) -> (Result<(), LicenseError>, bool) {
-    let now = cell.now();
-    cell.with_snapshot(|snapshot| {
-        let result = decide(snapshot, now, product, requirement);
-        let stale = snapshot
-            .next_deadline()
-            .is_some_and(|deadline| now >= deadline);
-        (result, !stale)
-    })
+/// What one check asks for, and how its denial names it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ask<'a> {
+    /// A gated call site (or [`super::check`]): names are `&'static`.
+    Site {
+        product: Option<&'static str>,
+        requirement: Requirement<'static>,
+    },
+    /// One feature of the default product (`check_feature`).
+    Feature(&'a str),
+    /// A licensed product (`check_product`).
+    Product(&'a str),
 }
 
-pub(crate) fn decide(
-    snapshot: &LicenseSnapshot,
-    now: std::time::SystemTime,
-    product: Option<&str>,
-    requirement: Requirement<'_>,
-) -> Result<(), LicenseError> {
-    let Some(state) = snapshot.product(product) else {
-        return Err(match product {
-            Some(name) if !snapshot.products.is_empty() => LicenseError::UnknownProduct {
-                product: name.to_owned(),
-            },
-            name => LicenseError::NotLicensed {
-                product: name.unwrap_or("this application").to_owned(),
-                status: LicenseStatus::Unlicensed {
-                    reason: "no license is present".to_owned(),
-                },
-            },
-        });
-    };
-    let status = state.effective_status(now);
-    if !status.grants_access() {
-        return Err(LicenseError::NotLicensed {
-            product: state.product.clone(),
-            status,
-        });
-    }
-    let missing = |feature: String| LicenseError::MissingFeature {
-        product: state.product.clone(),
-        feature,
-        status: status.clone(),
-    };
-    match requirement {
-        Requirement::Licensed => Ok(()),
-        Requirement::All(features) => match features.iter().find(|f| !state.features.contains(**f))
-        {
-            Some(f) => Err(missing((*f).to_owned())),
-            None => Ok(()),
-        },
-        Requirement::Any(features) => {
-            if features.iter().any(|f| state.features.contains(*f)) {
-                Ok(())
-            } else {
-                Err(missing(format!("any({})", features.join(", "))))
-            }
+impl Ask<'_> {
+    fn product(&self) -> Option<&str> {
+        match self {
+            Ask::Site { product, .. } => *product,
+            Ask::Feature(_) => None,
+            Ask::Product(product) => Some(product),
         }
     }
+
+    fn requirement(&self) -> Requirement<'_> {
+        match self {
+            Ask::Site { requirement, .. } => *requirement,
+            Ask::Feature(feature) => Requirement::All(std::slice::from_ref(feature)),
+            Ask::Product(_) => Requirement::Licensed,
+        }
+    }
+
+    fn required(&self) -> Required {
+        match self {
+            Ask::Site { requirement, .. } => requirement.to_required(),
+            Ask::Feature(feature) => Required::feature(*feature),
+            Ask::Product(_) => Required::license(),
+        }
+    }
+
+    /// The feature at `at` in the requirement's list, as a denial names it.
+    fn missing(&self, at: usize) -> Features {
+        match self {
+            Ask::Site {
+                requirement: Requirement::All(features) | Requirement::Any(features),
+                ..
+            } => features
+                .get(at..=at)
+                .map_or(Features::none(), Features::from_static),
+            _ => Features::none(),
+        }
+    }
+
+    /// The product the call named, as a denial names it.
+    fn product_name(&self) -> Option<Name> {
+        match self {
+            Ask::Site { product, .. } => product.map(Name::from_static),
+            Ask::Feature(_) => None,
+            Ask::Product(product) => Some(Name::new(product)),
+        }
+    }
+}
+
+/// The reason of a denial when the state holds no product at all (shared, so
+/// a denial copies no string).
+static NO_LICENSE: LazyLock<Arc<str>> = LazyLock::new(|| "no license is present".into());
+
+/// What one thread read of a gate's state, and when.
+///
+/// Reading the state (an `arc-swap` load, trusted time) costs tens of
+/// nanoseconds and writes to memory other threads read; a thread keeps what it
+/// read until the epoch moves, so a check on an unchanged state reads only
+/// thread-local memory and the epoch.
+#[derive(Debug)]
+pub(crate) struct View {
+    epoch: u64,
+    /// The address of the cell read (0: none). A view holds no reference to
+    /// the cell, so a gate that shuts down is dropped at once; an address can
+    /// only be reused by a new cell, and building one publishes (moving the
+    /// epoch) before anyone can check against it.
+    cell: usize,
+    /// `None`: no gate.
+    snapshot: Option<SharedSnapshot>,
+    /// Product names ready to put in a denial without allocating.
+    names: Vec<Name>,
+    /// `Some(now)`: a deadline (expiry, end of grace) had passed when the
+    /// state was read but the change was not yet published, so the view
+    /// decides as of `now` and is not kept. `None`: no deadline had passed, and
+    /// the next one moves the epoch when the gate publishes it.
+    now: Option<SystemTime>,
+}
+
+impl View {
+    /// Reads `cell`'s state as of `epoch` (read by the caller before this).
+    fn read(cell: Option<&StateCell>, epoch: u64, keep: bool) -> View {
+        let Some(cell) = cell else {
+            return View {
+                epoch,
+                cell: 0,
+                snapshot: None,
+                names: Vec::new(),
+                now: None,
+            };
+        };
+        let now = cell.now();
+        let snapshot = cell.snapshot();
+        let stale = snapshot.next_deadline().is_some_and(|at| now >= at);
+        let names = if keep && !stale {
+            snapshot
+                .products
+                .iter()
+                .map(|p| Name::new(&p.product))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        View {
+            epoch,
+            cell: std::ptr::from_ref(cell) as usize,
+            snapshot: Some(snapshot),
+            names,
+            now: stale.then_some(now),
+        }
+    }
+
+    /// Whether this view may answer until the epoch moves.
+    fn keepable(&self) -> bool {
+        self.now.is_none()
+    }
+
+    fn state(&self, product: Option<&str>) -> Option<(usize, &ProductState)> {
+        let products = &self.snapshot.as_ref()?.products;
+        match product {
+            None => products.first().map(|p| (0, p)),
+            Some(name) => products.iter().enumerate().find(|(_, p)| p.product == name),
+        }
+    }
+
+    /// Whether `p` grants access as of this view, without building a status.
+    fn grants(&self, p: &ProductState) -> bool {
+        if !p.status.grants_access() {
+            return false;
+        }
+        let Some(now) = self.now else {
+            return true;
+        };
+        let grace_over = matches!(p.status, LicenseStatus::Grace { until } if now >= until);
+        !grace_over && p.expires_at.is_none_or(|at| now < at)
+    }
+
+    fn status(&self, p: &ProductState) -> LicenseStatus {
+        match self.now {
+            Some(now) => p.effective_status(now),
+            None => p.status.clone(),
+        }
+    }
+
+    fn name(&self, at: usize, p: &ProductState) -> Name {
+        match self.names.get(at) {
+            Some(name) => name.clone(),
+            None => Name::new(&p.product),
+        }
+    }
+
+    /// Whether the default product's license includes `feature` (no error built).
+    pub(crate) fn has_feature(&self, feature: &str) -> bool {
+        self.state(None)
+            .is_some_and(|(_, p)| self.grants(p) && p.features.contains(feature))
+    }
+
+    /// Decides `ask`; a denial names what was asked and allocates nothing
+    /// (names are static, inline or shared; reasons are shared).
+    pub(crate) fn check(&self, ask: Ask<'_>) -> Result<(), LicenseError> {
+        let Some(snapshot) = &self.snapshot else {
+            return Err(LicenseError::NoGate {
+                product: ask.product_name(),
+                required: ask.required(),
+            });
+        };
+        let Some((at, state)) = self.state(ask.product()) else {
+            return Err(match ask.product_name() {
+                Some(product) if !snapshot.products.is_empty() => LicenseError::UnknownProduct {
+                    product,
+                    required: ask.required(),
+                },
+                product => LicenseError::NotLicensed {
+                    product: product.unwrap_or(Name::from_static("this application")),
+                    required: ask.required(),
+                    status: LicenseStatus::Unlicensed {
+                        reason: NO_LICENSE.clone(),
+                    },
+                },
+            });
+        };
+        if !self.grants(state) {
+            return Err(LicenseError::NotLicensed {
+                product: self.name(at, state),
+                required: ask.required(),
+                status: self.status(state),
+            });
+        }
+        let missing_at = match ask.requirement() {
+            Requirement::Licensed => return Ok(()),
+            Requirement::All(features) => {
+                match features.iter().position(|f| !state.features.contains(*f)) {
+                    Some(at) => Some(at),
+                    None => return Ok(()),
+                }
+            }
+            Requirement::Any(features) => {
+                if features.iter().any(|f| state.features.contains(*f)) {
+                    return Ok(());
+                }
+                None
+            }
+        };
+        let required = ask.required();
+        let missing = match (missing_at, ask) {
+            (Some(at), Ask::Site { .. }) => ask.missing(at),
+            // One feature, or every alternative of `any(..)`: the whole list,
+            // shared with `required` rather than copied again.
+            _ => required.features().clone(),
+        };
+        Err(LicenseError::MissingFeature {
+            product: self.name(at, state),
+            missing,
+            required,
+            status: self.status(state),
+        })
+    }
+}
+
+thread_local! {
+    /// This thread's view of the gate it sees (the global gate; a scope's
+    /// state is never kept).
+    static CURRENT: RefCell<Option<View>> = const { RefCell::new(None) };
+    /// This thread's view of the last gate it checked through a
+    /// `LicenseGate` handle.
+    static HANDLE: RefCell<Option<View>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread's view of `slot`'s gate, reading the state again
+/// when the epoch (or the cell, `cell != 0`) has changed. Returns the answer,
+/// the epoch the view was read at and whether the view may be kept.
+#[inline]
+fn with_view<R>(
+    slot: &'static LocalKey<RefCell<Option<View>>>,
+    cell: usize,
+    keep_odd: bool,
+    read: impl Fn(u64, bool) -> View,
+    f: impl Fn(&View) -> R,
+) -> (R, u64, bool) {
+    let epoch = global::epoch();
+    // An odd epoch means a test scope lives somewhere: the state this thread
+    // sees may differ per thread and per task, so it is read on every call.
+    if keep_odd || epoch & 1 == 0 {
+        let kept = slot.try_with(|slot| {
+            let mut slot = slot.try_borrow_mut().ok()?;
+            let hit = slot
+                .as_ref()
+                .is_some_and(|v| v.epoch == epoch && (cell == 0 || v.cell == cell));
+            if !hit {
+                let view = read(epoch, true);
+                if !view.keepable() {
+                    return Some((f(&view), false));
+                }
+                *slot = Some(view);
+            }
+            slot.as_ref().map(|view| (f(view), true))
+        });
+        if let Ok(Some((answer, kept))) = kept {
+            return (answer, epoch, kept);
+        }
+    }
+    // Not kept (a scope lives, or the thread is ending): read and decide once.
+    let view = read(epoch, false);
+    (f(&view), epoch, false)
+}
+
+/// Runs `f` on this thread's view of the gate it sees (a test scope, else the
+/// global gate).
+#[inline]
+pub(crate) fn with_current_view<R>(f: impl Fn(&View) -> R) -> (R, u64, bool) {
+    with_view(
+        &CURRENT,
+        0,
+        false,
+        |epoch, keep| global::with_current(|cell| View::read(cell, epoch, keep)),
+        f,
+    )
+}
+
+/// Runs `f` on this thread's view of `cell` (a gate's own state).
+#[inline]
+pub(crate) fn with_cell_view<R>(cell: &StateCell, f: impl Fn(&View) -> R) -> R {
+    let address = std::ptr::from_ref(cell) as usize;
+    with_view(
+        &HANDLE,
+        address,
+        true,
+        |epoch, keep| View::read(Some(cell), epoch, keep),
+        f,
+    )
+    .0
 }

@@ -42,11 +42,6 @@ impl StateCell {
         self.current.load_full()
     }
 
-    /// Runs `f` on the current snapshot without cloning the `Arc`.
-    pub(crate) fn with_snapshot<R>(&self, f: impl FnOnce(&LicenseSnapshot) -> R) -> R {
-        f(&self.current.load())
-    }
-
     /// Swaps in `snapshot` as the next state and tells everyone.
     pub(crate) fn publish(&self, mut snapshot: LicenseSnapshot) -> SharedSnapshot {
         snapshot.sequence = self.current.load().sequence + 1;
@@ -58,8 +53,16 @@ impl StateCell {
     }
 
     /// Wall time as the runtime trusts it: never earlier than the latest seen.
+    ///
+    /// A wall clock set forward can bring an expiry or end-of-grace instant
+    /// to now at once; the epoch then moves so that no call site or thread
+    /// keeps an answer cached past it.
     pub(crate) fn now(&self) -> SystemTime {
-        self.monotonic.observe(self.clock.now())
+        let (now, jumped) = self.monotonic.observe_jump(self.clock.now());
+        if jumped {
+            super::global::advance_epoch();
+        }
+        now
     }
 
     /// Re-anchors trusted time on the server's clock reading (see

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 pub use builder::LicenseGateBuilder;
+use callsite::Ask;
 pub use callsite::{CallSite, Requirement};
 pub use scope::{CurrentScope, ScopeGuard, Scoped};
 
@@ -89,19 +90,23 @@ impl LicenseGate {
     }
 
     /// Whether the default product's license includes `feature` now.
+    ///
+    /// Costs a few nanoseconds while the state is unchanged: each thread keeps
+    /// what it last read of this gate until a change is published (expiry and
+    /// end-of-grace instants are published at their instant).
     pub fn has_feature(&self, feature: &str) -> bool {
-        self.check_feature(feature).is_ok()
+        callsite::with_cell_view(self.cell(), |view| view.has_feature(feature))
     }
 
-    /// Checks that the default product's license includes `feature`.
+    /// Checks that the default product's license includes `feature`; a denial
+    /// says what was needed and allocates nothing.
     pub fn check_feature(&self, feature: &str) -> Result<(), LicenseError> {
-        let features = [feature];
-        callsite::evaluate(self.cell(), None, Requirement::All(&features)).0
+        callsite::with_cell_view(self.cell(), |view| view.check(Ask::Feature(feature)))
     }
 
     /// Checks that `product` is licensed.
     pub fn check_product(&self, product: &str) -> Result<(), LicenseError> {
-        callsite::evaluate(self.cell(), Some(product), Requirement::Licensed).0
+        callsite::with_cell_view(self.cell(), |view| view.check(Ask::Product(product)))
     }
 
     /// A receiver that sees every published snapshot.
@@ -192,19 +197,25 @@ impl LicenseGate {
 /// gate this thread sees (a test scope, else the global gate).
 ///
 /// For code that cannot carry an attribute: menus, UI state, command routing.
+/// Costs a few nanoseconds while the state is unchanged, and a denial, which
+/// names the feature, allocates nothing.
 ///
 /// ```
 /// use license_gate_runtime::{check_feature, testing::TestLicense};
 /// let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
 /// assert!(check_feature("pro").is_ok());
-/// assert!(check_feature("team").is_err());
+/// let denied = check_feature("team").unwrap_err();
+/// assert_eq!(denied.required_features().collect::<Vec<_>>(), ["team"]);
 /// ```
 pub fn check_feature(feature: &str) -> Result<(), LicenseError> {
-    let features = [feature];
-    check(None, Requirement::All(&features))
+    callsite::with_current_view(|view| view.check(Ask::Feature(feature))).0
 }
 
 /// Whether the default product's license includes `feature` now.
+///
+/// Answers without building an error, from what this thread last read of the
+/// state while no change has been published (a few nanoseconds; expiry and
+/// end-of-grace instants are published at their instant).
 ///
 /// ```
 /// use license_gate_runtime::{has_feature, testing::TestLicense};
@@ -212,20 +223,27 @@ pub fn check_feature(feature: &str) -> Result<(), LicenseError> {
 /// assert!(!has_feature("pro"));
 /// ```
 pub fn has_feature(feature: &str) -> bool {
-    check_feature(feature).is_ok()
+    callsite::with_current_view(|view| view.has_feature(feature)).0
 }
 
 /// Checks that `product` is licensed (any features).
 pub fn check_product(product: &str) -> Result<(), LicenseError> {
-    check(Some(product), Requirement::Licensed)
+    callsite::with_current_view(|view| view.check(Ask::Product(product))).0
 }
 
-/// Checks a requirement against the gate this thread sees.
-pub fn check(product: Option<&str>, requirement: Requirement<'_>) -> Result<(), LicenseError> {
-    global::with_current(|cell| match cell {
-        Some(cell) => callsite::evaluate(cell, product, requirement).0,
-        None => Err(LicenseError::NoGate),
+/// Checks a requirement against the gate this thread sees, as a gated call
+/// site does but without its cached answer.
+pub fn check(
+    product: Option<&'static str>,
+    requirement: Requirement<'static>,
+) -> Result<(), LicenseError> {
+    callsite::with_current_view(|view| {
+        view.check(Ask::Site {
+            product,
+            requirement,
+        })
     })
+    .0
 }
 
 /// The snapshot this thread sees (a test scope, else the global gate), or

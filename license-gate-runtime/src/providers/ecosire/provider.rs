@@ -169,7 +169,9 @@ impl EcosireProvider {
                     });
                 match classify_message(200, &message) {
                     Some(error) => return explicit_denial(error),
-                    None => LicenseAnswer::denied(LicenseStatus::Invalid { reason: message }),
+                    None => LicenseAnswer::denied(LicenseStatus::Invalid {
+                        reason: message.into(),
+                    }),
                 }
             }
         };

@@ -96,7 +96,8 @@ impl ExisOneProvider {
             _ => LicenseAnswer::denied(LicenseStatus::Invalid {
                 reason: result
                     .error_message
-                    .unwrap_or_else(|| "the offline code is not valid".to_owned()),
+                    .unwrap_or_else(|| "the offline code is not valid".to_owned())
+                    .into(),
             }),
         };
         let answer = answer.from_source(Source::OfflineCode);
@@ -158,7 +159,8 @@ fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
         _ if *status == 426 => Some(LicenseAnswer::denied(LicenseStatus::VersionOutdated {
             minimum: minimum_required_version
                 .clone()
-                .unwrap_or_else(|| "unknown".to_owned()),
+                .unwrap_or_else(|| "unknown".to_owned())
+                .into(),
         })),
         _ => None,
     }
@@ -315,7 +317,7 @@ mod tests {
         assert_eq!(
             fresh.status,
             LicenseStatus::Unlicensed {
-                reason: crate::NOT_ACTIVATED.to_owned()
+                reason: crate::NOT_ACTIVATED.into()
             }
         );
         let odd = online_answer(ValidationResult::new(false, "on_hold"));

@@ -149,20 +149,20 @@ impl ValidationResult {
 pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>) -> LicenseStatus {
     match word.trim().to_ascii_lowercase().as_str() {
         "version_outdated" => LicenseStatus::VersionOutdated {
-            minimum: minimum.unwrap_or("unknown").to_owned(),
+            minimum: minimum.unwrap_or("unknown").into(),
         },
         "expired" => LicenseStatus::Expired,
         "revoked" => LicenseStatus::Revoked,
         "suspended" => LicenseStatus::Suspended,
         "not_activated" if !is_valid => LicenseStatus::Unlicensed {
-            reason: crate::NOT_ACTIVATED.to_owned(),
+            reason: crate::NOT_ACTIVATED.into(),
         },
         _ if is_valid => LicenseStatus::Licensed,
         "" | "invalid" => LicenseStatus::Invalid {
-            reason: "the license server says the license is not valid".to_owned(),
+            reason: "the license server says the license is not valid".into(),
         },
         other => LicenseStatus::Invalid {
-            reason: format!("the license server says the license is `{other}`"),
+            reason: format!("the license server says the license is `{other}`").into(),
         },
     }
 }
