@@ -92,7 +92,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "activated for {:?}: {} of {} slots used",
             vendor.bindings(LICENSE_KEY),
             seats.used,
-            seats.limit.map_or("unlimited".to_owned(), |l| l.to_string())
+            seats
+                .limit
+                .map_or("unlimited".to_owned(), |l| l.to_string())
         );
     }
     match sync_catalogue(120).await {
