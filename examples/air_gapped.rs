@@ -31,6 +31,7 @@ fn exisone_options() -> ExisOneClientOptions {
     // The configured server is out of reach on this machine; a loopback port
     // where nothing listens plays it. The client accepts http only for
     // loopback hosts, a real server is https.
+    // TODO(lead): add `.allow_insecure_loopback()` to the options below.
     ExisOneClientOptions::new(license_gate_testkit::refused_url())
         .offline_public_key(VENDOR_PUBLIC_KEY)
         .timeout(Duration::from_secs(2))

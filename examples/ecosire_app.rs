@@ -30,6 +30,7 @@ const SHOP_DOMAIN: &str = "shop.example.com";
 fn ecosire_options(server_url: &str) -> EcosireOptions {
     // The emulator serves plain http on 127.0.0.1; the client accepts http
     // only for loopback hosts, the real service is https.
+    // TODO(lead): add `.allow_insecure_loopback()` to the options below.
     EcosireOptions::new()
         .base_url(server_url)
         .license_secret(LICENSE_SECRET)

@@ -28,6 +28,7 @@ const BUYER_EMAIL: &str = "buyer@example.com";
 fn exisone_options(server_url: &str) -> ExisOneClientOptions {
     // The emulator serves plain http on 127.0.0.1; the client accepts http
     // only for loopback hosts, a real server is https.
+    // TODO(lead): add `.allow_insecure_loopback()` to the options below.
     ExisOneClientOptions::new(server_url)
         .access_token(ExisOneEmulator::TOKEN)
         .timeout(Duration::from_secs(5))

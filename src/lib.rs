@@ -26,8 +26,8 @@
 //! | `macros` | yes | the [`requires_feature`] and [`licensed`] attributes |
 //! | `exisone` | yes | [`exisone`]: the ExisOne client, provider and offline codes |
 //! | `ecosire` | yes | [`ecosire`]: the ECOSIRE client and provider |
-//! | `aws-lc` | yes | TLS through rustls with the aws-lc-rs crypto backend |
-//! | `ring` | no | TLS through rustls with the ring crypto backend |
+//! | `aws-lc` | yes | TLS cryptography for rustls from aws-lc-rs |
+//! | `ring` | no | TLS cryptography for rustls from ring (with `default-features = false`) |
 //! | `testing` | no | `TestLicense`, `TestClock` and the mock provider, for tests |
 //!
 //! Tests of your own add the `testing` feature in `[dev-dependencies]`:

@@ -57,6 +57,7 @@
 //! # server.control().add_license(EmulatedLicense::new("ATLS-7Q2M-K9PD-X4RW", "Atlas Studio").features(["pro"]));
 //! # let (server_url, access_token) = (server.url(), ExisOneEmulator::TOKEN);
 //! # let cache = tempfile::tempdir()?;
+//! # // TODO(lead): the emulator is plain http: add `.allow_insecure_loopback()`.
 //! let provider = ExisOneProvider::from_options(
 //!     ExisOneClientOptions::new(server_url).access_token(access_token),
 //! )?
@@ -129,6 +130,7 @@
 //! # control.add_license(EmulatedLicense::new("ATLS-7Q2M-K9PD-X4RW", "Atlas Studio").features(["pro"]).seats(1));
 //! # let (server_url, access_token) = (server.url(), ExisOneEmulator::TOKEN);
 //! # let cache = tempfile::tempdir()?;
+//! # // TODO(lead): the emulator is plain http: add `.allow_insecure_loopback()` (twice here).
 //! # let provider = ExisOneProvider::from_options(
 //! #     ExisOneClientOptions::new(&server_url).access_token(access_token),
 //! # )?

@@ -95,6 +95,7 @@
 //!         .activated_on("TEST-MACHINE"),
 //! );
 //!
+//! # // TODO(lead): the emulator is plain http: add `.allow_insecure_loopback()`.
 //! let options = ExisOneClientOptions::new(server.url())
 //!     .access_token(ExisOneEmulator::TOKEN)
 //!     .hardware_id_override("TEST-MACHINE");
