@@ -73,3 +73,7 @@
 //! [`no_cache`](crate::LicenseGateBuilder::no_cache) change that), protected by
 //! an HMAC keyed from the product, the license key and the hardware ID, and
 //! written atomically. See [`security`](super::security).
+//!
+//! <!-- TODO(lead): name `.application("vendor", "app")` (the per-application
+//! cache folder) and `.vendor_secret(license_gate::embed_secret!(..))` (without
+//! it a cache never grants on its own) here, with a short builder snippet. -->
