@@ -14,7 +14,7 @@ use crate::state::LicenseStatus;
 /// `From<LicenseError>` for your error type (with thiserror: `#[from]`).
 ///
 /// ```
-/// use license_gate_runtime::{LicenseError, LicenseStatus};
+/// use license_gate::{LicenseError, LicenseStatus};
 /// let err = LicenseError::NotLicensed {
 ///     product: "Atlas Studio".into(),
 ///     status: LicenseStatus::Revoked,
@@ -203,7 +203,7 @@ impl ProviderError {
     /// reply excerpt, and errors reach logs, statuses and users' screens.
     ///
     /// ```
-    /// use license_gate_runtime::{LicenseKey, ProviderError};
+    /// use license_gate::{LicenseKey, ProviderError};
     /// let key = LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8");
     /// let error = ProviderError::NotFound { message: "no license shop-a1b2-c3d4-e5f6-g7h8".into() };
     /// assert_eq!(

@@ -60,7 +60,7 @@ impl LicenseAnswer {
     /// A valid license with these features, from the server.
     ///
     /// ```
-    /// use license_gate_runtime::LicenseAnswer;
+    /// use license_gate::LicenseAnswer;
     /// let answer = LicenseAnswer::licensed(["pro", "export"]);
     /// assert!(answer.status.grants_access());
     /// assert!(answer.features.contains("export"));
@@ -118,7 +118,7 @@ impl LicenseAnswer {
 /// service the same way:
 ///
 /// ```
-/// use license_gate_runtime::{LicenseAnswer, LicenseRequest, Provider, ProviderError};
+/// use license_gate::{LicenseAnswer, LicenseRequest, Provider, ProviderError};
 ///
 /// #[derive(Debug)]
 /// struct AlwaysPro;

@@ -115,7 +115,7 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 /// digits (.NET writes seven), and a bare date (midnight UTC).
 ///
 /// ```
-/// use license_gate_runtime::time::parse_iso8601;
+/// use license_gate::time::parse_iso8601;
 /// let a = parse_iso8601("2030-01-01T00:00:00Z").unwrap();
 /// let b = parse_iso8601("2030-01-01T00:00:00.0000000").unwrap();
 /// let c = parse_iso8601("2030-01-01").unwrap();
