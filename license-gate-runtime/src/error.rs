@@ -22,7 +22,7 @@ use crate::state::LicenseStatus;
 /// reasons are shared.
 ///
 /// ```
-/// use license_gate_runtime::{LicenseError, LicenseStatus, error::Required};
+/// use license_gate::{LicenseError, LicenseStatus, error::Required};
 /// let err = LicenseError::NotLicensed {
 ///     product: "Atlas Studio".into(),
 ///     required: Required::all_of(&["pro", "export"]),
@@ -111,7 +111,7 @@ impl LicenseError {
     /// `check_product`); see [`Required::is_any_of`] for whether one suffices.
     ///
     /// ```
-    /// use license_gate_runtime::{check_feature, testing::TestLicense};
+    /// use license_gate::{check_feature, testing::TestLicense};
     /// let _license = TestLicense::unlicensed().scoped();
     /// let err = check_feature("export").unwrap_err();
     /// assert_eq!(err.required_features().collect::<Vec<_>>(), ["export"]);
@@ -615,7 +615,7 @@ impl ProviderError {
     /// reach logs, statuses and users' screens.
     ///
     /// ```
-    /// use license_gate_runtime::{LicenseKey, ProviderError};
+    /// use license_gate::{LicenseKey, ProviderError};
     /// let key = LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8");
     /// let error = ProviderError::NotFound { message: "no license shop-a1b2-c3d4-e5f6-g7h8".into() };
     /// assert_eq!(

@@ -27,9 +27,9 @@ pub const SALT: &str = "ExisOneHardwareSalt_v1";
 /// This machine's hardware ID (computed once per process).
 ///
 /// ```
-/// let id = license_gate_runtime::hardware_id::hardware_id();
+/// let id = license_gate::hardware_id::hardware_id();
 /// assert_eq!(id.len(), 64);
-/// assert_eq!(id, license_gate_runtime::hardware_id::hardware_id());
+/// assert_eq!(id, license_gate::hardware_id::hardware_id());
 /// ```
 pub fn hardware_id() -> String {
     static ID: OnceLock<String> = OnceLock::new();
@@ -40,7 +40,7 @@ pub fn hardware_id() -> String {
 /// followed by the components.
 ///
 /// ```
-/// use license_gate_runtime::hardware_id::from_components;
+/// use license_gate::hardware_id::from_components;
 /// let id = from_components(&["abc".to_owned()]);
 /// assert_eq!(id, from_components(&["a".to_owned(), "bc".to_owned()]));
 /// assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
@@ -57,9 +57,9 @@ pub fn from_components(components: &[String]) -> String {
 /// `override_id` when it is not blank (returned verbatim), else this machine's ID.
 ///
 /// ```
-/// use license_gate_runtime::hardware_id::hardware_id_or;
+/// use license_gate::hardware_id::hardware_id_or;
 /// assert_eq!(hardware_id_or(Some("my-vm-42")), "my-vm-42");
-/// assert_eq!(hardware_id_or(Some("  ")), license_gate_runtime::hardware_id::hardware_id());
+/// assert_eq!(hardware_id_or(Some("  ")), license_gate::hardware_id::hardware_id());
 /// ```
 pub fn hardware_id_or(override_id: Option<&str>) -> String {
     match override_id {

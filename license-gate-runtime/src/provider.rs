@@ -82,7 +82,7 @@ impl LicenseAnswer {
     /// A valid license with these features, from the server.
     ///
     /// ```
-    /// use license_gate_runtime::LicenseAnswer;
+    /// use license_gate::LicenseAnswer;
     /// let answer = LicenseAnswer::licensed(["pro", "export"]);
     /// assert!(answer.status.grants_access());
     /// assert!(answer.features.contains("export"));
@@ -132,7 +132,7 @@ impl LicenseAnswer {
     ///
     /// ```
     /// use std::time::{Duration, UNIX_EPOCH};
-    /// use license_gate_runtime::LicenseAnswer;
+    /// use license_gate::LicenseAnswer;
     /// let at = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
     /// let answer = LicenseAnswer::licensed(["pro"]).with_server_time(at);
     /// assert_eq!(answer.server_time, Some(at));
@@ -155,7 +155,7 @@ impl LicenseAnswer {
 /// service the same way:
 ///
 /// ```
-/// use license_gate_runtime::{LicenseAnswer, LicenseRequest, Provider, ProviderError};
+/// use license_gate::{LicenseAnswer, LicenseRequest, Provider, ProviderError};
 ///
 /// #[derive(Debug)]
 /// struct AlwaysPro;

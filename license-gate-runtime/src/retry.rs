@@ -20,7 +20,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate_runtime::RetryPolicy;
+/// use license_gate::RetryPolicy;
 /// let policy = RetryPolicy::new(Duration::from_secs(30), Duration::from_secs(3600));
 /// assert_eq!(policy.ceiling(0), Duration::from_secs(30));
 /// assert_eq!(policy.ceiling(1), Duration::from_secs(3600));

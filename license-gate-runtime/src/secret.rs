@@ -8,7 +8,7 @@ use std::fmt;
 /// [`Secret::expose`], so every place that reads it is easy to audit.
 ///
 /// ```
-/// use license_gate_runtime::Secret;
+/// use license_gate::Secret;
 /// let token = Secret::new("s3cr3t");
 /// assert_eq!(format!("{token:?}"), "Secret(<redacted>)");
 /// assert_eq!(token.expose(), "s3cr3t");
@@ -64,7 +64,7 @@ impl From<String> for Secret {
 /// Every character but the last four letters and digits becomes `*`; dashes stay.
 ///
 /// ```
-/// use license_gate_runtime::LicenseKey;
+/// use license_gate::LicenseKey;
 /// let key = LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8");
 /// assert_eq!(key.to_string(), "****-****-****-****-G7H8");
 /// assert_eq!(key.expose(), "SHOP-A1B2-C3D4-E5F6-G7H8");

@@ -56,7 +56,7 @@ impl LicenseStatus {
     /// Whether this status lets gated code run.
     ///
     /// ```
-    /// use license_gate_runtime::LicenseStatus;
+    /// use license_gate::LicenseStatus;
     /// assert!(LicenseStatus::Licensed.grants_access());
     /// assert!(!LicenseStatus::Revoked.grants_access());
     /// assert!(!LicenseStatus::Pending.grants_access());
@@ -153,7 +153,7 @@ impl SeatUsage {
     /// Seats still free; `None` when the license is unlimited.
     ///
     /// ```
-    /// use license_gate_runtime::SeatUsage;
+    /// use license_gate::SeatUsage;
     /// assert_eq!(SeatUsage { used: 7, limit: Some(5) }.remaining(), Some(0));
     /// assert_eq!(SeatUsage { used: 1, limit: None }.remaining(), None);
     /// ```
@@ -199,7 +199,7 @@ impl ProductState {
     /// A product with a fixed status and features, as tests and mocks build them.
     ///
     /// ```
-    /// use license_gate_runtime::{LicenseStatus, ProductState};
+    /// use license_gate::{LicenseStatus, ProductState};
     /// let p = ProductState::new("Atlas", LicenseStatus::Licensed, ["pro"]);
     /// assert!(p.has_feature("pro"));
     /// ```

@@ -2,7 +2,7 @@
 //! and a clock tests can move.
 //!
 //! ```
-//! use license_gate_runtime::{has_feature, testing::TestLicense};
+//! use license_gate::{has_feature, testing::TestLicense};
 //!
 //! // In a `#[test]` function:
 //! let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
@@ -24,7 +24,7 @@ use crate::time::{Clock, SystemClock};
 /// gate and other threads are untouched.
 ///
 /// ```
-/// use license_gate_runtime::{check_feature, check_product, testing::TestLicense, LicenseStatus};
+/// use license_gate::{check_feature, check_product, testing::TestLicense, LicenseStatus};
 ///
 /// let _license = TestLicense::product("Atlas Studio")
 ///     .features(["pro", "export"])
@@ -134,7 +134,7 @@ impl TestLicense {
     /// whichever thread polls it.
     ///
     /// ```
-    /// use license_gate_runtime::{has_feature, testing::TestLicense};
+    /// use license_gate::{has_feature, testing::TestLicense};
     /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
     /// # async fn main() {
     /// let seen = tokio::spawn(TestLicense::product("Atlas").features(["pro"]).scope(async {
@@ -154,7 +154,7 @@ impl TestLicense {
     /// [`CurrentScope`](crate::CurrentScope).
     ///
     /// ```
-    /// use license_gate_runtime::{has_feature, testing::TestLicense};
+    /// use license_gate::{has_feature, testing::TestLicense};
     /// let license = TestLicense::product("Atlas").features(["pro"]);
     /// let seen = std::thread::spawn(move || license.run(|| has_feature("pro")));
     /// assert!(seen.join().unwrap());
@@ -173,7 +173,7 @@ impl TestLicense {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use license_gate_runtime::{testing::TestClock, time::Clock};
+/// use license_gate::{testing::TestClock, time::Clock};
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);

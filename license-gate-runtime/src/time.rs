@@ -203,7 +203,7 @@ pub fn saturate(t: SystemTime) -> SystemTime {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use license_gate_runtime::time::format_rfc3339;
+/// use license_gate::time::format_rfc3339;
 /// assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_secs(1_900_000_000)), "2030-03-17T17:46:40Z");
 /// let far = UNIX_EPOCH + Duration::from_secs(300_000_000_000_000);
 /// assert_eq!(format_rfc3339(far), "300000000000000 s after the Unix epoch (past 9999-12-31)");
@@ -241,7 +241,7 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 /// 9999 do not parse (`None`); use [`parse_iso8601_checked`] for the reason.
 ///
 /// ```
-/// use license_gate_runtime::time::parse_iso8601;
+/// use license_gate::time::parse_iso8601;
 /// let a = parse_iso8601("2030-01-01T00:00:00Z").unwrap();
 /// let b = parse_iso8601("2030-01-01T00:00:00.0000000").unwrap();
 /// let c = parse_iso8601("2030-01-01").unwrap();
@@ -318,7 +318,7 @@ pub fn from_unix_millis(millis: u64) -> SystemTime {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use license_gate_runtime::time::parse_http_date;
+/// use license_gate::time::parse_http_date;
 /// let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
 /// assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
 /// assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));

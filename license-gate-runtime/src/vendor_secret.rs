@@ -26,7 +26,7 @@ const MIN_SECRET_BYTES: usize = 16;
 /// `Debug` never shows the bytes.
 ///
 /// ```
-/// use license_gate_runtime::VendorSecret;
+/// use license_gate::VendorSecret;
 ///
 /// let secret = VendorSecret::new("a long random string only our build knows").unwrap();
 /// assert_eq!(format!("{secret:?}"), "VendorSecret(<redacted>)");
@@ -148,12 +148,12 @@ pub const fn __mask<const N: usize>(raw: &[u8], seed: u64) -> [u8; N] {
 /// Evaluates to `Result<VendorSecret, GateError>` (an error when the value is
 /// shorter than 16 bytes).
 ///
-/// ```ignore
-/// // Build with MYAPP_LICENSE_SECRET set, for example from your CI's secrets.
-/// let gate = license_gate::LicenseGate::builder()
-///     .vendor_secret(license_gate::embed_secret!("MYAPP_LICENSE_SECRET")?)
-///     // ...
-/// #   ;
+/// ```
+/// // Built with ATLAS_LICENSE_SECRET set, for example from your CI's secrets.
+/// let secret = license_gate::embed_secret!("ATLAS_LICENSE_SECRET")?;
+/// let builder = license_gate::LicenseGate::builder().vendor_secret(secret);
+/// # let _ = builder;
+/// # Ok::<(), license_gate::GateError>(())
 /// ```
 ///
 /// Masking raises the cost of reading the secret out of the binary to that of

@@ -29,3 +29,8 @@ pub use faults::{Fault, FaultControl};
 pub use server::{RunningServer, refused_url};
 #[cfg(feature = "server")]
 pub use tls::TestCertificate;
+
+/// The README's Rust code, compiled as a doc test so it keeps compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

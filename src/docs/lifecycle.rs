@@ -71,5 +71,28 @@
 //! the platform's cache folder, see [`CacheLocation`](crate::cache::CacheLocation);
 //! [`cache_dir`](crate::LicenseGateBuilder::cache_dir) and
 //! [`no_cache`](crate::LicenseGateBuilder::no_cache) change that), protected by
-//! an HMAC keyed from the product, the license key and the hardware ID, and
-//! written atomically. See [`security`](super::security).
+//! an HMAC keyed (HKDF) from the vendor secret, the product, the license key
+//! and the hardware ID, and written atomically; the latest trusted time is
+//! also kept in a separate time anchor. See [`security`](super::security).
+//!
+//! Name the application, so its cache and time anchor live in its own
+//! platform folders, and give the gate the vendor secret, without which a
+//! cache never grants on its own (see [`security`](super::security)):
+//!
+//! ```no_run
+//! # use license_gate::mock::MockProvider;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # let (provider, _) = MockProvider::licensed(["pro"]);
+//! let gate = license_gate::LicenseGate::builder()
+//!     .application("Northwind", "Atlas Studio")
+//!     .vendor_secret(license_gate::embed_secret!("ATLAS_LICENSE_SECRET")?)
+//!     .product("Atlas Studio")
+//!     .provider(provider)
+//!     .license_key("ABCD-EFGH-JKMN-PQRS")
+//!     .start()
+//!     .await?;
+//! # gate.shutdown().await;
+//! # Ok(())
+//! # }
+//! # let _ = run;
+//! ```

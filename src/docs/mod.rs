@@ -4,13 +4,20 @@
 //!   the plain checks for code that cannot carry an attribute.
 //! - [`lifecycle`]: the running gate: heartbeat, offline grace, expiry, the
 //!   cache and clock rollback; which faults keep a license and which end it.
+//! - [`exisone_flow`]: an ExisOne application from activation with the
+//!   buyer's email on the first run, through validation, to deactivation when
+//!   the user moves to another machine; offline codes for air-gapped machines.
+//! - [`plain_main`]: programs without an async runtime: `start_blocking`,
+//!   calling a gated `async fn` from a plain `fn main`, reacting to changes.
 //! - [`testing`]: scoped test licenses, the mock provider, and the loopback
 //!   emulators of the real services.
 //! - [`providers`]: ExisOne and ECOSIRE, and writing a provider of your own.
 //! - [`security`]: what the gate protects against and what it cannot.
 
+pub mod exisone_flow;
 pub mod gating;
 pub mod lifecycle;
+pub mod plain_main;
 pub mod providers;
 pub mod security;
 pub mod testing;

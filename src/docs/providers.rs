@@ -62,10 +62,46 @@
 //!
 //! ## Your own service
 //!
-//! Implement [`Provider`](crate::Provider): return `Ok(answer)` for an explicit
-//! answer (it applies at once), a transient
-//! [`ProviderError`](crate::ProviderError) when the server cannot be reached
-//! (the gate keeps the last confirmed state through the grace period), any
-//! other error for a refusal. For HTTP services, the runtime's shared transport
-//! (`license_gate_runtime::transport::HttpTransport`) gives the same https
-//! rules, size caps and typed errors as the built-in providers.
+//! Implement [`Provider`](crate::Provider) (it uses
+//! [`async-trait`](https://docs.rs/async-trait), so add `async-trait = "0.1"`).
+//! Return `Ok(answer)` for an explicit answer (it applies at once); a
+//! transient [`ProviderError`](crate::ProviderError) when the server cannot be
+//! reached (`Unreachable`, `Timeout`, `ServerFault`, `RateLimited`,
+//! `MalformedReply`: the gate keeps the last confirmed state through the
+//! grace period); any other error for a refusal (it denies at once).
+//!
+//! ```
+//! use license_gate::{LicenseAnswer, LicenseRequest, LicenseStatus, Provider, ProviderError};
+//!
+//! /// A licensing service of your own.
+//! #[derive(Debug)]
+//! struct InHouse {
+//!     base_url: String,
+//! }
+//!
+//! #[async_trait::async_trait]
+//! impl Provider for InHouse {
+//!     fn name(&self) -> &str {
+//!         "in-house"
+//!     }
+//!
+//!     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+//!         let key = request.require_key()?;
+//!         // Ask `self.base_url` about `key.expose()` over https here, and map
+//!         // connect errors and timeouts to `Unreachable` / `Timeout`.
+//!         let _ = (&self.base_url, key.expose());
+//!         let revoked = false;
+//!         Ok(if revoked {
+//!             LicenseAnswer::denied(LicenseStatus::Revoked)
+//!         } else {
+//!             LicenseAnswer::licensed(["pro"])
+//!         })
+//!     }
+//! }
+//! # let _ = InHouse { base_url: "https://licenses.example.com".into() };
+//! ```
+//!
+//! For HTTP, keep the rules the built-in providers keep: https only (plain
+//! http at most for loopback), no redirects, a cap on the size of replies, a
+//! timeout, and the license key never in logs or error messages (mask it with
+//! [`LicenseKey::masked`](crate::LicenseKey::masked)).

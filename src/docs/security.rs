@@ -20,12 +20,22 @@
 //!   [`embed_secret!`](crate::embed_secret) (stored masked, never verbatim)
 //!   and give it to the builder:
 //!
-//! ```ignore
+//! ```no_run
+//! # use license_gate::mock::MockProvider;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # let (provider, _) = MockProvider::licensed(["pro"]);
 //! let gate = license_gate::LicenseGate::builder()
 //!     .application("Northwind", "Atlas Studio")
 //!     .vendor_secret(license_gate::embed_secret!("ATLAS_LICENSE_SECRET")?)
-//!     // ...
-//! #   ;
+//!     .product("Atlas Studio")
+//!     .provider(provider)
+//!     .license_key("ABCD-EFGH-JKMN-PQRS")
+//!     .start()
+//!     .await?;
+//! # gate.shutdown().await;
+//! # Ok(())
+//! # }
+//! # let _ = run;
 //! ```
 //!
 //! Without a vendor secret everything that keys the cache is known to the user

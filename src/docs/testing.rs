@@ -1,6 +1,17 @@
 //! # Testing licensed code
 //!
-//! Three levels, from the unit test to the end-to-end test.
+//! Three levels, from the unit test to the end-to-end test. The test helpers
+//! sit behind the `testing` cargo feature, so they never ship in your
+//! application; the emulators are a crate of their own:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! license-gate = { version = "0.1", features = ["testing"] }
+//! # the loopback emulators, for end-to-end tests
+//! license-gate-testkit = "0.1"
+//! # for `#[tokio::test]` and paused time
+//! tokio = { version = "1", features = ["macros", "rt", "test-util"] }
+//! ```
 //!
 //! ## Scoped test licenses
 //!
@@ -59,10 +70,54 @@
 //!
 //! ## The emulators
 //!
-//! The `license-gate-testkit` crate runs loopback emulators of the ExisOne and
-//! ECOSIRE services over real HTTP (or HTTPS with a generated certificate),
-//! with a control handle that revokes, suspends, expires, changes features,
-//! fails the next requests with a chosen status, delays, drops connections or
-//! takes the service down, and a log of every request received. Add it as a
-//! dev-dependency for integration tests of your application against the real
-//! wire protocols.
+//! The [`license-gate-testkit`](https://docs.rs/license-gate-testkit) crate
+//! runs loopback emulators of the ExisOne and ECOSIRE services over real
+//! HTTP (or HTTPS with a generated certificate), with a control handle that
+//! revokes, suspends, expires, changes features, fails the next requests with
+//! a chosen status, delays, drops connections or takes the service down, and
+//! a log of every request received. It also mints ExisOne offline codes with
+//! a test key. Point your real provider at the emulator's URL and test your
+//! application against the real wire protocols:
+//!
+//! ```
+//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+//! use license_gate::{LicenseGate, LicenseStatus};
+//! use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // In a test: `#[tokio::test] async fn revocation_denies_export() { .. }`
+//! let server = ExisOneEmulator::start().await?; // 127.0.0.1, a free port
+//! let control = server.control();
+//! control.add_license(
+//!     EmulatedLicense::new("ATLS-7Q2M-K9PD-X4RW", "Atlas Studio")
+//!         .features(["pro"])
+//!         .activated_on("TEST-MACHINE"),
+//! );
+//!
+//! let options = ExisOneClientOptions::new(server.url())
+//!     .access_token(ExisOneEmulator::TOKEN)
+//!     .allow_insecure_loopback() // the emulator serves plain http on loopback
+//!     .hardware_id_override("TEST-MACHINE");
+//! let gate = LicenseGate::builder()
+//!     .product("Atlas Studio")
+//!     .provider(ExisOneProvider::from_options(options)?)
+//!     .license_key("ATLS-7Q2M-K9PD-X4RW")
+//!     .install_global(false)
+//!     .no_cache()
+//!     .start()
+//!     .await?;
+//! assert!(gate.has_feature("pro"));
+//!
+//! control.revoke("ATLS-7Q2M-K9PD-X4RW");
+//! gate.refresh().await; // or wait for the heartbeat
+//! assert_eq!(gate.status(), LicenseStatus::Revoked);
+//!
+//! server.faults().go_down(); // the server is unreachable: grace, not denial
+//! # gate.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The repository's examples (`exisone_app`, `ecosire_app`, `axum_service`,
+//! `desktop`, `air_gapped`) run whole applications against the emulators.

@@ -43,7 +43,7 @@ impl Requirement<'static> {
 /// last allowed, and any published change moves the epoch.
 ///
 /// ```
-/// use license_gate_runtime::{CallSite, Requirement};
+/// use license_gate::__private::{CallSite, Requirement};
 /// static SITE: CallSite = CallSite::new(None, Requirement::All(&["pro"]));
 /// // No gate is running here, so the call is denied with a helpful error.
 /// assert!(SITE.check().is_err());

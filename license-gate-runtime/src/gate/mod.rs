@@ -31,7 +31,7 @@ use cell::StateCell;
 /// [`LicenseGate::shutdown`].
 ///
 /// ```
-/// use license_gate_runtime::{LicenseGate, mock::MockProvider};
+/// use license_gate::{LicenseGate, mock::MockProvider};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -43,7 +43,7 @@ use cell::StateCell;
 ///     .no_cache() // an example keeps nothing on disk
 ///     .start()
 ///     .await?;
-/// assert!(license_gate_runtime::has_feature("pro"));
+/// assert!(license_gate::has_feature("pro"));
 /// gate.shutdown().await;
 /// # Ok(())
 /// # }
@@ -112,7 +112,7 @@ impl LicenseGate {
     /// A receiver that sees every published snapshot.
     ///
     /// ```no_run
-    /// # async fn demo(gate: license_gate_runtime::LicenseGate) {
+    /// # async fn demo(gate: license_gate::LicenseGate) {
     /// let mut changes = gate.subscribe();
     /// while changes.changed().await.is_ok() {
     ///     let snapshot = changes.borrow_and_update().clone();
@@ -201,7 +201,7 @@ impl LicenseGate {
 /// names the feature, allocates nothing.
 ///
 /// ```
-/// use license_gate_runtime::{check_feature, testing::TestLicense};
+/// use license_gate::{check_feature, testing::TestLicense};
 /// let _license = TestLicense::product("Atlas").features(["pro"]).scoped();
 /// assert!(check_feature("pro").is_ok());
 /// let denied = check_feature("team").unwrap_err();
@@ -218,7 +218,7 @@ pub fn check_feature(feature: &str) -> Result<(), LicenseError> {
 /// end-of-grace instants are published at their instant).
 ///
 /// ```
-/// use license_gate_runtime::{has_feature, testing::TestLicense};
+/// use license_gate::{has_feature, testing::TestLicense};
 /// let _license = TestLicense::unlicensed().scoped();
 /// assert!(!has_feature("pro"));
 /// ```

@@ -82,7 +82,7 @@ impl<F> Scoped<F> {
 /// `tracing` code carries a span with `in_current_span`:
 ///
 /// ```
-/// use license_gate_runtime::{CurrentScope, LicenseError, check_feature, testing::TestLicense};
+/// use license_gate::{CurrentScope, LicenseError, check_feature, testing::TestLicense};
 ///
 /// async fn export_all() -> Result<(), LicenseError> {
 ///     let scope = CurrentScope::capture();

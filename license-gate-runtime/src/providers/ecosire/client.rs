@@ -49,7 +49,7 @@ impl Platform {
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate_runtime::providers::ecosire::EcosireOptions;
+/// use license_gate::ecosire::EcosireOptions;
 ///
 /// let options = EcosireOptions::new()
 ///     .license_secret("s3cr3t")
@@ -202,10 +202,10 @@ impl EcosireOptions {
 /// `X-RateLimit-Reset` instant), 5xx [`ProviderError::ServerFault`].
 ///
 /// ```no_run
-/// use license_gate_runtime::LicenseKey;
-/// use license_gate_runtime::providers::ecosire::{EcosireClient, EcosireOptions};
+/// use license_gate::LicenseKey;
+/// use license_gate::ecosire::{EcosireClient, EcosireOptions};
 ///
-/// # async fn demo() -> Result<(), license_gate_runtime::ProviderError> {
+/// # async fn demo() -> Result<(), license_gate::ProviderError> {
 /// let client = EcosireClient::new(EcosireOptions::new().license_secret("s3cr3t"))?;
 /// let key = LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8");
 /// let reply = client.validate(&key, "mystore.example.com").await?;

@@ -20,8 +20,8 @@
 //! output, logs or errors, and license keys are masked.
 //!
 //! ```no_run
-//! use license_gate_runtime::LicenseGate;
-//! use license_gate_runtime::providers::ecosire::{EcosireOptions, EcosireProvider};
+//! use license_gate::LicenseGate;
+//! use license_gate::ecosire::{EcosireOptions, EcosireProvider};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let options = EcosireOptions::new().license_secret("s3cr3t").platform("odoo", "18.0");

@@ -37,8 +37,8 @@ use crate::state::LicenseStatus;
 /// period.
 ///
 /// ```no_run
-/// use license_gate_runtime::LicenseGate;
-/// use license_gate_runtime::providers::ecosire::{EcosireOptions, EcosireProvider};
+/// use license_gate::LicenseGate;
+/// use license_gate::ecosire::{EcosireOptions, EcosireProvider};
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let provider = EcosireProvider::from_options(EcosireOptions::new())? // secret from ECOSIRE_LICENSE_SECRET

@@ -17,8 +17,8 @@ type HmacSha256 = Hmac<Sha256>;
 /// sent is exactly what is signed.
 ///
 /// ```
-/// use license_gate_runtime::Secret;
-/// use license_gate_runtime::providers::ecosire::SignedPayload;
+/// use license_gate::Secret;
+/// use license_gate::ecosire::SignedPayload;
 ///
 /// let payload = SignedPayload::new([
 ///     ("timestamp", "1767225600"),
@@ -99,7 +99,7 @@ impl std::fmt::Debug for SignedPayload {
 /// The message `k1=v1&k2=v2...` of `fields`, sorted by key (byte order).
 ///
 /// ```
-/// use license_gate_runtime::providers::ecosire::canonical_message;
+/// use license_gate::ecosire::canonical_message;
 /// let message = canonical_message([("b", "2"), ("a", "x=y&z")]);
 /// assert_eq!(message, "a=x=y&z&b=2");
 /// ```

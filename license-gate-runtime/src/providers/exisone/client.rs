@@ -34,7 +34,7 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate_runtime::providers::exisone::ExisOneClientOptions;
+/// use license_gate::exisone::ExisOneClientOptions;
 ///
 /// let options = ExisOneClientOptions::new("https://license.example.com")
 ///     .access_token("token-from-the-dashboard")
@@ -212,9 +212,9 @@ impl ExisOneClientOptions {
 /// (`Unreachable`, `Timeout`, `ServerFault`, `RateLimited`, `MalformedReply`).
 ///
 /// ```no_run
-/// use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions};
+/// use license_gate::exisone::{ExisOneClient, ExisOneClientOptions};
 ///
-/// # async fn run() -> Result<(), license_gate_runtime::ProviderError> {
+/// # async fn run() -> Result<(), license_gate::ProviderError> {
 /// let client = ExisOneClient::new(
 ///     ExisOneClientOptions::new("https://license.example.com").access_token("api-token"),
 /// )?;

@@ -29,8 +29,8 @@ use crate::state::{LicenseStatus, Source};
 /// their statuses, anything else invalid [`LicenseStatus::Invalid`].
 ///
 /// ```no_run
-/// use license_gate_runtime::LicenseGate;
-/// use license_gate_runtime::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
+/// use license_gate::LicenseGate;
+/// use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let provider = ExisOneProvider::from_options(

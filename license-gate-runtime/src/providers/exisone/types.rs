@@ -56,8 +56,8 @@ impl ActivationResult {
     /// The SDK's failure shape for an activation that failed with `error`.
     ///
     /// ```
-    /// use license_gate_runtime::ProviderError;
-    /// use license_gate_runtime::providers::exisone::ActivationResult;
+    /// use license_gate::ProviderError;
+    /// use license_gate::exisone::ActivationResult;
     /// let err = ProviderError::Refused {
     ///     status: 426,
     ///     code: Some("version_outdated".into()),
@@ -115,8 +115,8 @@ impl ValidationResult {
     /// The license status this answer means.
     ///
     /// ```
-    /// use license_gate_runtime::LicenseStatus;
-    /// use license_gate_runtime::providers::exisone::ValidationResult;
+    /// use license_gate::LicenseStatus;
+    /// use license_gate::exisone::ValidationResult;
     /// let mut result = ValidationResult::new(false, "revoked");
     /// assert_eq!(result.license_status(), LicenseStatus::Revoked);
     /// result.status = "licensed".into();
@@ -210,7 +210,7 @@ pub struct DeactivationResult {
 /// ExisOne SDK's `SeatUsage`.
 ///
 /// ```
-/// use license_gate_runtime::providers::exisone::SeatUsage;
+/// use license_gate::exisone::SeatUsage;
 /// let usage = SeatUsage { current_seats: 7, max_seats: Some(5), has_capacity: false, is_unlimited: false };
 /// assert_eq!(usage.remaining(), Some(0));
 /// let unlimited = SeatUsage { current_seats: 7, max_seats: None, has_capacity: true, is_unlimited: true };
