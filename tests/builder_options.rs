@@ -79,3 +79,28 @@ async fn features_the_application_does_not_declare_are_logged_once() {
     assert!(!logs.text().contains("does not declare"));
     gate.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_clone_of_a_gate_that_was_shut_down_refuses_server_calls() {
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    let gate = LicenseGate::builder()
+        .product("Atlas Studio")
+        .provider(provider)
+        .install_global(false)
+        .no_cache()
+        .start()
+        .await
+        .unwrap();
+    let clone = gate.clone();
+    gate.shutdown().await;
+    let calls = mock.calls().total();
+    assert!(matches!(
+        clone.activate().await,
+        Err(license_gate::GateError::ShutDown)
+    ));
+    assert!(matches!(
+        clone.deactivate().await,
+        Err(license_gate::GateError::ShutDown)
+    ));
+    assert_eq!(mock.calls().total(), calls, "nothing reached the provider");
+}

@@ -1,7 +1,7 @@
 //! Every fault the emulators can produce, against a gate that was licensed a
 //! moment before, for both services, over real HTTP on loopback.
 //!
-//! The rule under test (DESIGN.md, "Rules that users rely on"): not reaching
+//! The rule under test (ARCHITECTURE.md, "Where each rule lives"): not reaching
 //! the server keeps the last confirmed state as `Grace { until }` with its
 //! features; an explicit answer from the server denies at once.
 //!

@@ -810,8 +810,8 @@ pub enum GateError {
         "a global license gate is already running: shut it down first, or start this one with `.install_global(false)`"
     )]
     AlreadyInstalled,
-    /// The gate has been shut down.
-    #[error("the license gate has been shut down")]
+    /// The gate has been shut down (a call through a clone of its handle).
+    #[error("the license gate has been shut down: start a new gate to talk to the license server")]
     ShutDown,
     /// A provider call failed.
     #[error(transparent)]

@@ -1,6 +1,6 @@
 //! Offline grace: how one provider outcome turns the last state into the next.
 //!
-//! The rules (DESIGN.md, "Rules that users rely on"):
+//! The rules (ARCHITECTURE.md, "Where each rule lives"):
 //! - an explicit answer applies at once, with no grace;
 //! - not reaching the server keeps the last confirmed state until
 //!   `last_confirmed + grace`, shown as [`LicenseStatus::Grace`]; after that the
@@ -14,13 +14,7 @@ use crate::error::ProviderError;
 use crate::provider::LicenseAnswer;
 use crate::state::{LicenseStatus, ProductState};
 
-/// The reason given when the grace period has run out.
-pub const GRACE_OVER: &str = "grace period over";
-
-/// The reason given when the license exists but is not activated on this
-/// installation; `LicenseGate::activate` (or the builder's
-/// `activate_on_first_use`) activates it.
-pub const NOT_ACTIVATED: &str = "the license is not activated on this installation: call `LicenseGate::activate`, or build the gate with `.activate_on_first_use(true)`";
+use crate::state::GRACE_OVER;
 
 /// The next state of a product after `outcome`, at trusted time `now`.
 pub(crate) fn next_state(

@@ -12,7 +12,6 @@ pub mod error;
 pub mod gate;
 mod grace;
 pub mod hardware_id;
-mod heartbeat;
 pub mod provider;
 pub mod providers;
 pub mod retry;
@@ -33,14 +32,13 @@ pub mod vendor_secret;
 
 pub use error::{GateError, LicenseError, ProviderError};
 pub use gate::{
-    CallSite, CurrentScope, LicenseGate, LicenseGateBuilder, Requirement, ScopeGuard, Scoped,
-    check, check_feature, check_product, has_feature, snapshot, subscribe,
+    CHECK_STOPPED, CallSite, CurrentScope, LicenseGate, LicenseGateBuilder, Requirement,
+    ScopeGuard, Scoped, check, check_feature, check_product, has_feature, snapshot, subscribe,
 };
-pub use grace::{GRACE_OVER, NOT_ACTIVATED};
-pub use heartbeat::CHECK_STOPPED;
 pub use provider::{LicenseAnswer, LicenseRequest, Provider};
 pub use providers::mock;
 pub use retry::RetryPolicy;
 pub use secret::{LicenseKey, Secret};
+pub use state::{GRACE_OVER, NOT_ACTIVATED};
 pub use state::{LicenseSnapshot, LicenseStatus, ProductState, SeatUsage, SharedSnapshot, Source};
 pub use vendor_secret::VendorSecret;

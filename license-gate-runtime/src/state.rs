@@ -11,6 +11,14 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+/// The reason given when the grace period has run out.
+pub const GRACE_OVER: &str = "grace period over";
+
+/// The reason given when the license exists but is not activated on this
+/// installation; `LicenseGate::activate` (or the builder's
+/// `activate_on_first_use`) activates it.
+pub const NOT_ACTIVATED: &str = "the license is not activated on this installation: call `LicenseGate::activate`, or build the gate with `.activate_on_first_use(true)`";
+
 /// Where a product stands with its license.
 ///
 /// Only [`Licensed`](LicenseStatus::Licensed) and [`Grace`](LicenseStatus::Grace)
@@ -239,7 +247,7 @@ impl ProductState {
                 LicenseStatus::Expired
             }
             LicenseStatus::Grace { until } if now >= *until => LicenseStatus::Unlicensed {
-                reason: crate::GRACE_OVER.into(),
+                reason: GRACE_OVER.into(),
             },
             other => other.clone(),
         }

@@ -1,4 +1,4 @@
-//! The lifecycle rules of DESIGN.md ("Rules that users rely on"), proved with
+//! The lifecycle rules of ARCHITECTURE.md ("Where each rule lives"), proved with
 //! tokio's paused time, a test clock and the mock provider: weeks pass in
 //! milliseconds and nothing sleeps in real time.
 

@@ -6,11 +6,13 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 use super::cell::StateCell;
+use super::config::{GateConfig, ProductSlot};
+use super::engine::{Engine, supervise};
 use super::global;
+use super::own_runtime::OwnRuntime;
 use super::{GateInner, LicenseGate};
 use crate::cache::{Application, CacheLocation, CacheRejection, ProductCache, TimeAnchor};
 use crate::error::GateError;
-use crate::heartbeat::{Engine, GateConfig, ProductSlot, supervise};
 use crate::provider::{LicenseRequest, Provider};
 use crate::retry::RetryPolicy;
 use crate::secret::LicenseKey;
@@ -480,27 +482,6 @@ impl LicenseGateBuilder {
     }
 }
 
-impl LicenseGate {
-    /// [`LicenseGate::shutdown`] for programs without an async runtime: stops
-    /// the heartbeat, removes the global gate and ends the gate's own runtime.
-    pub fn shutdown_blocking(self) {
-        self.inner.stop.send_replace(true);
-        if self.inner.global {
-            global::uninstall(&self.inner.engine.cell);
-        }
-        let own = self
-            .inner
-            .own_runtime
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(own) = own {
-            // Dropping the runtime cancels the heartbeat task.
-            own.stop();
-        }
-    }
-}
-
 /// Opens the cache of each product, bound to its key, this machine and the
 /// vendor secret.
 fn open_caches(
@@ -544,7 +525,10 @@ fn open_anchors(
 /// A cached state never grants more than the provider's locally verified
 /// evidence (a signed offline code) says: the evidence's denial wins, the
 /// features are those both name, and the earlier expiry counts.
-fn bounded_by_evidence(cached: ProductState, evidence: &crate::LicenseAnswer) -> ProductState {
+fn bounded_by_evidence(
+    cached: ProductState,
+    evidence: &crate::provider::LicenseAnswer,
+) -> ProductState {
     if !evidence.status.grants_access() {
         return ProductState {
             status: evidence.status.clone(),
@@ -567,46 +551,5 @@ fn bounded_by_evidence(cached: ProductState, evidence: &crate::LicenseAnswer) ->
         expires_at,
         source: Source::Cache,
         ..cached
-    }
-}
-
-/// A one-thread tokio runtime that the gate starts for itself when the
-/// application has none.
-#[derive(Debug)]
-pub(crate) struct OwnRuntime {
-    pub(crate) handle: tokio::runtime::Handle,
-    stop: oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl OwnRuntime {
-    fn spawn() -> Result<OwnRuntime, GateError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .thread_name("license-gate")
-            .build()
-            .map_err(|e| GateError::Config(format!("could not start the license runtime: {e}")))?;
-        let handle = runtime.handle().clone();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("license-gate".to_owned())
-            .spawn(move || {
-                runtime.block_on(async {
-                    let _ = stopped.await;
-                });
-            })
-            .map_err(|e| GateError::Config(format!("could not start the license thread: {e}")))?;
-        Ok(OwnRuntime {
-            handle,
-            stop,
-            thread,
-        })
-    }
-
-    pub(crate) fn stop(self) {
-        let _ = self.stop.send(());
-        if self.thread.thread().id() != std::thread::current().id() {
-            let _ = self.thread.join();
-        }
     }
 }

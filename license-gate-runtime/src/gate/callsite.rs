@@ -9,6 +9,7 @@ use std::thread::LocalKey;
 use std::time::SystemTime;
 
 use super::cell::StateCell;
+use super::epoch;
 use super::global;
 use crate::error::{Features, LicenseError, Name, Required};
 use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
@@ -68,7 +69,7 @@ impl CallSite {
     /// Whether the license allows this call now.
     #[inline(always)]
     pub fn check(&self) -> Result<(), LicenseError> {
-        if self.allowed_at.load(Ordering::Relaxed) == global::epoch() {
+        if self.allowed_at.load(Ordering::Relaxed) == epoch::current() {
             Ok(())
         } else {
             self.check_slow()
@@ -348,7 +349,7 @@ fn with_view<R>(
     read: impl Fn(u64, bool) -> View,
     f: impl Fn(&View) -> R,
 ) -> (R, u64, bool) {
-    let epoch = global::epoch();
+    let epoch = epoch::current();
     // An odd epoch means a test scope lives somewhere: the state this thread
     // sees may differ per thread and per task, so it is read on every call.
     if keep_odd || epoch & 1 == 0 {

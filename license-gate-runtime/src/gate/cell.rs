@@ -47,7 +47,7 @@ impl StateCell {
         snapshot.sequence = self.current.load().sequence + 1;
         let snapshot = Arc::new(snapshot);
         self.current.store(snapshot.clone());
-        super::global::advance_epoch();
+        super::epoch::advance();
         self.changes.send_replace(snapshot.clone());
         snapshot
     }
@@ -60,7 +60,7 @@ impl StateCell {
     pub(crate) fn now(&self) -> SystemTime {
         let (now, jumped) = self.monotonic.observe_jump(self.clock.now());
         if jumped {
-            super::global::advance_epoch();
+            super::epoch::advance();
         }
         now
     }

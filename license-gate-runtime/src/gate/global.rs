@@ -2,18 +2,12 @@
 //! scoped overrides of tests, and the epoch that invalidates call-site caches.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
 
 use super::cell::StateCell;
-
-/// Moves by 2 on every published change; bit 0 is set while any scoped override
-/// lives anywhere in the process. A call site caches the epoch at which it was
-/// last allowed and call sites never cache an odd epoch, so one load and one
-/// compare decide the fast path, and overrides always take the slow path.
-static EPOCH: AtomicU64 = AtomicU64::new(2);
+use super::epoch;
 
 /// The gate installed by `LicenseGate::start`.
 static INSTALLED: ArcSwapOption<StateCell> = ArcSwapOption::const_empty();
@@ -26,20 +20,11 @@ thread_local! {
     static SCOPES: RefCell<Vec<Arc<StateCell>>> = const { RefCell::new(Vec::new()) };
 }
 
-#[inline(always)]
-pub(crate) fn epoch() -> u64 {
-    EPOCH.load(Ordering::Acquire)
-}
-
-pub(crate) fn advance_epoch() {
-    EPOCH.fetch_add(2, Ordering::AcqRel);
-}
-
 pub(crate) fn install(cell: Arc<StateCell>) -> bool {
     let previous = INSTALLED.compare_and_swap(&None::<Arc<StateCell>>, Some(cell));
     let installed = previous.is_none();
     if installed {
-        advance_epoch();
+        epoch::advance();
     }
     installed
 }
@@ -49,7 +34,7 @@ pub(crate) fn uninstall(cell: &Arc<StateCell>) {
     let current = INSTALLED.load_full();
     if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, cell)) {
         INSTALLED.compare_and_swap(&current, None);
-        advance_epoch();
+        epoch::advance();
     }
 }
 
@@ -74,9 +59,9 @@ fn count_override(delta: isize) {
     let mut live = LIVE_OVERRIDES.lock().unwrap_or_else(|e| e.into_inner());
     *live = live.saturating_add_signed(delta);
     if *live > 0 {
-        EPOCH.fetch_or(1, Ordering::AcqRel);
+        epoch::raise_override_flag();
     } else {
-        EPOCH.fetch_and(!1, Ordering::AcqRel);
+        epoch::lower_override_flag();
     }
 }
 

@@ -4,7 +4,11 @@
 mod builder;
 pub(crate) mod callsite;
 pub(crate) mod cell;
+mod config;
+mod engine;
+mod epoch;
 pub(crate) mod global;
+mod own_runtime;
 pub(crate) mod scope;
 
 use std::future::Future;
@@ -18,9 +22,10 @@ pub use callsite::{CallSite, Requirement};
 pub use scope::{CurrentScope, ScopeGuard, Scoped};
 
 use crate::error::{GateError, LicenseError};
-use crate::heartbeat::Engine;
 use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
 use cell::StateCell;
+pub use engine::CHECK_STOPPED;
+use engine::Engine;
 
 /// A running license gate: the license state of the application, kept right by
 /// a heartbeat, and the checks against it.
@@ -59,7 +64,7 @@ struct GateInner {
     global: bool,
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    own_runtime: Mutex<Option<builder::OwnRuntime>>,
+    own_runtime: Mutex<Option<own_runtime::OwnRuntime>>,
 }
 
 impl LicenseGate {
@@ -133,11 +138,13 @@ impl LicenseGate {
 
     /// Activates the license of the default product on this installation.
     pub async fn activate(&self) -> Result<SharedSnapshot, GateError> {
+        self.ensure_running()?;
         self.inner.engine.activate(None).await
     }
 
     /// Activates the license of `product` on this installation.
     pub async fn activate_product(&self, product: &str) -> Result<SharedSnapshot, GateError> {
+        self.ensure_running()?;
         self.inner.engine.activate(Some(product)).await
     }
 
@@ -145,11 +152,13 @@ impl LicenseGate {
     /// uninstall), so the seat can be used elsewhere. The product reads as
     /// unlicensed afterwards and the cache is removed.
     pub async fn deactivate(&self) -> Result<(), GateError> {
+        self.ensure_running()?;
         self.inner.engine.deactivate(None).await
     }
 
     /// Like [`LicenseGate::deactivate`] for `product`.
     pub async fn deactivate_product(&self, product: &str) -> Result<(), GateError> {
+        self.ensure_running()?;
         self.inner.engine.deactivate(Some(product)).await
     }
 
@@ -172,12 +181,39 @@ impl LicenseGate {
     /// Stops the heartbeat, removes the gate from the global slot and waits for
     /// its task to end. Gated code denies afterwards (no gate is running).
     pub async fn shutdown(self) {
-        let inner = &self.inner;
-        inner.stop.send_replace(true);
-        let task = inner.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.inner.stop.send_replace(true);
+        let task = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }
+        self.tear_down();
+    }
+
+    /// [`LicenseGate::shutdown`] for programs without an async runtime: stops
+    /// the heartbeat, removes the global gate and ends the gate's own runtime.
+    pub fn shutdown_blocking(self) {
+        self.inner.stop.send_replace(true);
+        // Dropping the gate's own runtime (if any) ends the heartbeat task.
+        self.tear_down();
+    }
+
+    /// Refuses calls to the server through a clone of a gate that was shut down.
+    fn ensure_running(&self) -> Result<(), GateError> {
+        if *self.inner.stop.borrow() {
+            return Err(GateError::ShutDown);
+        }
+        Ok(())
+    }
+
+    /// The one teardown: the global slot is freed and the gate's own runtime
+    /// (if any) ends; the heartbeat has been told to stop.
+    fn tear_down(&self) {
+        let inner = &self.inner;
         if inner.global {
             global::uninstall(&inner.engine.cell);
         }

@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(
             fresh.status,
             LicenseStatus::Unlicensed {
-                reason: crate::NOT_ACTIVATED.into()
+                reason: crate::state::NOT_ACTIVATED.into()
             }
         );
         let odd = online_answer(ValidationResult::new(false, "on_hold"));

@@ -155,7 +155,7 @@ pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>
         "revoked" => LicenseStatus::Revoked,
         "suspended" => LicenseStatus::Suspended,
         "not_activated" if !is_valid => LicenseStatus::Unlicensed {
-            reason: crate::NOT_ACTIVATED.into(),
+            reason: crate::state::NOT_ACTIVATED.into(),
         },
         _ if is_valid => LicenseStatus::Licensed,
         "" | "invalid" => LicenseStatus::Invalid {

@@ -1,5 +1,5 @@
-//! The heartbeat: the task that keeps a gate's state right while the program
-//! runs. It validates every product on a jittered interval, backs off while the
+//! The engine of a gate: the heartbeat task that keeps its state right while
+//! the program runs. It validates every product on a jittered interval, backs off while the
 //! server cannot be reached, and flips the state at expiry and end-of-grace
 //! instants even when no heartbeat is due.
 //!
@@ -21,50 +21,20 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{Mutex, Notify, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::cache::{Application, CacheLocation, ProductCache, TimeAnchor};
+use super::cell::StateCell;
+use super::config::{GateConfig, ProductSlot};
+use crate::cache::{ProductCache, TimeAnchor};
 use crate::error::{GateError, ProviderError, redact_text};
-use crate::gate::cell::StateCell;
 use crate::grace;
-use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
-use crate::retry::{RetryPolicy, jitter};
-use crate::secret::LicenseKey;
+use crate::provider::{LicenseAnswer, LicenseRequest};
+use crate::retry::jitter;
 use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, SharedSnapshot, Source};
-use crate::time::Clock;
-use crate::vendor_secret::VendorSecret;
 
 /// The longest the deadline timer sleeps before it reads the clock again.
 const DEADLINE_RECHECK: Duration = Duration::from_secs(60);
 
 /// The reason every product shows when the license check itself failed.
 pub const CHECK_STOPPED: &str = "license check stopped: internal error";
-
-/// The settings of a gate's heartbeat.
-#[derive(Debug, Clone)]
-pub(crate) struct GateConfig {
-    pub(crate) heartbeat_interval: Duration,
-    pub(crate) jitter: f64,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) grace_period: Duration,
-    pub(crate) startup_timeout: Duration,
-    pub(crate) request_timeout: Duration,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) cache: CacheLocation,
-    /// A second folder for the time anchor (default: see [`CacheLocation::anchor_dir`]).
-    pub(crate) anchor_dir: Option<std::path::PathBuf>,
-    pub(crate) application: Option<Application>,
-    pub(crate) hardware_id: Option<String>,
-    pub(crate) vendor_secret: Option<VendorSecret>,
-    pub(crate) activate_on_first_use: bool,
-    pub(crate) known_features: Option<BTreeSet<String>>,
-}
-
-/// One configured product.
-#[derive(Debug)]
-pub(crate) struct ProductSlot {
-    pub(crate) name: String,
-    pub(crate) provider: Arc<dyn Provider>,
-    pub(crate) license_key: Option<LicenseKey>,
-}
 
 /// What one round of validation found.
 #[derive(Debug, Clone)]
@@ -545,7 +515,7 @@ impl Engine {
 /// Whether a validation outcome says the license exists but is not activated
 /// on this installation yet.
 fn needs_activation(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
-    matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if &**reason == crate::NOT_ACTIVATED)
+    matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if &**reason == crate::state::NOT_ACTIVATED)
 }
 
 /// Runs the heartbeat task and keeps the gate closed if it ever dies: a panic

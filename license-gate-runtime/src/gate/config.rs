@@ -1,0 +1,40 @@
+//! The settings of a gate, as the builder collects them, and its products.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::{Application, CacheLocation};
+use crate::provider::Provider;
+use crate::retry::RetryPolicy;
+use crate::secret::LicenseKey;
+use crate::time::Clock;
+use crate::vendor_secret::VendorSecret;
+
+/// The settings of a gate's heartbeat.
+#[derive(Debug, Clone)]
+pub(crate) struct GateConfig {
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) jitter: f64,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) grace_period: Duration,
+    pub(crate) startup_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) cache: CacheLocation,
+    /// A second folder for the time anchor (default: see [`CacheLocation::anchor_dir`]).
+    pub(crate) anchor_dir: Option<std::path::PathBuf>,
+    pub(crate) application: Option<Application>,
+    pub(crate) hardware_id: Option<String>,
+    pub(crate) vendor_secret: Option<VendorSecret>,
+    pub(crate) activate_on_first_use: bool,
+    pub(crate) known_features: Option<BTreeSet<String>>,
+}
+
+/// One configured product.
+#[derive(Debug)]
+pub(crate) struct ProductSlot {
+    pub(crate) name: String,
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) license_key: Option<LicenseKey>,
+}
