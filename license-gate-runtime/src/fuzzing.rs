@@ -299,10 +299,16 @@ const HARDWARE_ID: &str = "FUZZ-HW";
 fn cache_fixture() -> &'static CacheFixture {
     static FIXTURE: OnceLock<CacheFixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("license-gate-fuzz-")
-            .tempdir()
-            .expect("a temporary folder");
+        // Memory-backed where the platform has it: every execution writes a file.
+        let shm = std::path::Path::new("/dev/shm");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("license-gate-fuzz-");
+        let dir = if shm.is_dir() {
+            builder.tempdir_in(shm)
+        } else {
+            builder.tempdir()
+        }
+        .expect("a temporary folder");
         let secret = VendorSecret::new("a vendor secret for fuzzing only").expect("16+ bytes");
         let key = LicenseKey::new(KEY);
         let vendor_dir = dir.path().join("vendor");

@@ -109,6 +109,10 @@ impl Monotonic {
 /// and every instant can be formatted.
 pub(crate) const MAX_INSTANT_SECS: u64 = 253_402_300_799;
 
+/// 0000-01-01T00:00:00Z, in seconds before the Unix epoch: the earliest
+/// instant that formats.
+const MIN_INSTANT_SECS_BEFORE_EPOCH: u64 = 62_167_219_200;
+
 /// [`MAX_INSTANT_SECS`] as an instant.
 pub(crate) fn max_instant() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(MAX_INSTANT_SECS)
@@ -172,6 +176,12 @@ pub(crate) fn from_millis(ms: u64) -> SystemTime {
 
 /// Formats an instant as RFC 3339 in UTC, for messages and logs.
 pub fn format_rfc3339(t: SystemTime) -> String {
+    // `OffsetDateTime::from` panics outside the years it can hold (±9999):
+    // bring every instant into 0000..=9999 first.
+    let earliest = UNIX_EPOCH
+        .checked_sub(Duration::from_secs(MIN_INSTANT_SECS_BEFORE_EPOCH))
+        .unwrap_or(UNIX_EPOCH);
+    let t = clamp(t).max(earliest);
     OffsetDateTime::from(t)
         .format(&Rfc3339)
         .unwrap_or_else(|_| format!("{}ms after the Unix epoch", to_millis(t)))
@@ -194,7 +204,9 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     if let Ok(t) = OffsetDateTime::parse(text, &Iso8601::DEFAULT) {
-        return Some(t.into());
+        // An offset can carry 9999-12-31 past the last instant the runtime
+        // works with: clamp, like every other instant.
+        return Some(clamp(t.into()));
     }
     if let Ok(t) = PrimitiveDateTime::parse(text, &Iso8601::DEFAULT) {
         return Some(t.assume_utc().into());
@@ -215,6 +227,23 @@ mod tests {
         let b = parse_iso8601("2030-06-01T14:00:00.1234567+02:00").unwrap();
         assert_eq!(a, b);
         assert_eq!(to_millis(a) % 1000, 123);
+    }
+
+    /// Found by the `iso8601` fuzz target: the offset moves the date past
+    /// 9999-12-31, and formatting it panicked.
+    #[test]
+    fn a_date_moved_past_9999_by_its_offset_clamps_and_formats() {
+        let at = parse_iso8601("9999-12-31T23:59:59,99-01").unwrap();
+        assert_eq!(at, max_instant());
+        assert_eq!(format_rfc3339(at), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn any_instant_formats() {
+        let far = UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 1_000);
+        assert_eq!(format_rfc3339(far), "9999-12-31T23:59:59Z");
+        let early = UNIX_EPOCH - Duration::from_secs(100_000_000_000);
+        assert_eq!(format_rfc3339(early), "0000-01-01T00:00:00Z");
     }
 
     #[tokio::test(start_paused = true)]
