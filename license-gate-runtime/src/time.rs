@@ -202,11 +202,14 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 /// assert!(parse_iso8601("next tuesday").is_none());
 /// ```
 pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
-    let text = text.trim();
+    // An offset or a fraction can carry 9999-12-31 past the last instant the
+    // runtime works with: clamp, like every other instant.
+    parse_iso8601_unclamped(text.trim()).map(clamp)
+}
+
+fn parse_iso8601_unclamped(text: &str) -> Option<SystemTime> {
     if let Ok(t) = OffsetDateTime::parse(text, &Iso8601::DEFAULT) {
-        // An offset can carry 9999-12-31 past the last instant the runtime
-        // works with: clamp, like every other instant.
-        return Some(clamp(t.into()));
+        return Some(t.into());
     }
     if let Ok(t) = PrimitiveDateTime::parse(text, &Iso8601::DEFAULT) {
         return Some(t.assume_utc().into());
@@ -236,6 +239,10 @@ mod tests {
         let at = parse_iso8601("9999-12-31T23:59:59,99-01").unwrap();
         assert_eq!(at, max_instant());
         assert_eq!(format_rfc3339(at), "9999-12-31T23:59:59Z");
+        // Found next: a fraction of the last second, without a zone.
+        let at = parse_iso8601("9999-12-31T2359:59,99999").unwrap();
+        assert_eq!(at, max_instant());
+        assert_eq!(parse_iso8601(&format_rfc3339(at)), Some(at));
     }
 
     #[test]
