@@ -36,8 +36,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = is_offline_code(code);
     if let Ok(bytes) = decode_base32(code) {
         // What decodes, encodes back to the same bytes (dashes included).
-        let again = decode_base32(&format_code(&encode_base32(&bytes)))
-            .expect("an encoded code decodes");
+        let again =
+            decode_base32(&format_code(&encode_base32(&bytes))).expect("an encoded code decodes");
         assert_eq!(again, bytes);
     }
 
@@ -50,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(result.error_message.is_some(), "{result:?}");
     }
     if result.hardware_mismatch {
-        assert!(result.features.is_empty(), "no features for another machine");
+        assert!(
+            result.features.is_empty(),
+            "no features for another machine"
+        );
     }
     if let Some(at) = result.expiration_date {
         let _ = format_rfc3339(at);

@@ -151,7 +151,10 @@ fuzz_target!(|input: Input| {
             };
             assert_eq!(result.product_id, product_id);
             assert_eq!(result.tenant_id, tenant_id);
-            assert_eq!(result.product_name.clone().unwrap_or_default(), product_name);
+            assert_eq!(
+                result.product_name.clone().unwrap_or_default(),
+                product_name
+            );
             assert_eq!(result.email.clone().unwrap_or_default(), email);
             assert_eq!(result.version.clone().unwrap_or_default(), version);
             assert_eq!(result.expiration_date, expires);

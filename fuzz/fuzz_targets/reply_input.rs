@@ -28,7 +28,9 @@ pub fn split(data: &[u8]) -> Option<(u8, HttpReply)> {
         };
         body = after;
         if let Some(colon) = line.iter().position(|b| *b == b':') {
-            let name = String::from_utf8_lossy(&line[..colon]).trim().to_ascii_lowercase();
+            let name = String::from_utf8_lossy(&line[..colon])
+                .trim()
+                .to_ascii_lowercase();
             let value = line[colon + 1..].trim_ascii().to_vec();
             headers.push((name, value));
         }

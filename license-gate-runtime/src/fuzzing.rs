@@ -315,7 +315,8 @@ fn cache_fixture() -> &'static CacheFixture {
         let plain_dir = dir.path().join("plain");
         std::fs::create_dir_all(&vendor_dir).expect("a folder");
         std::fs::create_dir_all(&plain_dir).expect("a folder");
-        let vendor = ProductCache::new(&vendor_dir, PRODUCT, Some(&key), HARDWARE_ID, Some(&secret));
+        let vendor =
+            ProductCache::new(&vendor_dir, PRODUCT, Some(&key), HARDWARE_ID, Some(&secret));
         let plain = ProductCache::new(&plain_dir, PRODUCT, Some(&key), HARDWARE_ID, None);
         let anchor = TimeAnchor::new(dir.path(), HARDWARE_ID, Some(&secret));
         // The labels below must be the ones `cache.rs` derives its keys with;
@@ -355,7 +356,10 @@ impl CacheFixture {
             ..ProductState::new(PRODUCT, LicenseStatus::Licensed, ["pro"])
         };
         let now = crate::time::from_millis(1_800_000_000_000);
-        for (cache, key) in [(&self.vendor, &self.vendor_key), (&self.plain, &self.plain_key)] {
+        for (cache, key) in [
+            (&self.vendor, &self.vendor_key),
+            (&self.plain, &self.plain_key),
+        ] {
             cache.store(&state, now).expect("the cache is written");
             let file = std::fs::read(cache.path()).expect("the cache is read");
             let newline = file.iter().position(|b| *b == b'\n').expect("a tag line");
@@ -366,11 +370,7 @@ impl CacheFixture {
             );
         }
         self.anchor.store(now);
-        assert_eq!(
-            self.anchor.load(),
-            Some(now),
-            "the time anchor round-trips"
-        );
+        assert_eq!(self.anchor.load(), Some(now), "the time anchor round-trips");
         let anchor_file = self.anchor_path();
         let file = std::fs::read(&anchor_file).expect("the anchor is read");
         let newline = file.iter().position(|b| *b == b'\n').expect("a tag line");
