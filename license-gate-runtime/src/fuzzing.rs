@@ -32,13 +32,13 @@ use crate::vendor_secret::VendorSecret;
 /// The ECOSIRE reply parser (`providers/ecosire/reply.rs`), compiled here
 /// because its module is private to the provider.
 #[path = "providers/ecosire/reply.rs"]
-#[allow(dead_code, unused_imports, unreachable_pub)]
+#[allow(dead_code, unused_imports, unreachable_pub, clippy::duplicate_mod)]
 mod ecosire_reply;
 
 /// The ExisOne wire types (`providers/exisone/types.rs`): the JSON shapes the
 /// client reads, private to the provider.
 #[path = "providers/exisone/types.rs"]
-#[allow(dead_code, unused_imports, unreachable_pub)]
+#[allow(dead_code, unused_imports, unreachable_pub, clippy::duplicate_mod)]
 mod exisone_types;
 
 /// Formats everything a caller could print about an instant; panics here are
