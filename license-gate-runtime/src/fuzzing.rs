@@ -133,21 +133,22 @@ pub fn exisone_reply(call: ExisOneCall, reply: &HttpReply) -> String {
         }
         ExisOneCall::Validate => match reply.json::<exisone_types::ValidateReply>() {
             Ok(data) => {
-                // The same steps as `ExisOneClient::validate`.
+                // The same steps as `ExisOneClient::validate`, whose reading is
+                // inline in that async method. When the client gets a reader
+                // of its own (a reply in, a result out), call that instead.
                 let status = data
                     .status
                     .filter(|s| !s.trim().is_empty())
                     .unwrap_or_else(|| {
                         if data.is_valid { "licensed" } else { "invalid" }.to_owned()
                     });
-                let result = ValidationResult {
-                    is_valid: data.is_valid,
-                    status,
-                    expiration_date: data.expiration_date.as_deref().and_then(parse_iso8601),
-                    features: data.features.unwrap_or_default(),
-                    server_version: data.server_version,
-                    minimum_required_version: data.minimum_required_version,
-                };
+                // Field by field, so that fields added to the result later
+                // keep their defaults here.
+                let mut result = ValidationResult::new(data.is_valid, status);
+                result.expiration_date = data.expiration_date.as_deref().and_then(parse_iso8601);
+                result.features = data.features.unwrap_or_default();
+                result.server_version = data.server_version;
+                result.minimum_required_version = data.minimum_required_version;
                 show_status(&mut out, &result.license_status());
                 show_instant(&mut out, result.expiration_date);
                 let _ = write!(out, "{result:?}");
