@@ -113,6 +113,14 @@ pub(crate) const MAX_INSTANT_SECS: u64 = 253_402_300_799;
 /// instant that formats.
 const MIN_INSTANT_SECS_BEFORE_EPOCH: u64 = 62_167_219_200;
 
+/// `t` brought into the years 0000..=9999, the instants that format.
+fn clamp_to_years(t: SystemTime) -> SystemTime {
+    let earliest = UNIX_EPOCH
+        .checked_sub(Duration::from_secs(MIN_INSTANT_SECS_BEFORE_EPOCH))
+        .unwrap_or(UNIX_EPOCH);
+    clamp(t).max(earliest)
+}
+
 /// [`MAX_INSTANT_SECS`] as an instant.
 pub(crate) fn max_instant() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(MAX_INSTANT_SECS)
@@ -178,11 +186,7 @@ pub(crate) fn from_millis(ms: u64) -> SystemTime {
 pub fn format_rfc3339(t: SystemTime) -> String {
     // `OffsetDateTime::from` panics outside the years it can hold (±9999):
     // bring every instant into 0000..=9999 first.
-    let earliest = UNIX_EPOCH
-        .checked_sub(Duration::from_secs(MIN_INSTANT_SECS_BEFORE_EPOCH))
-        .unwrap_or(UNIX_EPOCH);
-    let t = clamp(t).max(earliest);
-    OffsetDateTime::from(t)
+    OffsetDateTime::from(clamp_to_years(t))
         .format(&Rfc3339)
         .unwrap_or_else(|_| format!("{}ms after the Unix epoch", to_millis(t)))
 }
@@ -203,8 +207,9 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 /// ```
 pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
     // An offset or a fraction can carry 9999-12-31 past the last instant the
-    // runtime works with: clamp, like every other instant.
-    parse_iso8601_unclamped(text.trim()).map(clamp)
+    // runtime works with, and a signed year (`-003010`) reads before year 0:
+    // clamp, like every other instant, so what is read formats and reads back.
+    parse_iso8601_unclamped(text.trim()).map(clamp_to_years)
 }
 
 fn parse_iso8601_unclamped(text: &str) -> Option<SystemTime> {
@@ -234,14 +239,19 @@ mod tests {
 
     /// Found by the `iso8601` fuzz target: an offset, or a fraction of the
     /// last second without a zone, carried 9999-12-31 past the last instant
-    /// that formats; formatting it panicked, or the text did not read back.
+    /// that formats (formatting it panicked, or the text did not read back);
+    /// a signed year read before year 0 did not read back either.
     #[test]
-    fn dates_at_the_end_of_9999_read_format_and_read_back() {
+    fn dates_outside_0000_to_9999_read_format_and_read_back() {
         for text in ["9999-12-31T23:59:59,99-01", "9999-12-31T2359:59,99999"] {
             let at = parse_iso8601(text).unwrap();
             assert_eq!(format_rfc3339(at), "9999-12-31T23:59:59Z", "{text}");
             assert_eq!(parse_iso8601(&format_rfc3339(at)), Some(at), "{text}");
         }
+        // Found next: a signed year before year 0.
+        let at = parse_iso8601("-003010-01-01T00:00:09.00-00").unwrap();
+        assert_eq!(format_rfc3339(at), "0000-01-01T00:00:00Z");
+        assert_eq!(parse_iso8601(&format_rfc3339(at)), Some(at));
     }
 
     #[test]
