@@ -280,8 +280,9 @@ pub fn iso8601(text: &str) {
 
 /// The cache files the fuzz targets write, with the keys they are tagged with.
 struct CacheFixture {
-    /// Removed when the process ends normally; a crashed run leaves a few
-    /// small files in the temporary folder.
+    /// Kept for the life of the process (a static is never dropped), so each
+    /// run leaves one small `license-gate-fuzz-*` folder behind, which
+    /// `scripts/fuzz` removes.
     _dir: tempfile::TempDir,
     /// Keyed by a vendor secret (a cache that grants on its own).
     vendor: ProductCache,
