@@ -4,7 +4,7 @@
 //! This module checks syntax only (keys, values, duplicates); what the values
 //! mean is checked in `valid.rs`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
@@ -190,6 +190,16 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
                 ),
             ));
         }
+        let rest: TokenStream = input.fork().parse()?;
+        let value_tokens = rest
+            .into_iter()
+            .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+            .collect();
+        if nesting(value_tokens) > MAX_NESTING {
+            return Err(input.error(
+                "the fallback path nests too deeply: write the path of a function, such as `fallback = basic_export`",
+            ));
+        }
         let value: ExprPath = input.parse().map_err(|_| {
             input.error("expected the path of a function: write `fallback = basic_export`")
         })?;
@@ -208,7 +218,13 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
         let example = "crate = \"license_gate\"";
         expect_value(input, "crate", key.span, example)?;
         let lit = parse_str(input, example)?;
-        let path = lit.parse::<Path>().map_err(|_| {
+        let nested = (lit.value().parse::<TokenStream>()).is_ok_and(|t| nesting(t) > MAX_NESTING);
+        let path = if nested {
+            None
+        } else {
+            lit.parse::<Path>().ok()
+        };
+        let path = path.ok_or_else(|| {
             syn::Error::new(
                 lit.span(),
                 format!("`crate` must be the path of the license-gate crate, such as `{example}`"),
@@ -278,6 +294,27 @@ fn parse_feature(input: ParseStream) -> syn::Result<syn::Result<Feature>> {
     Ok(Ok(Feature::Expr(expr)))
 }
 
+/// The deepest a path argument may nest (see [`nesting`]); real paths stay
+/// far below it.
+const MAX_NESTING: usize = 32;
+
+/// How deeply `tokens` nest: every `<` plus the deepest group. syn's path and
+/// type parsers recurse once per level without a limit, so a path such as
+/// `c<c<c<...` a few hundred levels deep overflowed the stack of the compiler
+/// running this macro; such a path is refused before it is parsed.
+fn nesting(tokens: TokenStream) -> usize {
+    let mut angles = 0;
+    let mut deepest = 0;
+    for token in tokens {
+        match token {
+            TokenTree::Punct(p) if p.as_char() == '<' => angles += 1,
+            TokenTree::Group(group) => deepest = deepest.max(1 + nesting(group.stream())),
+            _ => {}
+        }
+    }
+    angles + deepest
+}
+
 /// Checks that `= value` follows a key.
 fn expect_value(input: ParseStream, key: &str, key_span: Span, example: &str) -> syn::Result<()> {
     if input.is_empty() || input.peek(Token![,]) {
@@ -312,4 +349,41 @@ fn duplicate(key: &str, span: Span) -> syn::Error {
         span,
         format!("duplicate `{key}` argument: give `{key}` once"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn error(kind: Kind, text: &str) -> String {
+        match Args::parse(kind, TokenStream::from_str(text).unwrap()) {
+            Ok(_) => panic!("{text:?} parsed"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    /// Found by the `macro_args` fuzz target: `crate = "c<<<<..."` (900 `<`)
+    /// and `fallback = c<c<c<...` overflowed the stack in syn's path parser.
+    #[test]
+    fn deeply_nested_paths_are_refused_before_parsing() {
+        let krate = format!(
+            "crate = \"c{}C{}E{}\"",
+            "<".repeat(80),
+            "<".repeat(40),
+            "<".repeat(800)
+        );
+        assert!(error(Kind::RequiresFeature, &krate).contains("`crate` must be the path"));
+        let fallback = format!("fallback = c{}", "<c".repeat(900));
+        assert!(error(Kind::Licensed, &fallback).contains("nests too deeply"));
+        let groups = format!("fallback = c<{}x{}>", "(".repeat(900), ")".repeat(900));
+        assert!(error(Kind::Licensed, &groups).contains("nests too deeply"));
+
+        // Paths as people write them still parse.
+        let ok = "\"pro\", fallback = basic::export, crate = \"::license_gate\"";
+        assert!(Args::parse(Kind::RequiresFeature, TokenStream::from_str(ok).unwrap()).is_ok());
+        let generic = "fallback = basic::<Vec<Option<u8>>>, product = \"P\"";
+        assert!(Args::parse(Kind::Licensed, TokenStream::from_str(generic).unwrap()).is_ok());
+    }
 }

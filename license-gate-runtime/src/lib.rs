@@ -9,6 +9,9 @@
 
 pub mod cache;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gate;
 mod grace;
 pub mod hardware_id;

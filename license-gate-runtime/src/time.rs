@@ -121,6 +121,18 @@ impl Monotonic {
 /// and every instant can be formatted.
 pub(crate) const MAX_INSTANT_SECS: u64 = 253_402_300_799;
 
+/// 0000-01-01T00:00:00Z, in seconds before the Unix epoch: the earliest
+/// instant that formats.
+const MIN_INSTANT_SECS_BEFORE_EPOCH: u64 = 62_167_219_200;
+
+/// `t` brought into the years 0000..=9999, the instants that format.
+fn clamp_to_years(t: SystemTime) -> SystemTime {
+    let earliest = UNIX_EPOCH
+        .checked_sub(Duration::from_secs(MIN_INSTANT_SECS_BEFORE_EPOCH))
+        .unwrap_or(UNIX_EPOCH);
+    clamp(t).max(earliest)
+}
+
 /// [`MAX_INSTANT_SECS`] as an instant.
 pub(crate) fn max_instant() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(MAX_INSTANT_SECS)
@@ -183,7 +195,7 @@ pub(crate) fn from_millis(ms: u64) -> SystemTime {
 }
 
 /// Seconds from the Unix epoch to 9999-12-31T23:59:59Z.
-const MAX_DATE_SECS: u64 = 253_402_300_799;
+const MAX_DATE_SECS: u64 = MAX_INSTANT_SECS;
 
 /// The latest instant dates are read as: 9999-12-31T23:59:59Z, the last one
 /// RFC 3339 can write. Later dates from a server saturate to it.
@@ -294,7 +306,8 @@ fn from_offset(t: OffsetDateTime) -> SystemTime {
             .checked_sub(Duration::from_secs(seconds.unsigned_abs()))
             .and_then(|t| t.checked_add(Duration::from_nanos(u64::from(nanos))))
     };
-    saturate(instant.unwrap_or(UNIX_EPOCH))
+    // Clamped into years 0000..=9999, so what is read formats and reads back.
+    clamp_to_years(instant.unwrap_or(UNIX_EPOCH))
 }
 
 /// Unix seconds as an instant, saturating at [`max_date`].
@@ -403,6 +416,31 @@ mod tests {
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 CET"), None);
         assert_eq!(parse_http_date(""), None);
+    }
+
+    /// Found by the `iso8601` fuzz target: an offset, or a fraction of the
+    /// last second without a zone, carried 9999-12-31 past the last instant
+    /// that formats (formatting it panicked, or the text did not read back);
+    /// a signed year read before year 0 did not read back either.
+    #[test]
+    fn dates_outside_0000_to_9999_read_format_and_read_back() {
+        for text in ["9999-12-31T23:59:59,99-01", "9999-12-31T2359:59,99999"] {
+            let at = parse_iso8601(text).unwrap();
+            assert_eq!(format_rfc3339(at), "9999-12-31T23:59:59Z", "{text}");
+            assert_eq!(parse_iso8601(&format_rfc3339(at)), Some(at), "{text}");
+        }
+        // Found next: a signed year before year 0.
+        let at = parse_iso8601("-003010-01-01T00:00:09.00-00").unwrap();
+        assert_eq!(format_rfc3339(at), "0000-01-01T00:00:00Z");
+        assert_eq!(parse_iso8601(&format_rfc3339(at)), Some(at));
+    }
+
+    #[test]
+    fn any_instant_formats_without_panicking() {
+        let far = UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 1_000);
+        assert!(!format_rfc3339(far).is_empty());
+        let early = UNIX_EPOCH - Duration::from_secs(100_000_000_000);
+        assert!(!format_rfc3339(early).is_empty());
     }
 
     #[tokio::test(start_paused = true)]

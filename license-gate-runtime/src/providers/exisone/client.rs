@@ -684,7 +684,7 @@ const KNOWN_STATUS_WORDS: [&str; 6] = [
 /// is `MalformedReply` (a transport fault: the gate keeps its last confirmed
 /// state, never grants from it), and so is `isValid: true` with a status word
 /// this client does not know.
-fn read_validation(reply: &HttpReply) -> Result<ValidationResult, ProviderError> {
+pub(crate) fn read_validation(reply: &HttpReply) -> Result<ValidationResult, ProviderError> {
     let map = reply.json_object()?;
     let kind = crate::transport::json_kind;
     let is_valid = match map.get("isValid") {

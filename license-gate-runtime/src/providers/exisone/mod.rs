@@ -17,6 +17,10 @@ pub mod offline;
 mod provider;
 mod types;
 
+/// The fuzz targets read validation replies exactly as the client does.
+#[cfg(feature = "fuzzing")]
+pub(crate) use client::read_validation;
+
 pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, NOTIFY_TIMEOUT};
 pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
 pub use provider::ExisOneProvider;
