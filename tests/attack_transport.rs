@@ -106,6 +106,7 @@ fn run_child(name: &str, env: &[(&str, String)]) -> String {
         "SSL_CERT_FILE",
         "SSL_CERT_DIR",
         "EXISONE_BASEURL",
+        "SSLKEYLOGFILE",
     ] {
         command.env_remove(var);
     }
@@ -493,6 +494,52 @@ async fn the_same_ca_given_explicitly_as_an_extra_root_works() {
     assert!(setup.proxy.handshakes.load(Ordering::SeqCst) >= 2);
     // Trusted on purpose, this proxy does read the traffic.
     assert!(leaks(&setup.proxy.seen(), EXISONE_KEY));
+}
+
+/// Attack: `SSLKEYLOGFILE` names a file where a TLS library would write the
+/// session secrets, so a capture of the traffic could be decrypted (token and
+/// key in clear). The transport's TLS configuration never logs keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sslkeylogfile_is_ignored() {
+    let certificate = TestCertificate::localhost();
+    let exisone = ExisOneEmulator::start_tls(&certificate).await.unwrap();
+    exisone.control().add_license(
+        license_gate_testkit::exisone::EmulatedLicense::new(EXISONE_KEY, PRODUCT)
+            .features(FEATURES),
+    );
+    exisone.control().bind(EXISONE_KEY, EXISONE_HW);
+    let ecosire = license_gate_testkit::ecosire::EcosireEmulator::start_tls(&certificate)
+        .await
+        .unwrap();
+    ecosire
+        .handle()
+        .add_license(license_gate_testkit::ecosire::EmulatedLicense::new(
+            ECOSIRE_KEY,
+            ECOSIRE_SECRET,
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, certificate.ca_pem()).unwrap();
+    let keylog = dir.path().join("keys.log");
+    let out = run_child_async(
+        "child_validates_through_the_environment",
+        vec![
+            ("ATTACK_EXISONE_URL", exisone.url()),
+            ("ATTACK_ECOSIRE_URL", ecosire.url()),
+            ("ATTACK_EXPLICIT_CA", ca.display().to_string()),
+            ("SSLKEYLOGFILE", keylog.display().to_string()),
+        ],
+    )
+    .await;
+    for label in ["EXISONE", "ECOSIRE"] {
+        let outcome = marked(&out, &format!("{label}="));
+        assert!(outcome.starts_with("granted"), "{label}: {outcome}");
+    }
+    let logged = std::fs::read(&keylog).unwrap_or_default();
+    assert!(
+        logged.is_empty(),
+        "TLS secrets were written to SSLKEYLOGFILE"
+    );
 }
 
 // ---- pins, URLs and the environment ----------------------------------------------
