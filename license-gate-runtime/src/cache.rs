@@ -19,7 +19,7 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::secret::LicenseKey;
 use crate::state::{LicenseStatus, ProductState, SeatUsage, Source};
-use crate::time::{from_millis, to_millis};
+use crate::time::{from_unix_millis, to_millis};
 use crate::vendor_secret::VendorSecret;
 
 /// How far a cached instant may lie ahead of the time it was written before
@@ -223,18 +223,7 @@ impl ProductCache {
 
     /// Reads and checks the cache.
     pub(crate) fn load(&self) -> Result<CachedState, CacheRejection> {
-        let file = match fs::File::open(&self.path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(CacheRejection::Missing);
-            }
-            Err(e) => return Err(CacheRejection::Unreadable(e)),
-        };
-        let len = file.metadata().map_err(CacheRejection::Unreadable)?.len();
-        if len > MAX_CACHE_BYTES {
-            return Err(CacheRejection::TooLarge);
-        }
-        let bytes = fs::read(&self.path).map_err(CacheRejection::Unreadable)?;
+        let bytes = read_capped(&self.path)?;
         let body = verify_tagged(&bytes, &self.key)?;
         let body: CacheBody =
             serde_json::from_slice(body).map_err(|e| CacheRejection::BadFormat(e.to_string()))?;
@@ -259,12 +248,12 @@ impl ProductCache {
                 product: body.product,
                 status: body.status,
                 features: body.features,
-                expires_at: body.expires_at_ms.map(from_millis),
+                expires_at: body.expires_at_ms.map(from_unix_millis),
                 source: body.source,
-                last_confirmed: body.last_confirmed_ms.map(from_millis),
+                last_confirmed: body.last_confirmed_ms.map(from_unix_millis),
                 seats: body.seats,
             },
-            latest_seen: from_millis(body.latest_seen_ms),
+            latest_seen: from_unix_millis(body.latest_seen_ms),
         })
     }
 
@@ -301,6 +290,27 @@ impl ProductCache {
 
 fn mac(key: &[u8; 32]) -> Hmac<Sha256> {
     <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length")
+}
+
+/// The whole of `path` when it holds at most [`MAX_CACHE_BYTES`]; a larger
+/// file is never read into memory (it is read through a limit, so a file
+/// that grows between a size check and the read cannot get past it).
+fn read_capped(path: &Path) -> Result<Vec<u8>, CacheRejection> {
+    let file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CacheRejection::Missing);
+        }
+        Err(e) => return Err(CacheRejection::Unreadable(e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_CACHE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(CacheRejection::Unreadable)?;
+    if bytes.len() as u64 > MAX_CACHE_BYTES {
+        return Err(CacheRejection::TooLarge);
+    }
+    Ok(bytes)
 }
 
 /// The body of a `tag\nbody` file whose HMAC under `key` checks out
@@ -383,12 +393,11 @@ impl TimeAnchor {
     /// The latest time the anchor holds; `None` when it is missing or fails
     /// its check (logged).
     pub(crate) fn load(&self) -> Option<SystemTime> {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) if bytes.len() as u64 <= MAX_CACHE_BYTES => bytes,
-            Ok(_) => return None,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(error) => {
-                tracing::warn!(path = %self.path.display(), %error, "could not read the time anchor");
+        let bytes = match read_capped(&self.path) {
+            Ok(bytes) => bytes,
+            Err(CacheRejection::Missing) => return None,
+            Err(reason) => {
+                tracing::warn!(path = %self.path.display(), %reason, "the time anchor cannot be read and is ignored");
                 return None;
             }
         };
@@ -399,7 +408,7 @@ impl TimeAnchor {
         if body.is_none() {
             tracing::warn!(path = %self.path.display(), "the time anchor failed its integrity check and is ignored");
         }
-        body.map(|body| from_millis(body.latest_seen_ms))
+        body.map(|body| from_unix_millis(body.latest_seen_ms))
     }
 
     /// Records `latest_seen`; a failed write keeps the old file (logged).
@@ -486,8 +495,8 @@ mod tests {
 
     fn sample() -> ProductState {
         ProductState {
-            last_confirmed: Some(from_millis(1_800_000_000_000)),
-            expires_at: Some(from_millis(1_900_000_000_000)),
+            last_confirmed: Some(from_unix_millis(1_800_000_000_000)),
+            expires_at: Some(from_unix_millis(1_900_000_000_000)),
             source: Source::Online,
             ..ProductState::new("Atlas Studio", LicenseStatus::Licensed, ["pro", "export"])
         }
@@ -507,11 +516,25 @@ mod tests {
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let c = cache(dir.path(), "HW1");
-        c.store(&sample(), from_millis(1_850_000_000_000)).unwrap();
+        c.store(&sample(), from_unix_millis(1_850_000_000_000))
+            .unwrap();
         let loaded = c.load().unwrap();
         assert_eq!(loaded.state, sample());
-        assert_eq!(loaded.latest_seen, from_millis(1_850_000_000_000));
+        assert_eq!(loaded.latest_seen, from_unix_millis(1_850_000_000_000));
         assert!(loaded.grants_on_its_own);
+    }
+
+    #[test]
+    fn files_over_the_cap_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cache(dir.path(), "HW1");
+        let secret = VendorSecret::new("a vendor secret for the tests").unwrap();
+        let anchor = TimeAnchor::new(dir.path(), "HW1", Some(&secret));
+        let huge = vec![b'a'; MAX_CACHE_BYTES as usize + 1];
+        fs::write(c.path(), &huge).unwrap();
+        fs::write(anchor.path(), &huge).unwrap();
+        assert!(matches!(c.load(), Err(CacheRejection::TooLarge)));
+        assert_eq!(anchor.load(), None);
     }
 
     #[test]
@@ -519,7 +542,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = cache(dir.path(), "HW1");
         // Confirmed at 1_800_000_000_000 but "written" an hour before that.
-        c.store(&sample(), from_millis(1_800_000_000_000 - 3_600_000))
+        c.store(&sample(), from_unix_millis(1_800_000_000_000 - 3_600_000))
             .unwrap();
         assert!(matches!(c.load(), Err(CacheRejection::FromTheFuture)));
     }
@@ -530,14 +553,14 @@ mod tests {
         let secret = VendorSecret::new("a vendor secret for the tests").unwrap();
         let anchor = TimeAnchor::new(dir.path(), "HW1", Some(&secret));
         assert_eq!(anchor.load(), None);
-        anchor.store(from_millis(1_850_000_000_000));
-        assert_eq!(anchor.load(), Some(from_millis(1_850_000_000_000)));
+        anchor.store(from_unix_millis(1_850_000_000_000));
+        assert_eq!(anchor.load(), Some(from_unix_millis(1_850_000_000_000)));
         let mut bytes = fs::read(anchor.path()).unwrap();
         let last = bytes.len() - 2;
         bytes[last] ^= 1;
         fs::write(anchor.path(), &bytes).unwrap();
         assert_eq!(anchor.load(), None);
-        anchor.store(from_millis(1_850_000_000_000));
+        anchor.store(from_unix_millis(1_850_000_000_000));
         assert_eq!(
             TimeAnchor::new(dir.path(), "HW2", Some(&secret)).load(),
             None
@@ -549,7 +572,8 @@ mod tests {
     fn every_single_byte_edit_is_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let c = cache(dir.path(), "HW1");
-        c.store(&sample(), from_millis(1_850_000_000_000)).unwrap();
+        c.store(&sample(), from_unix_millis(1_850_000_000_000))
+            .unwrap();
         let original = fs::read(c.path()).unwrap();
         for at in 0..original.len() {
             let mut edited = original.clone();

@@ -341,7 +341,7 @@ impl CacheFixture {
             source: Source::Online,
             ..ProductState::new(PRODUCT, LicenseStatus::Licensed, ["pro"])
         };
-        let now = crate::time::from_millis(1_800_000_000_000);
+        let now = crate::time::from_unix_millis(1_800_000_000_000);
         for (cache, key) in [
             (&self.vendor, &self.vendor_key),
             (&self.plain, &self.plain_key),

@@ -314,7 +314,7 @@ pub type SharedSnapshot = Arc<LicenseSnapshot>;
 
 pub(crate) mod unix_millis {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         let ms = t
@@ -326,6 +326,6 @@ pub(crate) mod unix_millis {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         let ms = i64::deserialize(d)?.max(0) as u64;
-        Ok(UNIX_EPOCH + Duration::from_millis(ms))
+        Ok(crate::time::from_unix_millis(ms))
     }
 }

@@ -56,7 +56,7 @@ impl Monotonic {
         };
         if let Some(t) = latest_seen {
             m.observe(t);
-            process_observe(t);
+            process_clock().observe(t);
         }
         m
     }
@@ -95,16 +95,18 @@ impl Monotonic {
     /// that was once far ahead from locking out a paying user for good, and it
     /// catches a clock set back the moment the server answers.
     pub(crate) fn reanchor(&self, server: SystemTime, wall: SystemTime) -> SystemTime {
-        let monotonic = self.monotonic_us();
-        let at = clamp(server.max(wall));
-        self.offset_us
-            .store(to_micros(at).saturating_sub(monotonic), Ordering::Release);
-        let process = process_clock();
-        process.offset_us.store(
-            to_micros(at).saturating_sub(process.monotonic_us()),
+        let at = saturate(server.max(wall));
+        self.set_latest(at);
+        process_clock().set_latest(at);
+        at
+    }
+
+    /// Makes `at` the latest trusted instant, earlier or not.
+    fn set_latest(&self, at: SystemTime) {
+        self.offset_us.store(
+            to_micros(at).saturating_sub(self.monotonic_us()),
             Ordering::Release,
         );
-        at
     }
 
     /// The latest trusted instant.
@@ -116,11 +118,6 @@ impl Monotonic {
     }
 }
 
-/// The latest instant the runtime works with: 9999-12-31T23:59:59Z. Every
-/// instant it computes is clamped to it, so no date arithmetic can overflow
-/// and every instant can be formatted.
-pub(crate) const MAX_INSTANT_SECS: u64 = 253_402_300_799;
-
 /// 0000-01-01T00:00:00Z, in seconds before the Unix epoch: the earliest
 /// instant that formats.
 const MIN_INSTANT_SECS_BEFORE_EPOCH: u64 = 62_167_219_200;
@@ -130,22 +127,12 @@ fn clamp_to_years(t: SystemTime) -> SystemTime {
     let earliest = UNIX_EPOCH
         .checked_sub(Duration::from_secs(MIN_INSTANT_SECS_BEFORE_EPOCH))
         .unwrap_or(UNIX_EPOCH);
-    clamp(t).max(earliest)
+    saturate(t).max(earliest)
 }
 
-/// [`MAX_INSTANT_SECS`] as an instant.
-pub(crate) fn max_instant() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(MAX_INSTANT_SECS)
-}
-
-/// `t`, or [`max_instant`] when `t` is later.
-pub(crate) fn clamp(t: SystemTime) -> SystemTime {
-    t.min(max_instant())
-}
-
-/// `t + d`, saturating at [`max_instant`] instead of panicking on overflow.
+/// `t + d`, saturating at [`max_date`] instead of panicking on overflow.
 pub(crate) fn saturating_add(t: SystemTime, d: Duration) -> SystemTime {
-    t.checked_add(d).map_or_else(max_instant, clamp)
+    t.checked_add(d).map_or_else(max_date, saturate)
 }
 
 /// Trusted time for code that has no gate at hand (`ProductState::has_feature`):
@@ -157,19 +144,7 @@ pub fn trusted_now() -> SystemTime {
 
 fn process_clock() -> &'static Monotonic {
     static PROCESS: std::sync::OnceLock<Monotonic> = std::sync::OnceLock::new();
-    PROCESS.get_or_init(|| Monotonic {
-        base: tokio::time::Instant::now(),
-        offset_us: AtomicI64::new(i64::MIN),
-    })
-}
-
-/// Lets the process-wide trusted time know of an instant a gate trusts.
-fn process_observe(t: SystemTime) {
-    let process = process_clock();
-    let candidate = to_micros(t).saturating_sub(process.monotonic_us());
-    if candidate > process.offset_us.load(Ordering::Relaxed) {
-        process.offset_us.fetch_max(candidate, Ordering::AcqRel);
-    }
+    PROCESS.get_or_init(|| Monotonic::new(None))
 }
 
 fn to_micros(t: SystemTime) -> i64 {
@@ -178,10 +153,10 @@ fn to_micros(t: SystemTime) -> i64 {
 }
 
 fn from_micros(us: i64) -> SystemTime {
-    clamp(saturating_add(
+    saturating_add(
         UNIX_EPOCH,
         Duration::from_micros(u64::try_from(us).unwrap_or(0)),
-    ))
+    )
 }
 
 pub(crate) fn to_millis(t: SystemTime) -> u64 {
@@ -190,15 +165,13 @@ pub(crate) fn to_millis(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn from_millis(ms: u64) -> SystemTime {
-    saturating_add(UNIX_EPOCH, Duration::from_millis(ms))
-}
-
 /// Seconds from the Unix epoch to 9999-12-31T23:59:59Z.
-const MAX_DATE_SECS: u64 = MAX_INSTANT_SECS;
+const MAX_DATE_SECS: u64 = 253_402_300_799;
 
-/// The latest instant dates are read as: 9999-12-31T23:59:59Z, the last one
-/// RFC 3339 can write. Later dates from a server saturate to it.
+/// The latest instant the runtime works with: 9999-12-31T23:59:59Z, the last
+/// one RFC 3339 can write. Later dates from a server, and every instant the
+/// runtime computes, saturate to it, so no date arithmetic can overflow and
+/// every instant formats.
 pub fn max_date() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(MAX_DATE_SECS)
 }
@@ -446,7 +419,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn monotonic_never_goes_back_and_keeps_running() {
         let m = Monotonic::new(None);
-        let t1 = from_millis(10_000_000);
+        let t1 = from_unix_millis(10_000_000);
         assert_eq!(m.observe(t1), t1);
         // The clock is set back an hour: time stays put...
         assert_eq!(m.observe(t1 - Duration::from_secs(3600)), t1);
