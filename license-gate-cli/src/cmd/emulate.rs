@@ -24,6 +24,19 @@ use crate::cli::{EmulateArgs, EmulateExisOneArgs};
 use crate::error::{CliError, CliResult};
 use crate::report::print_out;
 
+/// The commands both emulators take on stdin, as their start-up JSON lists them.
+const TYPED_COMMANDS: [&str; 9] = [
+    "revoke KEY",
+    "suspend KEY",
+    "expire KEY",
+    "restore KEY",
+    "down",
+    "up",
+    "slow MS",
+    "list",
+    "help",
+];
+
 /// The product of the ExisOne demo licenses.
 pub const EXISONE_PRODUCT: &str = "Demo Product";
 /// The ExisOne demo key: active, features pro and export.
@@ -493,7 +506,7 @@ pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
             "offline_public_key_file": shown(&public_key),
             "offline_code": offline_code,
             "ca_file": files.ca.as_deref().map(shown),
-            "commands": ["revoke KEY", "suspend KEY", "expire KEY", "restore KEY", "down", "up", "slow MS", "list", "help"],
+            "commands": TYPED_COMMANDS,
             "control_url": endpoint.as_ref().map(|(url, _)| url.clone()),
             "control_token": endpoint.as_ref().map(|_| shared.token.clone()),
         });
@@ -659,7 +672,7 @@ pub async fn ecosire(args: &EmulateArgs, json: bool) -> CliResult {
             "product": product,
             "licenses": licenses.iter().map(license_json).collect::<Vec<_>>(),
             "ca_file": files.ca.as_deref().map(shown),
-            "commands": ["revoke KEY", "suspend KEY", "expire KEY", "restore KEY", "down", "up", "slow MS", "list", "help"],
+            "commands": TYPED_COMMANDS,
             "control_url": endpoint.as_ref().map(|(url, _)| url.clone()),
             "control_token": endpoint.as_ref().map(|_| shared.token.clone()),
         });
