@@ -12,12 +12,9 @@
 //! (default `docs/`). The plots carry no text, so they need no font on the
 //! machine; the README gives their axes.
 
-#[path = "../tests/fleet_sim/mod.rs"]
-mod fleet_sim;
-
 use std::path::{Path, PathBuf};
 
-use fleet_sim::{DAY, HOUR};
+use license_gate_tests::fleet_sim::{self, DAY, HOUR};
 use plotters::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -3,7 +3,7 @@
 //! cache, and the time anchor lives apart from the cache. Its own test binary,
 //! because it sets environment variables.
 
-mod support;
+use license_gate_tests::support;
 
 use license_gate::LicenseGate;
 use license_gate::mock::MockProvider;

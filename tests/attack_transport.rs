@@ -8,7 +8,7 @@
 //! Environment variables are process-wide, so the tests that set them run the
 //! client in a child process (this test binary re-run with one test selected).
 
-mod support;
+use license_gate_tests::support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@
 //! folders on disk. Time is tokio's paused time with a `TestClock`, so weeks
 //! and clock changes take milliseconds.
 
-mod support;
+use license_gate_tests::support;
 
 use std::fs;
 use std::sync::Arc;

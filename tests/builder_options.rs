@@ -2,7 +2,7 @@
 //! fresh ExisOne key against the emulator over real HTTP) and the declared
 //! feature list.
 
-mod support;
+use license_gate_tests::support;
 
 use license_gate::mock::MockProvider;
 use license_gate::{LicenseGate, LicenseStatus};

@@ -3,7 +3,7 @@
 //! killed mid-way, many times; after every kill a new gate must start from a
 //! whole cache holding one of the states the child wrote, and reject nothing.
 
-mod support;
+use license_gate_tests::support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};

@@ -3,7 +3,7 @@
 //! foreign cache is rejected and the gate waits for the server; a cache that
 //! cannot be written does not stop the gate.
 
-mod support;
+use license_gate_tests::support;
 
 use std::fs;
 use std::path::{Path, PathBuf};

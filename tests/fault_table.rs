@@ -8,7 +8,7 @@
 //! One table, one loop; each row starts a fresh emulator and gate. Run with
 //! `--nocapture` to see the table.
 
-mod support;
+use license_gate_tests::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,7 +3,7 @@
 //! the ECOSIRE rate limits. `cargo run --release --example fleet` runs the
 //! full-size fleet and writes the plot.
 
-mod fleet_sim;
+use license_gate_tests::fleet_sim;
 
 use std::time::Duration;
 

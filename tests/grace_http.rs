@@ -3,7 +3,7 @@
 //! Time is moved with a `TestClock` (tokio's time runs for real: paused time
 //! with real sockets would fire the request timeouts spuriously).
 
-mod support;
+use license_gate_tests::support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! (from, to, reason), and never the license key, the access token or the
 //! license secret.
 
-mod support;
+use license_gate_tests::support;
 
 use license_gate::LicenseStatus;
 use license_gate_testkit::Fault;

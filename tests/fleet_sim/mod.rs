@@ -4,8 +4,6 @@
 //! counts the requests of every simulated second and can be taken down or
 //! rate limited. Shared by `tests/fleet.rs` and `examples/fleet.rs`.
 
-#![allow(dead_code)]
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -2,8 +2,6 @@
 //! license, the real provider pointed at it, and a gate builder with short
 //! timeouts that keeps nothing on disk unless a test says otherwise.
 
-#![allow(dead_code)]
-
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
