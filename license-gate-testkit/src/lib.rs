@@ -18,6 +18,8 @@ pub mod exisone;
 pub mod faults;
 pub mod instant;
 #[cfg(feature = "server")]
+pub mod log;
+#[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
 pub mod tls;
@@ -25,6 +27,8 @@ pub mod vectors;
 
 #[cfg(feature = "server")]
 pub use faults::{Fault, FaultControl};
+#[cfg(feature = "server")]
+pub use log::RecordedRequest;
 #[cfg(feature = "server")]
 pub use server::{RunningServer, refused_url};
 #[cfg(feature = "server")]

@@ -37,14 +37,15 @@
 //! not bound answers `{"deactivated": false, ..., "message": "No activation
 //! for this domain"}`; a missing field is 400 with a list of messages.
 
-mod handle;
+mod control;
 mod routes;
 mod signature;
 
 use std::io;
 use std::net::SocketAddr;
 
-pub use handle::{EcosireHandle, EmulatedLicense, EmulatedStatus, RateLimits, RecordedRequest};
+pub use crate::log::RecordedRequest;
+pub use control::{EcosireHandle, EmulatedLicense, EmulatedStatus, RateLimits};
 
 use crate::server::RunningServer;
 use crate::tls::TestCertificate;

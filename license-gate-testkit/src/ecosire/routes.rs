@@ -1,29 +1,27 @@
-//! The emulator's HTTP side: the three endpoints, the request log and the
-//! rate limiter.
+//! The emulator's HTTP side: the three endpoints and the rate limiter (the
+//! request log is the shared `crate::log` middleware).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 
-use super::handle::{EcosireHandle, EmulatedStatus, Endpoint, RecordedRequest, Window};
+use super::control::{EcosireHandle, EmulatedStatus, Endpoint, Window};
 use super::signature;
 use crate::faults::FaultControl;
-
-/// The largest request body the emulator reads.
-const MAX_BODY: usize = 64 * 1024;
+use crate::log::RequestLog;
 
 /// The path prefix of the service (the public base URL ends in `/api`).
 pub(crate) const BASE_PATH: &str = "/api";
 
 pub(crate) fn router(handle: EcosireHandle) -> Router {
     let faults = handle.faults.clone();
+    let log = handle.log.clone();
     Router::new()
         .route(
             "/api/licenses/validate",
@@ -43,30 +41,10 @@ pub(crate) fn router(handle: EcosireHandle) -> Router {
             faults,
             FaultControl::middleware,
         ))
-        .layer(axum::middleware::from_fn_with_state(handle, record))
-}
-
-/// Logs every request as it arrives, before faults apply.
-async fn record(State(handle): State<EcosireHandle>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return error(
-            handle.lock().wrapped,
-            413,
-            "Request body too large or broken",
-        );
-    };
-    let entry = RecordedRequest {
-        method: parts.method.clone(),
-        path: parts.uri.path().to_owned(),
-        headers: parts.headers.clone(),
-        body: bytes.to_vec(),
-        json: serde_json::from_slice(&bytes).ok(),
-        received_at: SystemTime::now(),
-    };
-    handle.lock().log.push(entry);
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+        .layer(axum::middleware::from_fn_with_state(
+            log,
+            RequestLog::record,
+        ))
 }
 
 fn unix_now() -> u64 {

@@ -5,9 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use super::log::{RecordedRequest, RequestLog};
 use super::offline::{OfflineCodeMinter, OfflineCodeSpec};
 use crate::faults::FaultControl;
+use crate::log::{RecordedRequest, RequestLog};
 
 /// A permission of an access token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -333,7 +333,7 @@ impl ExisOneControl {
 
     /// The latest request received.
     pub fn last_request(&self) -> Option<RecordedRequest> {
-        self.shared.log.all().pop()
+        self.shared.log.last()
     }
 
     /// Forgets the requests received so far.

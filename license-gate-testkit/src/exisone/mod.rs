@@ -22,19 +22,17 @@
 
 #[cfg(feature = "server")]
 mod control;
-#[cfg(feature = "server")]
-mod handlers;
-#[cfg(feature = "server")]
-mod log;
 mod offline;
+#[cfg(feature = "server")]
+mod routes;
 
 #[cfg(feature = "server")]
 use std::sync::Arc;
 
 #[cfg(feature = "server")]
-pub use control::{EmulatedLicense, ExisOneControl, LicenseState, Permission};
+pub use crate::log::RecordedRequest;
 #[cfg(feature = "server")]
-pub use log::RecordedRequest;
+pub use control::{EmulatedLicense, ExisOneControl, LicenseState, Permission};
 pub use offline::{
     MintKeyError, OfflineCodeMinter, OfflineCodeSpec, TEST_PRIVATE_KEY_PEM, TEST_PUBLIC_KEY_PEM,
 };
@@ -42,13 +40,13 @@ pub use offline::{
 #[cfg(feature = "server")]
 use crate::faults::FaultControl;
 #[cfg(feature = "server")]
+use crate::log::RequestLog;
+#[cfg(feature = "server")]
 use crate::server::RunningServer;
 #[cfg(feature = "server")]
 use crate::tls::TestCertificate;
 #[cfg(feature = "server")]
 use control::Shared;
-#[cfg(feature = "server")]
-use log::RequestLog;
 
 /// A running ExisOne emulator; it stops when dropped.
 #[cfg(feature = "server")]
@@ -80,7 +78,7 @@ impl ExisOneEmulator {
     pub async fn start_on_port(port: u16, tls: Option<&TestCertificate>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::new(Self::TOKEN));
         let faults = shared.faults.clone();
-        let router = handlers::router(shared.clone())
+        let router = routes::router(shared.clone())
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
                 FaultControl::middleware,

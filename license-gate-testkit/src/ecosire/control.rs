@@ -5,10 +5,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use axum::http::{HeaderMap, Method};
-use serde_json::Value;
-
 use crate::faults::FaultControl;
+use crate::log::{RecordedRequest, RequestLog};
 
 /// A license status as the ECOSIRE service names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -167,41 +165,6 @@ impl RateLimits {
     }
 }
 
-/// One request the emulator received, as it arrived.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct RecordedRequest {
-    /// The HTTP method.
-    pub method: Method,
-    /// The path, such as `/api/licenses/validate`.
-    pub path: String,
-    /// The headers.
-    pub headers: HeaderMap,
-    /// The raw body.
-    pub body: Vec<u8>,
-    /// The body parsed as JSON, when it is JSON.
-    pub json: Option<Value>,
-    /// When it arrived.
-    pub received_at: SystemTime,
-}
-
-impl RecordedRequest {
-    /// A header's value as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
-    }
-
-    /// The body as text (invalid UTF-8 replaced).
-    pub fn body_text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// A string field of the JSON body.
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.json.as_ref()?.get(name)?.as_str()
-    }
-}
-
 /// The endpoints, for rate limiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Endpoint {
@@ -224,7 +187,6 @@ pub(crate) struct EmulatorState {
     pub(crate) limits: RateLimits,
     pub(crate) windows: HashMap<Endpoint, Window>,
     pub(crate) tolerance: Duration,
-    pub(crate) log: Vec<RecordedRequest>,
 }
 
 impl Default for EmulatorState {
@@ -235,7 +197,6 @@ impl Default for EmulatorState {
             limits: RateLimits::default(),
             windows: HashMap::new(),
             tolerance: Duration::from_secs(300),
-            log: Vec::new(),
         }
     }
 }
@@ -248,6 +209,7 @@ impl Default for EmulatorState {
 pub struct EcosireHandle {
     pub(crate) state: Arc<Mutex<EmulatorState>>,
     pub(crate) faults: FaultControl,
+    pub(crate) log: RequestLog,
 }
 
 impl EcosireHandle {
@@ -382,16 +344,16 @@ impl EcosireHandle {
     /// Every request received so far (faulted and rate-limited ones included;
     /// none while the service is down, as connections are closed unread).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.lock().log.clone()
+        self.log.all()
     }
 
     /// The most recent request.
     pub fn last_request(&self) -> Option<RecordedRequest> {
-        self.lock().log.last().cloned()
+        self.log.last()
     }
 
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
-        self.lock().log.clear();
+        self.log.clear();
     }
 }

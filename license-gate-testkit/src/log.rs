@@ -1,14 +1,16 @@
-//! The log of requests the emulator received, so tests can assert the exact
-//! request a client sent.
+//! The log of requests an emulator received, so tests can assert the exact
+//! request a client sent. Both emulators record through the same middleware.
 
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-/// The largest body the log keeps.
+/// The largest request body an emulator accepts.
 const MAX_LOGGED_BODY: usize = 1024 * 1024;
 
 /// One request as the emulator received it.
@@ -25,6 +27,8 @@ pub struct RecordedRequest {
     pub json: Option<serde_json::Value>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// When it arrived.
+    pub received_at: SystemTime,
 }
 
 impl RecordedRequest {
@@ -35,6 +39,16 @@ impl RecordedRequest {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A string field of the JSON body.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.json.as_ref()?.get(name)?.as_str()
+    }
 }
 
 /// The shared request log.
@@ -44,6 +58,14 @@ pub(crate) struct RequestLog {
 }
 
 impl RequestLog {
+    pub(crate) fn last(&self) -> Option<RecordedRequest> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last()
+            .cloned()
+    }
+
     pub(crate) fn all(&self) -> Vec<RecordedRequest> {
         self.entries
             .lock()
@@ -72,9 +94,9 @@ impl RequestLog {
         next: Next,
     ) -> Response {
         let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, MAX_LOGGED_BODY)
-            .await
-            .unwrap_or_default();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_LOGGED_BODY).await else {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        };
         log.push(RecordedRequest {
             method: parts.method.to_string(),
             path: parts.uri.path().to_owned(),
@@ -90,6 +112,7 @@ impl RequestLog {
                 .collect(),
             json: serde_json::from_slice(&bytes).ok(),
             body: bytes.to_vec(),
+            received_at: SystemTime::now(),
         });
         next.run(Request::from_parts(parts, Body::from(bytes)))
             .await
