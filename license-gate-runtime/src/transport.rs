@@ -23,13 +23,17 @@ use crate::error::ProviderError;
 /// The default cap on reply bodies: license replies are small.
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 256 * 1024;
 
+/// The default time one request may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How much of a reply body error messages quote.
 const EXCERPT_CHARS: usize = 200;
 
 /// The longest wait a server's rate-limit headers can impose.
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 
-/// Settings of the HTTP transport, shared by every provider.
+/// The connection settings of a provider's HTTP client, the same for every
+/// provider: embed them with `.http(..)` on the provider's options.
 ///
 /// Trust: the Mozilla web roots compiled into the binary (webpki-roots), plus
 /// [`extra_root_certificates`](Self::extra_root_certificates). The machine's
@@ -37,13 +41,21 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 /// application could add a root there and answer for the license server. A
 /// proxy from `HTTPS_PROXY` may carry the connection; it sees only the TLS
 /// tunnel.
-#[derive(Clone, Debug)]
+///
+/// ```
+/// use std::time::Duration;
+/// use license_gate_runtime::transport::HttpOptions;
+///
+/// let http = HttpOptions::new()
+///     .timeout(Duration::from_secs(10))
+///     .allowed_hosts(["license.example.com"]);
+/// assert_eq!(http.timeout, Duration::from_secs(10));
+/// assert!(!http.allow_insecure_loopback);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct TransportOptions {
-    /// The service's base URL: https, or http for a loopback host when
-    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback) is set.
-    pub base_url: String,
-    /// How long one request may take (connect, send, read).
+pub struct HttpOptions {
+    /// How long one request may take (connect, send, read); default 30 s.
     pub timeout: Duration,
     /// Extra trusted root certificates (PEM), trusted next to the bundled web
     /// roots, for private deployments and tests.
@@ -53,27 +65,76 @@ pub struct TransportOptions {
     /// chain must carry a pinned key, on top of the normal verification.
     pub spki_pins: Vec<String>,
     /// Allows plain `http://` to loopback hosts (127.0.0.0/8, `::1`,
-    /// `localhost`), for tests and local emulators. Off by default: a user
-    /// could otherwise point the app at a fake server of their own.
+    /// `localhost`), for tests and local emulators. Off by default, and never
+    /// turned on from the environment: a user could otherwise point the app
+    /// at a fake server of their own.
     pub allow_insecure_loopback: bool,
     /// When set, only these hosts may be contacted.
     pub allowed_hosts: Option<Vec<String>>,
-    /// The largest reply body read; larger replies fail with `ReplyTooLarge`.
+    /// The largest reply body read (default 256 KiB); larger replies fail
+    /// with `ReplyTooLarge`.
     pub max_reply_bytes: usize,
 }
 
-impl TransportOptions {
-    /// Options for `base_url` with a 30 s timeout and the default body cap.
-    pub fn new(base_url: impl Into<String>) -> Self {
-        TransportOptions {
-            base_url: base_url.into(),
-            timeout: Duration::from_secs(30),
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: DEFAULT_TIMEOUT,
             extra_root_certificates: Vec::new(),
             spki_pins: Vec::new(),
             allow_insecure_loopback: false,
             allowed_hosts: None,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
+    }
+}
+
+impl HttpOptions {
+    /// The defaults: a 30 s timeout, the bundled web roots, no pins, https
+    /// only, any host, replies up to 256 KiB.
+    pub fn new() -> Self {
+        HttpOptions::default()
+    }
+
+    /// Sets the timeout of one request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Trusts one more root certificate (PEM), next to the bundled web roots.
+    pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
+    /// (see [`spki_pin_of`]). Call again to allow a backup key.
+    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
+        self.spki_pins.push(pin.into());
+        self
+    }
+
+    /// Allows plain `http://` to a loopback host, for tests and local emulators.
+    pub fn allow_insecure_loopback(mut self) -> Self {
+        self.allow_insecure_loopback = true;
+        self
+    }
+
+    /// Restricts the hosts that may be contacted (the base URL must be one).
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Caps reply bodies at `bytes` (default 256 KiB).
+    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = bytes;
+        self
     }
 }
 
@@ -258,10 +319,10 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport for `options`, or a `Config` error saying what is wrong
-    /// with the URL or the certificates.
-    pub fn new(options: &TransportOptions) -> Result<Self, ProviderError> {
-        let base = parse_base_url(&options.base_url)?;
+    /// A transport to `base_url` with `options`, or a `Config` error saying
+    /// what is wrong with the URL or the certificates.
+    pub fn new(base_url: &str, options: &HttpOptions) -> Result<Self, ProviderError> {
+        let base = parse_base_url(base_url)?;
         check_url_policy(
             &base,
             options.allowed_hosts.as_deref(),
@@ -439,7 +500,7 @@ pub fn check_url_policy(
         "http" if is_loopback(url) && allow_insecure_loopback => {}
         "http" if is_loopback(url) => {
             return Err(ProviderError::Config(format!(
-                "the base URL `{url}` uses plain http: license traffic must use https; for a local emulator or a test server, opt in with `.allow_insecure_loopback()` on the provider options"
+                "the base URL `{url}` uses plain http: license traffic must use https; for a local emulator or a test server, opt in with `.allow_insecure_loopback()` on the provider's `HttpOptions`"
             )));
         }
         "http" => {
@@ -533,9 +594,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn nothing_is_sent_until_the_rate_limit_resets() {
-        let mut options = TransportOptions::new(refused_url());
-        options.allow_insecure_loopback = true;
-        let transport = HttpTransport::new(&options).unwrap();
+        let options = HttpOptions::new().allow_insecure_loopback();
+        let transport = HttpTransport::new(&refused_url(), &options).unwrap();
         *transport.not_before.lock().unwrap() = Some(Instant::now() + Duration::from_secs(30));
 
         let held = transport.send(HttpRequest::get("/x")).await.unwrap_err();

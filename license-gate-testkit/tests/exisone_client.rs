@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use exisone_common::{EMAIL, HW, KEY, PRODUCT, client, emulator, options};
 use license_gate_runtime::ProviderError;
 use license_gate_runtime::providers::exisone::{
-    ActivationResult, ExisOneClient, ExisOneClientOptions, SeatUsage,
+    ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions, SeatUsage,
 };
 use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeSpec, Permission, RecordedRequest,
@@ -529,7 +529,9 @@ async fn super_short_client(
     faults: &license_gate_testkit::FaultControl,
 ) -> ProviderError {
     faults.set_delay(Duration::from_secs(3));
-    let client = ExisOneClient::new(options(url).timeout(Duration::from_millis(300))).unwrap();
+    let mut short = options(url);
+    short.http.timeout = Duration::from_millis(300);
+    let client = ExisOneClient::new(short).unwrap();
     let err = client.validate(KEY, HW, None, None).await.unwrap_err();
     faults.set_delay(Duration::ZERO);
     err
@@ -549,17 +551,19 @@ async fn version_base_url_and_hardware_id() {
         .unwrap_err();
     assert!(matches!(err, ProviderError::Config(_)), "{err:?}");
 
-    let default =
-        ExisOneClient::new(ExisOneClientOptions::new(emulator.url()).allow_insecure_loopback())
-            .unwrap();
+    let default = ExisOneClient::new(
+        ExisOneClientOptions::new(emulator.url())
+            .http(HttpOptions::new().allow_insecure_loopback()),
+    )
+    .unwrap();
     assert_eq!(
         default.generate_hardware_id(),
         license_gate_runtime::hardware_id::hardware_id()
     );
     let blank = ExisOneClient::new(
         ExisOneClientOptions::new(emulator.url())
-            .allow_insecure_loopback()
-            .hardware_id_override("  "),
+            .hardware_id_override("  ")
+            .http(HttpOptions::new().allow_insecure_loopback()),
     )
     .unwrap();
     assert_eq!(
@@ -572,7 +576,7 @@ async fn version_base_url_and_hardware_id() {
 async fn allowed_hosts_and_bad_settings_are_config_errors() {
     let err = ExisOneClient::new(
         ExisOneClientOptions::new("https://evil.example.net")
-            .allowed_hosts(["license.example.com"]),
+            .http(HttpOptions::new().allowed_hosts(["license.example.com"])),
     )
     .unwrap_err();
     assert!(
@@ -603,10 +607,11 @@ async fn tls_works_with_the_test_certificate_as_extra_root() {
     );
     assert!(emulator.url().starts_with("https://localhost:"));
 
-    let trusting = ExisOneClient::new(
-        options(&emulator.url()).extra_root_certificate(certificate.ca_pem().as_bytes().to_vec()),
-    )
-    .unwrap();
+    let mut trusted = options(&emulator.url());
+    trusted.http = trusted
+        .http
+        .extra_root_certificate(certificate.ca_pem().as_bytes().to_vec());
+    let trusting = ExisOneClient::new(trusted).unwrap();
     let result = trusting
         .validate(KEY, HW, Some(PRODUCT), None)
         .await

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use license_gate::ProviderError;
-use license_gate::exisone::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
+use license_gate::exisone::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, HttpOptions};
 use license_gate::hardware_id;
 
 use crate::cli::{ExisOneArgs, ExisOneCall, ExisOneConnection, ExisOneValidateArgs};
@@ -411,13 +411,15 @@ pub fn options(
     })?;
     // The CLI is the operator's own tool: a loopback `--base-url` (an emulator
     // it runs) may be plain http. Apps never get this from the environment.
-    let mut options = ExisOneClientOptions::new(base_url)
+    let mut http = HttpOptions::new()
         .timeout(Duration::from_secs(connection.timeout.max(1)))
-        .allow_insecure_loopback()
-        .access_token(token);
+        .allow_insecure_loopback();
     if let Some(path) = &connection.ca_file {
-        options = options.extra_root_certificate(read_file(path, "CA certificate")?);
+        http = http.extra_root_certificate(read_file(path, "CA certificate")?);
     }
+    let mut options = ExisOneClientOptions::new(base_url)
+        .http(http)
+        .access_token(token);
     if let Some(id) = &connection.hardware_id {
         options = options.hardware_id_override(id.clone());
     }

@@ -24,7 +24,7 @@
 //! use license_gate::ecosire::{EcosireOptions, EcosireProvider};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let options = EcosireOptions::new().license_secret("s3cr3t").platform("odoo", "18.0");
+//! let options = EcosireOptions::default().license_secret("s3cr3t").platform("odoo", "18.0");
 //! let gate = LicenseGate::builder()
 //!     .product("Shop Booster")
 //!     .provider(EcosireProvider::from_options(options)?.domain("erp.example.com").features(["pro"]))
@@ -43,6 +43,7 @@ mod provider;
 mod reply;
 mod signing;
 
+pub use crate::transport::HttpOptions;
 pub use client::{EcosireClient, EcosireOptions, Platform};
 pub use key::{KEY_SHAPES, check_key};
 pub use provider::EcosireProvider;

@@ -41,7 +41,7 @@ use crate::state::LicenseStatus;
 /// use license_gate::ecosire::{EcosireOptions, EcosireProvider};
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// let provider = EcosireProvider::from_options(EcosireOptions::new())? // secret from ECOSIRE_LICENSE_SECRET
+/// let provider = EcosireProvider::from_options(EcosireOptions::default())? // secret from ECOSIRE_LICENSE_SECRET
 ///     .domain("mystore.example.com")
 ///     .features(["pro", "export"]);
 /// let gate = LicenseGate::builder()

@@ -17,9 +17,7 @@ use super::types::{
 };
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
-use crate::transport::{
-    DEFAULT_MAX_REPLY_BYTES, HttpReply, HttpRequest, HttpTransport, TransportOptions,
-};
+use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
 
 /// The environment variable that supplies the base URL when the options give none.
 pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
@@ -28,25 +26,26 @@ pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
 /// the client stops waiting (the code's local answer stands either way).
 pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Settings of an [`ExisOneClient`].
+/// Settings of an [`ExisOneClient`]: the service's base URL and credentials,
+/// and the connection settings shared by every provider ([`HttpOptions`]).
 ///
 /// `Debug` never shows the access token.
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::exisone::ExisOneClientOptions;
+/// use license_gate::exisone::{ExisOneClientOptions, HttpOptions};
 ///
 /// let options = ExisOneClientOptions::new("https://license.example.com")
 ///     .access_token("token-from-the-dashboard")
-///     .timeout(Duration::from_secs(10));
+///     .http(HttpOptions::new().timeout(Duration::from_secs(10)));
 /// assert!(!format!("{options:?}").contains("token-from-the-dashboard"));
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ExisOneClientOptions {
     /// The service's base URL (https; plain http only for loopback with
-    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback)). `None`
-    /// reads `EXISONE_BASEURL`.
+    /// [`HttpOptions::allow_insecure_loopback`]). `None` (the default) reads
+    /// `EXISONE_BASEURL`.
     pub base_url: Option<String>,
     /// The API access token, sent as `Authorization: ExisOneApi <token>`.
     pub access_token: Option<Secret>,
@@ -55,22 +54,9 @@ pub struct ExisOneClientOptions {
     /// Replaces this machine's hardware ID verbatim when not blank (for
     /// containers and shared hosts where the fingerprint is not per user).
     pub hardware_id_override: Option<String>,
-    /// When set, only these hosts may be contacted.
-    pub allowed_hosts: Option<Vec<String>>,
-    /// How long one request may take (default 30 s).
-    pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), trusted next to the web roots
-    /// compiled into the binary, for private deployments and tests. The
-    /// machine's store and `SSL_CERT_FILE` are never trusted.
-    pub extra_root_certificates: Vec<Vec<u8>>,
-    /// SPKI pins (base64 SHA-256 of a SubjectPublicKeyInfo); when given, the
-    /// server's chain must carry one of these keys.
-    pub spki_pins: Vec<String>,
-    /// Allows plain `http://` to a loopback host (tests, local emulators).
-    /// Off by default, and never turned on by [`from_env`](Self::from_env).
-    pub allow_insecure_loopback: bool,
-    /// The largest reply body read (default 256 KiB).
-    pub max_reply_bytes: usize,
+    /// Connection settings: timeout, trusted roots, pins, allowed hosts,
+    /// plain http to loopback, reply cap.
+    pub http: HttpOptions,
 }
 
 impl fmt::Debug for ExisOneClientOptions {
@@ -80,52 +66,30 @@ impl fmt::Debug for ExisOneClientOptions {
             .field("access_token", &self.access_token)
             .field("offline_public_key", &self.offline_public_key.is_some())
             .field("hardware_id_override", &self.hardware_id_override)
-            .field("allowed_hosts", &self.allowed_hosts)
-            .field("timeout", &self.timeout)
-            .field(
-                "extra_root_certificates",
-                &self.extra_root_certificates.len(),
-            )
-            .field("spki_pins", &self.spki_pins)
-            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
-            .field("max_reply_bytes", &self.max_reply_bytes)
+            .field("http", &self.http)
             .finish()
-    }
-}
-
-impl Default for ExisOneClientOptions {
-    fn default() -> Self {
-        ExisOneClientOptions {
-            base_url: None,
-            access_token: None,
-            offline_public_key: None,
-            hardware_id_override: None,
-            allowed_hosts: None,
-            timeout: Duration::from_secs(30),
-            extra_root_certificates: Vec::new(),
-            spki_pins: Vec::new(),
-            allow_insecure_loopback: false,
-            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
-        }
     }
 }
 
 impl ExisOneClientOptions {
     /// Options for `base_url`, everything else default.
     pub fn new(base_url: impl Into<String>) -> Self {
-        ExisOneClientOptions {
-            base_url: Some(base_url.into()),
-            ..Default::default()
-        }
+        ExisOneClientOptions::default().base_url(base_url)
     }
 
     /// Options whose base URL comes from `EXISONE_BASEURL`.
     ///
     /// The environment only names the URL: it must be https (plain http to
-    /// loopback needs [`allow_insecure_loopback`](Self::allow_insecure_loopback)
-    /// in the code), so a user cannot point the app at a fake server of their own.
+    /// loopback needs [`HttpOptions::allow_insecure_loopback`] in the code),
+    /// so a user cannot point the app at a fake server of their own.
     pub fn from_env() -> Self {
         ExisOneClientOptions::default()
+    }
+
+    /// Sets the base URL.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
     }
 
     /// Sets the access token.
@@ -146,45 +110,9 @@ impl ExisOneClientOptions {
         self
     }
 
-    /// Restricts the hosts the client may contact.
-    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Sets the timeout of one request.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Trusts one more root certificate (PEM), next to the bundled web roots.
-    pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.extra_root_certificates.push(pem.into());
-        self
-    }
-
-    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
-    /// (see [`spki_pin_of`](crate::transport::spki_pin_of)). Call again to
-    /// allow a backup key.
-    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
-        self.spki_pins.push(pin.into());
-        self
-    }
-
-    /// Allows plain `http://` to a loopback host, for tests and local emulators.
-    pub fn allow_insecure_loopback(mut self) -> Self {
-        self.allow_insecure_loopback = true;
-        self
-    }
-
-    /// Caps reply bodies at `bytes` (default 256 KiB).
-    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
-        self.max_reply_bytes = bytes;
+    /// Sets the connection settings.
+    pub fn http(mut self, http: HttpOptions) -> Self {
+        self.http = http;
         self
     }
 
@@ -243,7 +171,7 @@ impl fmt::Debug for ExisOneClient {
             .field("base_url", &self.transport.base_url().as_str())
             .field("access_token", &self.options.access_token)
             .field("offline_key", &self.offline_key.is_some())
-            .field("timeout", &self.options.timeout)
+            .field("timeout", &self.options.http.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -288,14 +216,7 @@ impl ExisOneClient {
         options: &ExisOneClientOptions,
         base_url: &str,
     ) -> Result<HttpTransport, ProviderError> {
-        let mut transport = TransportOptions::new(base_url);
-        transport.timeout = options.timeout;
-        transport.extra_root_certificates = options.extra_root_certificates.clone();
-        transport.spki_pins = options.spki_pins.clone();
-        transport.allow_insecure_loopback = options.allow_insecure_loopback;
-        transport.allowed_hosts = options.allowed_hosts.clone();
-        transport.max_reply_bytes = options.max_reply_bytes;
-        HttpTransport::new(&transport)
+        HttpTransport::new(base_url, &options.http)
     }
 
     /// The version of this client.
@@ -937,7 +858,7 @@ mod tests {
     fn debug_hides_the_token() {
         let client = ExisOneClient::new(
             ExisOneClientOptions::new("http://127.0.0.1:9")
-                .allow_insecure_loopback()
+                .http(HttpOptions::new().allow_insecure_loopback())
                 .access_token("hunter2-token"),
         )
         .unwrap();

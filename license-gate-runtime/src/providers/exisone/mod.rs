@@ -21,6 +21,7 @@ mod types;
 #[cfg(feature = "fuzzing")]
 pub(crate) use client::read_validation;
 
+pub use crate::transport::HttpOptions;
 pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, NOTIFY_TIMEOUT};
 pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
 pub use provider::ExisOneProvider;
