@@ -257,18 +257,134 @@ impl HttpReply {
         excerpt
     }
 
-    /// The errors every service shares: 5xx is a server fault and 429 is rate
-    /// limiting (with the wait from `X-RateLimit-Reset` or `Retry-After`).
-    pub fn common_error(&self) -> Option<ProviderError> {
-        match self.status {
-            429 => Some(ProviderError::RateLimited {
-                retry_after: rate_limit_wait(&self.headers),
-            }),
-            500..=599 => Some(ProviderError::ServerFault {
-                status: self.status,
-                excerpt: self.excerpt(),
-            }),
-            _ => None,
+    /// The error this reply stands for, read from its HTTP status: see
+    /// [`HttpReply::error_for_status`].
+    pub fn error(&self, detail: ErrorDetail) -> ProviderError {
+        self.error_for_status(self.status, detail)
+    }
+
+    /// The one table from an error status to the error it stands for, shared
+    /// by every provider; the provider only reads `detail` from the body.
+    ///
+    /// - 429 is [`ProviderError::RateLimited`], with the wait from
+    ///   `X-RateLimit-Reset` or `Retry-After`; 408 and 5xx are
+    ///   [`ProviderError::ServerFault`]: all transient, so the gate keeps its
+    ///   last confirmed state through grace.
+    /// - 3xx is a malformed reply (redirects are not followed).
+    /// - 401 and 403 are [`ProviderError::PermissionDenied`], 404
+    ///   [`ProviderError::NotFound`], 409
+    ///   [`ProviderError::ActivationLimitReached`], any other 4xx (and an
+    ///   error inside a 2xx reply) an explicit [`ProviderError::Refused`].
+    ///
+    /// `status` is the reply's status, or the one an error body names (some
+    /// services wrap errors in a 2xx reply). The message is `detail.message`,
+    /// else `detail.code`, else the status and the start of the body.
+    ///
+    /// ```
+    /// use license_gate_runtime::ProviderError;
+    /// use license_gate_runtime::transport::{ErrorDetail, HttpReply};
+    ///
+    /// let reply = HttpReply { status: 404, headers: Default::default(), body: Vec::new() };
+    /// let error = reply.error(ErrorDetail::message("no such license"));
+    /// assert_eq!(error, ProviderError::NotFound { message: "no such license".into() });
+    /// ```
+    pub fn error_for_status(&self, status: u16, detail: ErrorDetail) -> ProviderError {
+        let reason = reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Unknown Status");
+        match status {
+            429 => {
+                return ProviderError::RateLimited {
+                    retry_after: rate_limit_wait(&self.headers),
+                };
+            }
+            408 | 500..=599 => {
+                return ProviderError::ServerFault {
+                    status,
+                    excerpt: self.excerpt(),
+                };
+            }
+            300..=399 => {
+                return self.malformed(format!(
+                    "the server answered with a redirect (HTTP {status} {reason}), which is not followed: check the base URL"
+                ));
+            }
+            _ => {}
+        }
+        let ErrorDetail {
+            message,
+            code,
+            minimum_required_version,
+        } = detail;
+        let text = message.clone().or_else(|| code.clone()).unwrap_or_else(|| {
+            let excerpt = self.excerpt();
+            if excerpt.trim().is_empty() {
+                format!("{status} {reason}")
+            } else {
+                format!("{status} {reason}: {excerpt}")
+            }
+        });
+        match status {
+            401 | 403 => ProviderError::PermissionDenied {
+                status,
+                message: text,
+            },
+            404 => ProviderError::NotFound { message: text },
+            409 => ProviderError::ActivationLimitReached {
+                used: None,
+                limit: None,
+                message,
+            },
+            200..=299 | 400..=499 => ProviderError::Refused {
+                status,
+                code,
+                message: text,
+                minimum_required_version,
+            },
+            _ => self.malformed(format!("unexpected HTTP status {status} {reason}")),
+        }
+    }
+}
+
+/// Whether an HTTP status means the server could not answer now (408, 429,
+/// 5xx) rather than an answer: such statuses are transient whatever the body says.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500..=599)
+}
+
+/// What a provider read from an error reply's body, for
+/// [`HttpReply::error_for_status`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorDetail {
+    /// The server's message, in words.
+    pub message: Option<String>,
+    /// The server's machine-readable error code, such as `version_outdated`.
+    pub code: Option<String>,
+    /// The oldest client version the server accepts, when it says.
+    pub minimum_required_version: Option<String>,
+}
+
+impl ErrorDetail {
+    /// A detail with a message alone.
+    pub fn message(message: impl Into<String>) -> Self {
+        ErrorDetail {
+            message: Some(message.into()),
+            ..ErrorDetail::default()
+        }
+    }
+
+    /// A detail with whatever the body held (each part optional).
+    pub fn new(
+        message: Option<String>,
+        code: Option<String>,
+        minimum_required_version: Option<String>,
+    ) -> Self {
+        ErrorDetail {
+            message,
+            code,
+            minimum_required_version,
         }
     }
 }
@@ -367,7 +483,8 @@ impl HttpTransport {
     /// Transport faults become `Unreachable`, `Timeout` or `ReplyTooLarge`;
     /// while a server's rate limit is in force, nothing is sent and the call
     /// fails with `RateLimited` at once. Any HTTP status is returned as a reply:
-    /// interpreting it is the provider's job (see [`HttpReply::common_error`]).
+    /// the provider reads its body and turns an error status into its error
+    /// with [`HttpReply::error`].
     pub async fn send(&self, request: HttpRequest) -> Result<HttpReply, ProviderError> {
         if let Some(wait) = self.rate_limit_remaining() {
             return Err(ProviderError::RateLimited {
@@ -409,8 +526,8 @@ impl HttpTransport {
             headers,
             body,
         };
-        if let Some(ProviderError::RateLimited { retry_after }) = reply.common_error() {
-            let wait = retry_after.unwrap_or(Duration::from_secs(60));
+        if reply.status == 429 {
+            let wait = rate_limit_wait(&reply.headers).unwrap_or(Duration::from_secs(60));
             *self.not_before.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(Instant::now() + wait);
         }

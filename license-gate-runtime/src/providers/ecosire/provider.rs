@@ -6,12 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 
 use super::client::{EcosireClient, EcosireOptions};
-use super::reply::{
-    ActivateReply, CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, EcosireStatus, ValidateReply,
-    classify_message,
-};
+use super::reply::{ActivateReply, EcosireStatus, ValidateReply, classify_message};
 use crate::error::ProviderError;
-use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
+use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
 use crate::secret::LicenseKey;
 use crate::state::LicenseStatus;
 
@@ -247,24 +244,10 @@ impl EcosireProvider {
     }
 }
 
-/// Turns the refusals that name a license state into that state (an explicit
+/// The refusals that name a license state become that state (an explicit
 /// answer); every other error stays an error.
 fn explicit_denial(error: ProviderError) -> Result<LicenseAnswer, ProviderError> {
-    if let ProviderError::Refused {
-        code: Some(code), ..
-    } = &error
-    {
-        let status = match code.as_str() {
-            CODE_EXPIRED => Some(LicenseStatus::Expired),
-            CODE_SUSPENDED => Some(LicenseStatus::Suspended),
-            CODE_REVOKED => Some(LicenseStatus::Revoked),
-            _ => None,
-        };
-        if let Some(status) = status {
-            return Ok(LicenseAnswer::denied(status));
-        }
-    }
-    Err(error)
+    refusal_answer(&error).ok_or(error)
 }
 
 #[async_trait]

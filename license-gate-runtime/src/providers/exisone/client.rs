@@ -17,7 +17,7 @@ use super::types::{
 };
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
-use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
+use crate::transport::{ErrorDetail, HttpOptions, HttpReply, HttpRequest, HttpTransport};
 
 /// The environment variable that supplies the base URL when the options give none.
 pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
@@ -703,12 +703,9 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
-/// The error a non-2xx reply means.
+/// The error a non-2xx reply means: the transport's status table, with the
+/// `message`, `error` (the code) and `minimumRequiredVersion` of a JSON body.
 pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
-    if let Some(common) = reply.common_error() {
-        return common;
-    }
-    let status = reply.status;
     let fields = match serde_json::from_slice::<Value>(&reply.body) {
         Ok(Value::Object(fields)) => Some(fields),
         _ => None,
@@ -722,40 +719,11 @@ pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let code = field("error");
-    let reason = reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Unknown Status");
-    let message = field("message")
-        .or_else(|| code.clone())
-        .unwrap_or_else(|| {
-            let excerpt = reply.excerpt();
-            if excerpt.trim().is_empty() {
-                format!("{status} {reason}")
-            } else {
-                format!("{status} {reason}: {excerpt}")
-            }
-        });
-    match status {
-        401 | 403 => ProviderError::PermissionDenied { status, message },
-        404 => ProviderError::NotFound { message },
-        409 => ProviderError::ActivationLimitReached {
-            used: None,
-            limit: None,
-            message: field("message"),
-        },
-        400..=499 => ProviderError::Refused {
-            status,
-            code,
-            message,
-            minimum_required_version: field("minimumRequiredVersion"),
-        },
-        300..=399 => reply.malformed(format!(
-            "the server answered with a redirect (HTTP {status} {reason}), which is not followed: check the base URL"
-        )),
-        _ => reply.malformed(format!("unexpected HTTP status {status} {reason}")),
-    }
+    reply.error(ErrorDetail::new(
+        field("message"),
+        field("error"),
+        field("minimumRequiredVersion"),
+    ))
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use async_trait::async_trait;
 
 use super::client::{ExisOneClient, ExisOneClientOptions};
 use super::offline::{OfflineOutcome, OfflineValidationResult, is_offline_code};
-use super::types::{ValidationResult, status_from_word};
+use super::types::ValidationResult;
 use crate::error::ProviderError;
-use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
+use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
 use crate::state::{LicenseStatus, Source};
 
 /// A [`Provider`] backed by ExisOne.
@@ -134,38 +134,6 @@ fn online_answer(result: ValidationResult) -> LicenseAnswer {
     answer
 }
 
-/// Explicit refusals that are license statuses rather than errors.
-fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
-    let ProviderError::Refused {
-        status,
-        code,
-        minimum_required_version,
-        ..
-    } = error
-    else {
-        return None;
-    };
-    let word = match (code.as_deref(), status) {
-        (Some(code), _) => code,
-        (None, 426) => "version_outdated",
-        (None, _) => return None,
-    };
-    let license_status = status_from_word(false, word, minimum_required_version.as_deref());
-    match license_status {
-        LicenseStatus::VersionOutdated { .. }
-        | LicenseStatus::Expired
-        | LicenseStatus::Revoked
-        | LicenseStatus::Suspended => Some(LicenseAnswer::denied(license_status)),
-        _ if *status == 426 => Some(LicenseAnswer::denied(LicenseStatus::VersionOutdated {
-            minimum: minimum_required_version
-                .clone()
-                .unwrap_or_else(|| "unknown".to_owned())
-                .into(),
-        })),
-        _ => None,
-    }
-}
-
 #[async_trait]
 impl Provider for ExisOneProvider {
     fn name(&self) -> &str {
@@ -271,37 +239,6 @@ impl Provider for ExisOneProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refusals_become_statuses() {
-        let refused = |status, code: Option<&str>| ProviderError::Refused {
-            status,
-            code: code.map(str::to_owned),
-            message: "m".into(),
-            minimum_required_version: Some("3.1".into()),
-        };
-        assert_eq!(
-            refusal_answer(&refused(400, Some("version_outdated")))
-                .unwrap()
-                .status,
-            LicenseStatus::VersionOutdated {
-                minimum: "3.1".into()
-            }
-        );
-        assert_eq!(
-            refusal_answer(&refused(426, None)).unwrap().status,
-            LicenseStatus::VersionOutdated {
-                minimum: "3.1".into()
-            }
-        );
-        assert_eq!(
-            refusal_answer(&refused(400, Some("revoked")))
-                .unwrap()
-                .status,
-            LicenseStatus::Revoked
-        );
-        assert!(refusal_answer(&refused(400, Some("invalid_product"))).is_none());
-    }
 
     #[test]
     fn online_answers_map_statuses() {

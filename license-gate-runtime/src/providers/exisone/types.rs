@@ -147,13 +147,10 @@ impl ValidationResult {
 
 /// The status a status word of the server means.
 pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>) -> LicenseStatus {
+    if let Some(denial) = crate::provider::denial_for_word(word, minimum) {
+        return denial;
+    }
     match word.trim().to_ascii_lowercase().as_str() {
-        "version_outdated" => LicenseStatus::VersionOutdated {
-            minimum: minimum.unwrap_or("unknown").into(),
-        },
-        "expired" => LicenseStatus::Expired,
-        "revoked" => LicenseStatus::Revoked,
-        "suspended" => LicenseStatus::Suspended,
         "not_activated" if !is_valid => LicenseStatus::Unlicensed {
             reason: crate::state::NOT_ACTIVATED.into(),
         },
