@@ -6,11 +6,11 @@ use std::time::UNIX_EPOCH;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::key::check_key;
-use super::reply::{
+use super::signing::SignedPayload;
+use super::wire::{
     self, ActivateReply, DeactivateReply, ValidateReply, parse_activate, parse_deactivate,
     parse_validate,
 };
-use super::signing::SignedPayload;
 use super::{DEFAULT_BASE_URL, SECRET_ENV, SIGNATURE_HEADER};
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
@@ -214,7 +214,7 @@ impl EcosireClient {
         let sent = check_key(key)?;
         let reply = self.send("/licenses/validate", key, domain).await?;
         let mut validated =
-            reply::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
+            wire::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
         let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
         if let Some(echoed) = echoed
             && !echoed.expose().trim().eq_ignore_ascii_case(sent.expose())
@@ -240,7 +240,7 @@ impl EcosireClient {
     ) -> Result<ActivateReply, ProviderError> {
         let reply = self.send("/licenses/activate", key, domain).await?;
         let mut activated =
-            reply::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
+            wire::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
         activated.message = activated.message.map(|m| mask_key(m, key));
         Ok(activated)
     }
@@ -253,7 +253,7 @@ impl EcosireClient {
     ) -> Result<DeactivateReply, ProviderError> {
         let reply = self.send("/licenses/deactivate", key, domain).await?;
         let mut deactivated =
-            reply::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
+            wire::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
         deactivated.message = deactivated.message.map(|m| mask_key(m, key));
         Ok(deactivated)
     }

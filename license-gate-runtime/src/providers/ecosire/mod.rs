@@ -40,18 +40,18 @@
 mod client;
 mod key;
 mod provider;
-mod reply;
 mod signing;
+mod wire;
 
 pub use crate::transport::HttpOptions;
 pub use client::{EcosireClient, EcosireOptions, Platform};
 pub use key::{KEY_SHAPES, check_key};
 pub use provider::EcosireProvider;
-pub use reply::{
+pub use signing::{SignedPayload, canonical_message, sign};
+pub use wire::{
     ActivateReply, CODE_EXPIRED, CODE_KEY_MISMATCH, CODE_REVOKED, CODE_SUSPENDED, DeactivateReply,
     EcosireLicense, EcosireStatus, ValidateReply,
 };
-pub use signing::{SignedPayload, canonical_message, sign};
 
 /// The public service's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.ecosire.com/api";

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 
 use super::client::{EcosireClient, EcosireOptions};
-use super::reply::{ActivateReply, EcosireStatus, ValidateReply, classify_message};
+use super::wire::{ActivateReply, EcosireStatus, ValidateReply, classify_message};
 use crate::error::ProviderError;
 use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
 use crate::secret::LicenseKey;

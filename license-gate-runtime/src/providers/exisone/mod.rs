@@ -15,16 +15,16 @@
 mod client;
 pub mod offline;
 mod provider;
-mod types;
+mod wire;
 
 /// The fuzz targets read validation replies exactly as the client does.
 #[cfg(feature = "fuzzing")]
-pub(crate) use client::read_validation;
+pub(crate) use wire::read_validation;
 
 pub use crate::transport::HttpOptions;
 pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, NOTIFY_TIMEOUT};
 pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
 pub use provider::ExisOneProvider;
-pub use types::{
+pub use wire::{
     ActivationResult, DeactivationResult, SeatUsage, SmartValidationResult, ValidationResult,
 };

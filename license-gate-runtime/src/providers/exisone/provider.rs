@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::client::{ExisOneClient, ExisOneClientOptions};
 use super::offline::{OfflineOutcome, OfflineValidationResult, is_offline_code};
-use super::types::ValidationResult;
+use super::wire::ValidationResult;
 use crate::error::ProviderError;
 use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
 use crate::state::{LicenseStatus, Source};
