@@ -402,8 +402,8 @@ async fn validate_smart_with_an_offline_code_checks_locally_then_tells_the_serve
         .validate_smart(&code, HW, Some(PRODUCT))
         .await
         .unwrap();
-    assert!(smart.is_valid && smart.was_offline);
-    assert_eq!(smart.status, "licensed");
+    assert!(smart.validation.is_valid && smart.was_offline);
+    assert_eq!(smart.validation.status, "licensed");
     let told = control.last_request().unwrap();
     assert_post(
         &told,
@@ -417,7 +417,7 @@ async fn validate_smart_with_an_offline_code_checks_locally_then_tells_the_serve
         .await
         .unwrap();
     assert!(
-        smart.is_valid,
+        smart.validation.is_valid,
         "server errors are ignored for offline codes"
     );
 }
@@ -428,8 +428,8 @@ async fn validate_smart_with_an_online_key_falls_back_when_unreachable() {
     control.bind(KEY, HW);
     let online = client(&emulator.url());
     let smart = online.validate_smart(KEY, HW, Some(PRODUCT)).await.unwrap();
-    assert!(smart.is_valid && !smart.was_offline);
-    assert_eq!(smart.features, vec!["pro", "export"]);
+    assert!(smart.validation.is_valid && !smart.was_offline);
+    assert_eq!(smart.validation.features, vec!["pro", "export"]);
     assert_eq!(
         control.last_request().unwrap().json,
         Some(json!({ "activationKey": KEY, "hardwareId": HW, "productName": PRODUCT }))
@@ -437,8 +437,8 @@ async fn validate_smart_with_an_online_key_falls_back_when_unreachable() {
 
     let down = client(&refused_url());
     let smart = down.validate_smart(KEY, HW, Some(PRODUCT)).await.unwrap();
-    assert!(!smart.is_valid && smart.was_offline);
-    assert_eq!(smart.status, "offline");
+    assert!(!smart.validation.is_valid && smart.was_offline);
+    assert_eq!(smart.validation.status, "offline");
 
     let with_key =
         ExisOneClient::new(options(&refused_url()).offline_public_key(TEST_PUBLIC_KEY_PEM))
@@ -447,8 +447,8 @@ async fn validate_smart_with_an_online_key_falls_back_when_unreachable() {
         .validate_smart(KEY, HW, Some(PRODUCT))
         .await
         .unwrap();
-    assert!(!smart.is_valid && smart.was_offline);
-    assert_eq!(smart.status, "invalid");
+    assert!(!smart.validation.is_valid && smart.was_offline);
+    assert_eq!(smart.validation.status, "invalid");
 
     let err = online
         .validate_smart("NONE-NONE-NONE-NONE", HW, None)

@@ -291,7 +291,7 @@ async fn smart_validate(
         masked(&key)
     };
     let report = Report::new()
-        .headline(if result.is_valid {
+        .headline(if result.validation.is_valid {
             if result.was_offline {
                 "valid: checked locally (offline)".to_owned()
             } else {
@@ -300,7 +300,7 @@ async fn smart_validate(
         } else {
             format!(
                 "not valid ({}): {}",
-                result.status,
+                result.validation.status,
                 result
                     .error_message
                     .as_deref()
@@ -308,11 +308,15 @@ async fn smart_validate(
             )
         })
         .field("key", "key", shown_key)
-        .field("valid", "valid", result.is_valid)
-        .field("status", "status", result.status.as_str())
+        .field("valid", "valid", result.validation.is_valid)
+        .field("status", "status", result.validation.status.as_str())
         .field("was_offline", "checked offline", result.was_offline)
-        .field("expires", "expires", time_value(result.expiration_date))
-        .field("features", "features", result.features.clone())
+        .field(
+            "expires",
+            "expires",
+            time_value(result.validation.expiration_date),
+        )
+        .field("features", "features", result.validation.features.clone())
         .field(
             "product_name",
             "product",
@@ -322,18 +326,18 @@ async fn smart_validate(
         .field(
             "minimum_required_version",
             "minimum version",
-            opt(result.minimum_required_version.as_deref()),
+            opt(result.validation.minimum_required_version.as_deref()),
         )
         .field("message", "message", opt(result.error_message.as_deref()));
-    if result.is_valid {
+    if result.validation.is_valid {
         return Ok(report);
     }
     let facts = Facts {
-        code: Some(result.status.clone()),
-        minimum_version: result.minimum_required_version.clone(),
+        code: Some(result.validation.status.clone()),
+        minimum_version: result.validation.minimum_required_version.clone(),
         ..Facts::default()
     };
-    let error = if result.status == "offline" {
+    let error = if result.validation.status == "offline" {
         // Not reachable and nothing to check offline: the server's fault.
         CliError::unavailable(
             result
@@ -344,10 +348,10 @@ async fn smart_validate(
     } else {
         CliError::not_valid(format!(
             "the license is not valid (status `{}`): {}",
-            result.status,
+            result.validation.status,
             result.error_message.clone().unwrap_or_else(|| remedy(
-                &result.status,
-                result.minimum_required_version.as_deref()
+                &result.validation.status,
+                result.validation.minimum_required_version.as_deref()
             ))
         ))
     };

@@ -1,19 +1,17 @@
-//! The ExisOne client: one async method per call of the ExisOne SDK.
+//! The ExisOne client: one async method per wire call of the ExisOne SDK
+//! (the smart calls and offline checks are in `smart.rs`).
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::offline::{
-    OfflinePublicKey, OfflineValidationResult, is_offline_code, validate_offline_code,
-};
+use super::offline::OfflinePublicKey;
 use super::wire::{
-    ActivateBody, ActivationResult, DeactivateBody, DeactivationResult, FeaturesBody,
-    FeaturesReply, GenerateBody, SeatUsage, SmartValidationResult, TicketBody, ValidateBody,
-    ValidationResult, VersionsReply, error_for, read_validation,
+    ActivateBody, ActivationResult, DeactivateBody, FeaturesBody, FeaturesReply, GenerateBody,
+    SeatUsage, TicketBody, ValidateBody, ValidationResult, VersionsReply, error_for,
+    read_validation,
 };
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
@@ -21,10 +19,6 @@ use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
 
 /// The environment variable that supplies the base URL when the options give none.
 pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
-
-/// How long telling the server about a valid offline code may take before
-/// the client stops waiting (the code's local answer stands either way).
-pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings of an [`ExisOneClient`]: the service's base URL and credentials,
 /// and the connection settings shared by every provider ([`HttpOptions`]).
@@ -162,7 +156,7 @@ pub struct ExisOneClient {
     options: ExisOneClientOptions,
     transport: HttpTransport,
     authorization: Option<HeaderValue>,
-    offline_key: Option<OfflinePublicKey>,
+    pub(super) offline_key: Option<OfflinePublicKey>,
 }
 
 impl fmt::Debug for ExisOneClient {
@@ -400,171 +394,6 @@ impl ExisOneClient {
             .filter(|f| !f.is_empty())
             .map(str::to_owned)
             .collect())
-    }
-
-    /// Checks an offline code locally, without the server.
-    ///
-    /// Never fails: a code that cannot be trusted, or a client without a
-    /// public key, gives `is_valid == false` with the reason in `error_message`.
-    /// Expiry is checked against trusted time ([`crate::time::trusted_now`]),
-    /// so a clock set back does not revive an expired code.
-    pub fn validate_offline(
-        &self,
-        offline_code: &str,
-        hardware_id: &str,
-    ) -> OfflineValidationResult {
-        self.validate_offline_at(offline_code, hardware_id, crate::time::trusted_now())
-    }
-
-    /// [`ExisOneClient::validate_offline`] at the instant `now`.
-    pub fn validate_offline_at(
-        &self,
-        offline_code: &str,
-        hardware_id: &str,
-        now: SystemTime,
-    ) -> OfflineValidationResult {
-        validate_offline_code(offline_code, hardware_id, self.offline_key.as_ref(), now)
-    }
-
-    /// Validates an online key or an offline code, whichever `key` is.
-    ///
-    /// An offline code is checked locally; when valid, the server is told
-    /// with a validation call whose outcome is ignored. An online key is
-    /// validated by the server; when the server cannot be reached, the key is
-    /// checked as an offline code if a public key is configured, else the
-    /// result has status `offline`. Explicit refusals (403, 404, ...) are
-    /// returned as errors.
-    pub async fn validate_smart(
-        &self,
-        key: &str,
-        hardware_id: &str,
-        product_name: Option<&str>,
-    ) -> Result<SmartValidationResult, ProviderError> {
-        if is_offline_code(key) {
-            let offline = self.validate_offline(key, hardware_id);
-            if offline.is_valid {
-                self.tell_server(key, hardware_id).await;
-            }
-            let status = if offline.is_valid {
-                "licensed"
-            } else if offline.is_expired {
-                "expired"
-            } else {
-                "invalid"
-            };
-            return Ok(SmartValidationResult {
-                is_valid: offline.is_valid,
-                status: status.to_owned(),
-                expiration_date: offline.expiration_date,
-                features: offline.features,
-                was_offline: true,
-                error_message: offline.error_message,
-                product_name: offline.product_name,
-                server_version: None,
-                minimum_required_version: None,
-            });
-        }
-        match self.validate(key, hardware_id, product_name, None).await {
-            Ok(online) => Ok(SmartValidationResult {
-                is_valid: online.is_valid,
-                status: online.status,
-                expiration_date: online.expiration_date,
-                features: online.features,
-                was_offline: false,
-                error_message: None,
-                product_name: product_name.map(str::to_owned),
-                server_version: online.server_version,
-                minimum_required_version: online.minimum_required_version,
-            }),
-            Err(error) if error.is_transient() => {
-                // The message below may be shown or logged: mask the key.
-                let error = error.redact_key(&LicenseKey::new(key));
-                if self.offline_key.is_some() {
-                    let offline = self.validate_offline(key, hardware_id);
-                    Ok(SmartValidationResult {
-                        is_valid: offline.is_valid,
-                        status: if offline.is_valid { "licensed" } else { "invalid" }.to_owned(),
-                        expiration_date: offline.expiration_date,
-                        features: offline.features,
-                        was_offline: true,
-                        error_message: (!offline.is_valid).then(|| {
-                            format!("the license server could not be reached ({error}) and the key is not a valid offline code")
-                        }),
-                        product_name: offline.product_name,
-                        server_version: None,
-                        minimum_required_version: None,
-                    })
-                } else {
-                    Ok(SmartValidationResult {
-                        is_valid: false,
-                        status: "offline".to_owned(),
-                        expiration_date: None,
-                        features: Vec::new(),
-                        was_offline: true,
-                        error_message: Some(format!(
-                            "the license server could not be reached ({error}) and offline validation is not configured"
-                        )),
-                        product_name: product_name.map(str::to_owned),
-                        server_version: None,
-                        minimum_required_version: None,
-                    })
-                }
-            }
-            Err(error) => Err(error),
-        }
-    }
-
-    /// Tells the server about a valid offline code; the outcome is ignored,
-    /// and the call gives up after [`NOTIFY_TIMEOUT`] so a slow server never
-    /// holds up a local answer.
-    pub(crate) async fn tell_server(&self, key: &str, hardware_id: &str) {
-        let call = self.validate(key, hardware_id, None, None);
-        match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                // The code is the key: keep it out of the log line.
-                let error = error.redact_key(&LicenseKey::new(key));
-                tracing::debug!(%error, "the license server was not told about the offline code");
-            }
-            Err(_) => {
-                tracing::debug!("the license server did not answer in time about the offline code");
-            }
-        }
-    }
-
-    /// Deactivates and says whether the server was told: when the server
-    /// cannot be reached, the deactivation still succeeds locally
-    /// (`server_notified == false`); an explicit refusal of the server gives
-    /// `success == false` with its reason.
-    pub async fn deactivate_smart(
-        &self,
-        key: &str,
-        hardware_id: &str,
-        product_name: &str,
-    ) -> DeactivationResult {
-        let result = self
-            .deactivate(key, hardware_id, product_name)
-            .await
-            .map_err(|error| error.redact_key(&LicenseKey::new(key)));
-        match result {
-            Ok(()) => DeactivationResult {
-                success: true,
-                server_notified: true,
-                error_message: None,
-            },
-            Err(error) if error.is_transient() => DeactivationResult {
-                success: true,
-                server_notified: false,
-                error_message: Some(format!(
-                    "deactivated on this machine; the license server could not be told ({error})"
-                )),
-            },
-            Err(error) => DeactivationResult {
-                success: false,
-                server_notified: false,
-                error_message: Some(error.to_string()),
-            },
-        }
     }
 
     async fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<HttpReply, ProviderError> {

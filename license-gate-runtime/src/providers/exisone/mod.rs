@@ -15,6 +15,7 @@
 mod client;
 pub mod offline;
 mod provider;
+mod smart;
 mod wire;
 
 /// The fuzz targets read validation replies exactly as the client does.
@@ -22,9 +23,10 @@ mod wire;
 pub(crate) use wire::read_validation;
 
 pub use crate::transport::HttpOptions;
-pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, NOTIFY_TIMEOUT};
+pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
 pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
 pub use provider::ExisOneProvider;
+pub use smart::NOTIFY_TIMEOUT;
 pub use wire::{
     ActivationResult, DeactivationResult, SeatUsage, SmartValidationResult, ValidationResult,
 };

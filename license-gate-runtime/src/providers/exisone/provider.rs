@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::client::{ExisOneClient, ExisOneClientOptions};
 use super::offline::{OfflineOutcome, OfflineValidationResult, is_offline_code};
+use super::smart::{self, Checked, Released};
 use super::wire::ValidationResult;
 use crate::error::ProviderError;
 use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
@@ -106,17 +107,6 @@ impl ExisOneProvider {
             None => answer,
         }
     }
-
-    async fn validate_offline_code(&self, code: &str, request: &LicenseRequest) -> LicenseAnswer {
-        let hardware_id = self.client.generate_hardware_id();
-        let result = self
-            .client
-            .validate_offline_at(code, &hardware_id, request.now());
-        if result.is_valid {
-            self.client.tell_server(code, &hardware_id).await;
-        }
-        self.offline_answer(result)
-    }
 }
 
 /// The answer for a validation reply.
@@ -142,37 +132,27 @@ impl Provider for ExisOneProvider {
 
     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?.expose();
-        if is_offline_code(key) {
-            return Ok(self.validate_offline_code(key, request).await);
-        }
         let hardware_id = self.client.generate_hardware_id();
-        match self
-            .client
-            .validate(
-                key,
-                &hardware_id,
-                Some(&request.product),
-                self.app_version.as_deref(),
-            )
-            .await
-        {
-            Ok(result) => Ok(online_answer(result)),
-            Err(error) => {
-                if let Some(answer) = refusal_answer(&error) {
-                    return Ok(answer);
-                }
-                if error.is_transient() && self.client.has_offline_key() {
-                    // The fallback counts only when it proves the license;
-                    // otherwise the fault stays transient and grace applies.
-                    let offline = self
-                        .client
-                        .validate_offline_at(key, &hardware_id, request.now());
-                    if offline.is_valid {
-                        return Ok(self.offline_answer(offline));
-                    }
-                }
-                Err(error)
-            }
+        let checked = smart::check(
+            &self.client,
+            key,
+            &hardware_id,
+            Some(&request.product),
+            self.app_version.as_deref(),
+            request.now(),
+        )
+        .await;
+        match checked {
+            Ok(Checked::OfflineCode(offline)) => Ok(self.offline_answer(offline)),
+            Ok(Checked::Online(result)) => Ok(online_answer(result)),
+            // The fallback counts only when it proves the license; otherwise
+            // the fault stays transient and grace applies.
+            Ok(Checked::Unreachable {
+                offline: Some(offline),
+                ..
+            }) if offline.is_valid => Ok(self.offline_answer(offline)),
+            Ok(Checked::Unreachable { error, .. }) => Err(error),
+            Err(error) => refusal_answer(&error).ok_or(error),
         }
     }
 
@@ -195,7 +175,7 @@ impl Provider for ExisOneProvider {
         let key = request.require_key()?.expose();
         if is_offline_code(key) {
             // An offline code is activated by being issued for this machine.
-            return Ok(self.validate_offline_code(key, request).await);
+            return self.validate(request).await;
         }
         let hardware_id = self.client.generate_hardware_id();
         if let Err(error) = self
@@ -220,19 +200,13 @@ impl Provider for ExisOneProvider {
     async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
         let key = request.require_key()?.expose();
         let hardware_id = self.client.generate_hardware_id();
-        match self
-            .client
-            .deactivate(key, &hardware_id, &request.product)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(error) if error.is_transient() => {
-                let error = error.redact_key(request.require_key()?);
+        match smart::release(&self.client, key, &hardware_id, &request.product).await? {
+            Released::Told => {}
+            Released::NotTold(error) => {
                 tracing::warn!(%error, "deactivated locally; the license server could not be told");
-                Ok(())
             }
-            Err(error) => Err(error),
         }
+        Ok(())
     }
 }
 

@@ -168,18 +168,16 @@ pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>
 }
 
 /// The result of [`validate_smart`](super::ExisOneClient::validate_smart),
-/// with the fields of the ExisOne SDK's `SmartValidationResult`.
+/// with the fields of the ExisOne SDK's `SmartValidationResult`: the
+/// validation (from the server, or built from the offline check) and where it
+/// came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SmartValidationResult {
-    /// Whether the license is valid.
-    pub is_valid: bool,
-    /// `licensed`, `expired`, `invalid`, `offline` or the server's status word.
-    pub status: String,
-    /// When the license expires.
-    pub expiration_date: Option<SystemTime>,
-    /// The licensed features.
-    pub features: Vec<String>,
+    /// The validation: `is_valid`, the status (`licensed`, `expired`,
+    /// `invalid`, `offline` or the server's status word), expiry, features,
+    /// and the server's versions (online answers only).
+    pub validation: ValidationResult,
     /// Whether the answer was found locally (an offline code, or the server
     /// could not be reached).
     pub was_offline: bool,
@@ -187,10 +185,6 @@ pub struct SmartValidationResult {
     pub error_message: Option<String>,
     /// The product name.
     pub product_name: Option<String>,
-    /// The server's version (online answers only).
-    pub server_version: Option<String>,
-    /// The oldest client version the server accepts (online answers only).
-    pub minimum_required_version: Option<String>,
 }
 
 /// The result of [`deactivate_smart`](super::ExisOneClient::deactivate_smart),
