@@ -22,7 +22,6 @@ use sha2::Sha256;
 
 use crate::cache::{ProductCache, TimeAnchor};
 use crate::error::ProviderError;
-use crate::providers::exisone::SeatUsage as ExisOneSeatUsage;
 use crate::secret::LicenseKey;
 use crate::state::{LicenseStatus, ProductState, Source};
 use crate::time::{format_rfc3339, parse_iso8601};
@@ -142,8 +141,9 @@ pub fn exisone_reply(call: ExisOneCall, reply: &HttpReply) -> String {
             };
             let _ = write!(out, "{:?}", LicenseKey::new(key));
         }
-        ExisOneCall::SeatUsage => match reply.json::<ExisOneSeatUsage>() {
+        ExisOneCall::SeatUsage => match reply.json::<exisone_types::SeatUsageReply>() {
             Ok(usage) => {
+                let usage = usage.into_state();
                 let _ = write!(out, "{usage:?} {:?}", usage.remaining());
             }
             Err(error) => show_error(&mut out, &error),

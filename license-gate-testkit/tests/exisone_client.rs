@@ -6,10 +6,10 @@ mod exisone_common;
 use std::time::{Duration, SystemTime};
 
 use exisone_common::{EMAIL, HW, KEY, PRODUCT, client, emulator, options};
-use license_gate_runtime::ProviderError;
 use license_gate_runtime::providers::exisone::{
-    ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions, SeatUsage,
+    ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions,
 };
+use license_gate_runtime::{ProviderError, SeatUsage};
 use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeSpec, Permission, RecordedRequest,
     TEST_PUBLIC_KEY_PEM,
@@ -334,17 +334,15 @@ async fn seat_usage_of_corporate_licenses() {
     assert_eq!(
         usage,
         SeatUsage {
-            current_seats: 2,
-            max_seats: Some(3),
-            has_capacity: true,
-            is_unlimited: false
+            used: 2,
+            limit: Some(3)
         }
     );
     assert_eq!(usage.remaining(), Some(1));
 
     control.add_license(EmulatedLicense::new("CORP-UNLIMITED", PRODUCT).unlimited_seats());
     let unlimited = client.get_seat_usage("CORP-UNLIMITED").await.unwrap();
-    assert!(unlimited.is_unlimited);
+    assert_eq!(unlimited.limit, None);
     assert_eq!(unlimited.remaining(), None);
 
     let err = client.get_seat_usage(KEY).await.unwrap_err();

@@ -177,17 +177,13 @@ pub async fn run(args: &ExisOneArgs) -> CliResult<Report> {
                 }
                 error
             })?;
-            let max: serde_json::Value = if usage.is_unlimited {
-                serde_json::Value::Null
-            } else {
-                usage.max_seats.into()
-            };
+            let max: serde_json::Value = usage.limit.into();
             Ok(Report::new()
                 .field("key", "key", masked(&key))
-                .field("current_seats", "seats in use", usage.current_seats)
+                .field("current_seats", "seats in use", usage.used)
                 .field("max_seats", "seats allowed", max)
-                .field("is_unlimited", "unlimited", usage.is_unlimited)
-                .field("has_capacity", "has capacity", usage.has_capacity)
+                .field("is_unlimited", "unlimited", usage.limit.is_none())
+                .field("has_capacity", "has capacity", usage.remaining() != Some(0))
                 .field("remaining", "seats free", usage.remaining()))
         }
         ExisOneCall::GenerateKey {
@@ -370,8 +366,8 @@ async fn with_seat_counts(client: &ExisOneClient, key: &str, error: ProviderErro
         && let Ok(usage) = client.get_seat_usage(key).await
     {
         let completed = ProviderError::ActivationLimitReached {
-            used: Some(usage.current_seats),
-            limit: usage.max_seats,
+            used: Some(usage.used),
+            limit: usage.limit,
             message: message.clone(),
         };
         cli_error = CliError::provider(&completed, Some(key));

@@ -10,11 +10,12 @@ use serde_json::Value;
 use super::offline::OfflinePublicKey;
 use super::wire::{
     ActivateBody, ActivationResult, DeactivateBody, FeaturesBody, FeaturesReply, GenerateBody,
-    SeatUsage, TicketBody, ValidateBody, ValidationResult, VersionsReply, error_for,
+    SeatUsageReply, TicketBody, ValidateBody, ValidationResult, VersionsReply, error_for,
     read_validation,
 };
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
+use crate::state::SeatUsage;
 use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
 
 /// The environment variable that supplies the base URL when the options give none.
@@ -363,7 +364,8 @@ impl ExisOneClient {
     }
 
     /// Seat usage of a corporate license
-    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses).
+    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses): seats
+    /// in use, and the limit (`None` when unlimited).
     pub async fn get_seat_usage(&self, activation_key: &str) -> Result<SeatUsage, ProviderError> {
         let key = key_text(activation_key)?;
         let mut request = HttpRequest::get(format!("/api/license/{}/usage", percent_encode(key)))
@@ -372,7 +374,7 @@ impl ExisOneClient {
             request = request.header(AUTHORIZATION, auth.clone());
         }
         let reply = self.send(request).await?;
-        reply.json()
+        Ok(reply.json::<SeatUsageReply>()?.into_state())
     }
 
     /// The licensed features (`POST /api/license/features/csv`, whose reply

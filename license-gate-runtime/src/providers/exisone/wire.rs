@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ProviderError;
-use crate::state::{LicenseStatus, SeatUsage as StateSeatUsage};
+use crate::state::{LicenseStatus, SeatUsage};
 use crate::transport::{ErrorDetail, HttpReply};
 
 /// The result of a successful activation, with the fields of the ExisOne
@@ -200,42 +200,28 @@ pub struct DeactivationResult {
     pub error_message: Option<String>,
 }
 
-/// Seat usage of a corporate (multi-seat) license, with the fields of the
-/// ExisOne SDK's `SeatUsage`.
-///
-/// ```
-/// use license_gate::exisone::SeatUsage;
-/// let usage = SeatUsage { current_seats: 7, max_seats: Some(5), has_capacity: false, is_unlimited: false };
-/// assert_eq!(usage.remaining(), Some(0));
-/// let unlimited = SeatUsage { current_seats: 7, max_seats: None, has_capacity: true, is_unlimited: true };
-/// assert_eq!(unlimited.remaining(), None);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The seat usage reply of a corporate (multi-seat) license, with the fields
+/// of the ExisOne SDK's `SeatUsage`; the client returns it as the runtime's
+/// [`SeatUsage`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SeatUsage {
+pub(crate) struct SeatUsageReply {
     /// Seats in use (`currentSeats`).
     #[serde(default)]
-    pub current_seats: u32,
+    pub(crate) current_seats: u32,
     /// Seats allowed (`maxSeats`); `None` means unlimited.
     #[serde(default)]
-    pub max_seats: Option<u32>,
-    /// Whether one more activation fits (`hasCapacity`).
+    pub(crate) max_seats: Option<u32>,
+    /// Whether the license has no seat limit (`isUnlimited`). The reply's
+    /// `hasCapacity` is what [`SeatUsage::remaining`] says.
     #[serde(default)]
-    pub has_capacity: bool,
-    /// Whether the license has no seat limit (`isUnlimited`).
-    #[serde(default)]
-    pub is_unlimited: bool,
+    pub(crate) is_unlimited: bool,
 }
 
-impl SeatUsage {
-    /// Seats still free, clamped at 0; `None` when unlimited.
-    pub fn remaining(&self) -> Option<u32> {
-        self.to_state().remaining()
-    }
-
-    /// The runtime's seat usage, as license state carries it.
-    pub fn to_state(&self) -> StateSeatUsage {
-        StateSeatUsage {
+impl SeatUsageReply {
+    /// The runtime's seat usage: an unlimited license has no limit.
+    pub(crate) fn into_state(self) -> SeatUsage {
+        SeatUsage {
             used: self.current_seats,
             limit: if self.is_unlimited {
                 None
@@ -243,12 +229,6 @@ impl SeatUsage {
                 self.max_seats
             },
         }
-    }
-}
-
-impl From<SeatUsage> for StateSeatUsage {
-    fn from(usage: SeatUsage) -> Self {
-        usage.to_state()
     }
 }
 
