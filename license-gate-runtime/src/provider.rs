@@ -20,6 +20,10 @@ pub struct LicenseRequest {
     /// Trusted time when the gate made the request (never earlier than the
     /// latest instant the gate has seen); `None` outside a gate.
     pub trusted_now: Option<SystemTime>,
+    /// This installation's identity as the gate resolved it (the builder's
+    /// `.hardware_id(..)`); `None`: this machine's hardware ID. Read it with
+    /// [`LicenseRequest::machine_id`].
+    pub machine_id: Option<String>,
 }
 
 impl LicenseRequest {
@@ -29,6 +33,33 @@ impl LicenseRequest {
             product: product.into(),
             license_key,
             trusted_now: None,
+            machine_id: None,
+        }
+    }
+
+    /// The same request for the installation `id` (a blank ID is ignored).
+    pub fn with_machine_id(mut self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        self.machine_id = (!id.trim().is_empty()).then_some(id);
+        self
+    }
+
+    /// The identity of this installation that providers send to their
+    /// service (ExisOne's hardware ID, ECOSIRE's binding when no domain is
+    /// configured): the one the gate was given, else this machine's
+    /// [hardware ID](crate::hardware_id::hardware_id).
+    ///
+    /// ```
+    /// use license_gate::LicenseRequest;
+    /// let request = LicenseRequest::new("Atlas Studio", None).with_machine_id("build-agent-7");
+    /// assert_eq!(request.machine_id(), "build-agent-7");
+    /// let default = LicenseRequest::new("Atlas Studio", None);
+    /// assert_eq!(default.machine_id(), license_gate::hardware_id::hardware_id());
+    /// ```
+    pub fn machine_id(&self) -> String {
+        match &self.machine_id {
+            Some(id) => id.clone(),
+            None => crate::hardware_id::hardware_id(),
         }
     }
 

@@ -47,7 +47,9 @@ pub struct ExisOneClientOptions {
     /// The vendor's RSA public key (PEM) for offline codes.
     pub offline_public_key: Option<String>,
     /// Replaces this machine's hardware ID verbatim when not blank (for
-    /// containers and shared hosts where the fingerprint is not per user).
+    /// containers and shared hosts where the fingerprint is not per user); in
+    /// a gate it wins over the gate's machine identity (the builder's
+    /// `.hardware_id(..)`), which the provider sends otherwise.
     pub hardware_id_override: Option<String>,
     /// Connection settings: timeout, trusted roots, pins, allowed hosts,
     /// plain http to loopback, reply cap.
@@ -234,7 +236,15 @@ impl ExisOneClient {
 
     /// This machine's hardware ID, or the configured override when not blank.
     pub fn generate_hardware_id(&self) -> String {
-        crate::hardware_id::hardware_id_or(self.options.hardware_id_override.as_deref())
+        crate::hardware_id::hardware_id_or(self.hardware_id_override())
+    }
+
+    /// The configured hardware ID override, when not blank.
+    pub(crate) fn hardware_id_override(&self) -> Option<&str> {
+        self.options
+            .hardware_id_override
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
     }
 
     /// Whether a public key for offline codes is configured.

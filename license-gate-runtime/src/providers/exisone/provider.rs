@@ -25,6 +25,12 @@ use crate::state::{LicenseStatus, Source};
 /// - `deactivate` releases the activation; it succeeds locally when the
 ///   server cannot be reached.
 ///
+/// The hardware ID sent is the client's
+/// [`hardware_id_override`](ExisOneClientOptions::hardware_id_override) when
+/// set, else the installation the gate names
+/// ([`LicenseRequest::machine_id`]: the builder's `.hardware_id(..)`, else this
+/// machine's hardware ID).
+///
 /// Explicit answers become statuses: `version_outdated` is
 /// [`LicenseStatus::VersionOutdated`], `expired`, `revoked` and `suspended`
 /// their statuses, anything else invalid [`LicenseStatus::Invalid`].
@@ -90,6 +96,16 @@ impl ExisOneProvider {
         &self.client
     }
 
+    /// The hardware ID sent for `request`: the client's
+    /// `hardware_id_override` when set, else the installation the gate names
+    /// ([`LicenseRequest::machine_id`]).
+    fn hardware_id(&self, request: &LicenseRequest) -> String {
+        match self.client.hardware_id_override() {
+            Some(id) => id.to_owned(),
+            None => request.machine_id(),
+        }
+    }
+
     fn offline_answer(&self, result: OfflineValidationResult) -> LicenseAnswer {
         let answer = match result.outcome() {
             OfflineOutcome::Valid => LicenseAnswer::licensed(result.features),
@@ -132,7 +148,7 @@ impl Provider for ExisOneProvider {
 
     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?.expose();
-        let hardware_id = self.client.generate_hardware_id();
+        let hardware_id = self.hardware_id(request);
         let checked = smart::check(
             &self.client,
             key,
@@ -164,7 +180,7 @@ impl Provider for ExisOneProvider {
         if !is_offline_code(key) || !self.client.has_offline_key() {
             return None;
         }
-        let hardware_id = self.client.generate_hardware_id();
+        let hardware_id = self.hardware_id(request);
         let result = self
             .client
             .validate_offline_at(key, &hardware_id, request.now());
@@ -177,7 +193,7 @@ impl Provider for ExisOneProvider {
             // An offline code is activated by being issued for this machine.
             return self.validate(request).await;
         }
-        let hardware_id = self.client.generate_hardware_id();
+        let hardware_id = self.hardware_id(request);
         if let Err(error) = self
             .client
             .activate(
@@ -199,7 +215,7 @@ impl Provider for ExisOneProvider {
 
     async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
         let key = request.require_key()?.expose();
-        let hardware_id = self.client.generate_hardware_id();
+        let hardware_id = self.hardware_id(request);
         match smart::release(&self.client, key, &hardware_id, &request.product).await? {
             Released::Told => {}
             Released::NotTold(error) => {
