@@ -44,7 +44,7 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate_runtime::transport::HttpOptions;
+/// use license_gate::transport::HttpOptions;
 ///
 /// let http = HttpOptions::new()
 ///     .timeout(Duration::from_secs(10))
@@ -281,8 +281,8 @@ impl HttpReply {
     /// else `detail.code`, else the status and the start of the body.
     ///
     /// ```
-    /// use license_gate_runtime::ProviderError;
-    /// use license_gate_runtime::transport::{ErrorDetail, HttpReply};
+    /// use license_gate::ProviderError;
+    /// use license_gate::transport::{ErrorDetail, HttpReply};
     ///
     /// let reply = HttpReply { status: 404, headers: Default::default(), body: Vec::new() };
     /// let error = reply.error(ErrorDetail::message("no such license"));

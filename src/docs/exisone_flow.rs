@@ -16,7 +16,7 @@
 //!
 //! ```no_run
 //! use license_gate::LicenseGate;
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
 //!
 //! # async fn run(license_key: String, email: String) -> Result<(), Box<dyn std::error::Error>> {
 //! let options = ExisOneClientOptions::new("https://license.example.com")
