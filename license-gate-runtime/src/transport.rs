@@ -52,7 +52,7 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 /// assert_eq!(http.timeout, Duration::from_secs(10));
 /// assert!(!http.allow_insecure_loopback);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpOptions {
     /// How long one request may take (connect, send, read); default 30 s.
@@ -74,6 +74,23 @@ pub struct HttpOptions {
     /// The largest reply body read (default 256 KiB); larger replies fail
     /// with `ReplyTooLarge`.
     pub max_reply_bytes: usize,
+}
+
+impl fmt::Debug for HttpOptions {
+    /// Certificates show as a count: their PEM text says nothing useful in a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpOptions")
+            .field("timeout", &self.timeout)
+            .field(
+                "extra_root_certificates",
+                &self.extra_root_certificates.len(),
+            )
+            .field("spki_pins", &self.spki_pins)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("max_reply_bytes", &self.max_reply_bytes)
+            .finish()
+    }
 }
 
 impl Default for HttpOptions {

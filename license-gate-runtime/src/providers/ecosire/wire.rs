@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::ProviderError;
 use crate::secret::LicenseKey;
 use crate::state::{LicenseStatus, SeatUsage};
-use crate::transport::{ErrorDetail, HttpReply, is_transient_status};
+use crate::transport::{ErrorDetail, HttpReply, is_transient_status, json_kind as kind};
 
 /// [`ProviderError::Refused`] code when the server says the license expired.
 pub const CODE_EXPIRED: &str = "license_expired";
@@ -494,17 +494,6 @@ fn optional_instant(map: &Map<String, Value>, field: &str) -> Result<Option<Syst
             Ok(Some(at))
         }
         Some(other) => Err(format!("`{field}` is {} instead of a date", kind(other))),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
