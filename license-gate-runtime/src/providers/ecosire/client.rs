@@ -148,7 +148,8 @@ impl EcosireOptions {
 /// case) locally first: a malformed key is [`ProviderError::InvalidKey`] and
 /// nothing is sent.
 ///
-/// Errors use the shared vocabulary: 401/403 are
+/// Errors use the shared vocabulary and the transport's status table
+/// ([`HttpReply::error_for_status`](crate::transport::HttpReply::error_for_status)): 401/403 are
 /// [`ProviderError::PermissionDenied`] (401 is a bad signature: the secret
 /// does not match), 404 [`ProviderError::NotFound`], 409 or "Activation limit
 /// reached" [`ProviderError::ActivationLimitReached`], "License expired",
@@ -157,7 +158,7 @@ impl EcosireOptions {
 /// [`CODE_SUSPENDED`](super::CODE_SUSPENDED) and
 /// [`CODE_REVOKED`](super::CODE_REVOKED); 429 is
 /// [`ProviderError::RateLimited`] (and no request leaves until the
-/// `X-RateLimit-Reset` instant), 5xx [`ProviderError::ServerFault`].
+/// `X-RateLimit-Reset` instant), 408 and 5xx [`ProviderError::ServerFault`].
 ///
 /// ```no_run
 /// use license_gate::LicenseKey;

@@ -19,6 +19,10 @@
 //! (from the options or `ECOSIRE_LICENSE_SECRET`) never appears in `Debug`
 //! output, logs or errors, and license keys are masked.
 //!
+//! Files, named like ExisOne's: `client.rs` (the wire calls), `wire.rs` (wire
+//! types and reading replies), `provider.rs` (the `Provider` impl),
+//! `signing.rs` (request signatures), `key.rs` (the key format).
+//!
 //! ```no_run
 //! use license_gate::LicenseGate;
 //! use license_gate::ecosire::{EcosireOptions, EcosireProvider};

@@ -33,7 +33,7 @@ use crate::state::LicenseStatus;
 /// Answers: `active` is licensed; `expired`, `suspended` and `revoked` deny at
 /// once with that status, and so do "License not found" (an error, not
 /// transient), a bad signature and a full activation limit. Not reaching the
-/// server (connection errors, timeouts, 5xx, 429, unreadable replies) is a
+/// server (connection errors, timeouts, 408, 5xx, 429, unreadable replies) is a
 /// transient error: the gate keeps the last confirmed state through its grace
 /// period.
 ///

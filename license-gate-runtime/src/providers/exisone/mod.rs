@@ -11,6 +11,10 @@
 //!
 //! The access token never appears in `Debug` output, logs or errors, and
 //! license keys are masked wherever they are printed.
+//!
+//! Files, named like ECOSIRE's: `client.rs` (the wire calls), `wire.rs` (wire
+//! types and reading replies), `provider.rs` (the `Provider` impl), `smart.rs`
+//! (the one online/offline/unreachable decision), `offline.rs` (offline codes).
 
 mod client;
 pub mod offline;
