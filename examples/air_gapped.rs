@@ -13,7 +13,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
+use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions};
 use license_gate::time::format_rfc3339;
 use license_gate::{LicenseError, LicenseGate, LicenseKey, requires_feature};
 use license_gate_testkit::exisone::{OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM};
@@ -34,9 +34,12 @@ fn exisone_options() -> ExisOneClientOptions {
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
     ExisOneClientOptions::new(license_gate_testkit::refused_url())
-        .allow_insecure_loopback()
         .offline_public_key(VENDOR_PUBLIC_KEY)
-        .timeout(Duration::from_secs(2))
+        .http(
+            HttpOptions::new()
+                .allow_insecure_loopback()
+                .timeout(Duration::from_secs(2)),
+        )
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+use license_gate::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
 use license_gate::{LicenseError, LicenseGate, licensed, requires_feature};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 use serde_json::{Value, json};
@@ -37,11 +37,13 @@ fn ecosire_options(server_url: &str) -> EcosireOptions {
     // only for loopback hosts, the real service is https.
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
-    EcosireOptions::new()
-        .base_url(server_url)
-        .allow_insecure_loopback()
+    EcosireOptions::new(server_url)
         .license_secret(LICENSE_SECRET)
-        .timeout(Duration::from_secs(5))
+        .http(
+            HttpOptions::new()
+                .allow_insecure_loopback()
+                .timeout(Duration::from_secs(5)),
+        )
 }
 
 /// The service's error type: a license denial is one of its cases.

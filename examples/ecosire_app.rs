@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+use license_gate::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
 use license_gate::{LicenseError, LicenseGate, LicenseKey, requires_feature};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 
@@ -32,12 +32,14 @@ fn ecosire_options(server_url: &str) -> EcosireOptions {
     // only for loopback hosts, the real service is https.
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
-    EcosireOptions::new()
-        .base_url(server_url)
-        .allow_insecure_loopback()
+    EcosireOptions::new(server_url)
         .license_secret(LICENSE_SECRET)
         .platform("odoo", "18.0")
-        .timeout(Duration::from_secs(5))
+        .http(
+            HttpOptions::new()
+                .allow_insecure_loopback()
+                .timeout(Duration::from_secs(5)),
+        )
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
 use license_gate::{LicenseError, LicenseGate, LicenseKey, requires_feature};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
 
@@ -31,9 +31,12 @@ fn exisone_options(server_url: &str) -> ExisOneClientOptions {
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
     ExisOneClientOptions::new(server_url)
-        .allow_insecure_loopback()
         .access_token(ExisOneEmulator::TOKEN)
-        .timeout(Duration::from_secs(5))
+        .http(
+            HttpOptions::new()
+                .allow_insecure_loopback()
+                .timeout(Duration::from_secs(5)),
+        )
 }
 
 #[derive(Debug, thiserror::Error)]

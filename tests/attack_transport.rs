@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+use license_gate::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
 use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseKey, LicenseRequest, LicenseStatus, Provider, ProviderError};
 use license_gate_testkit::exisone::ExisOneEmulator;
@@ -326,15 +326,14 @@ fn child_validates_through_the_environment() {
         let mut exisone = ExisOneClientOptions::new(var("ATTACK_EXISONE_URL"))
             .access_token(ExisOneEmulator::TOKEN)
             .hardware_id_override(EXISONE_HW)
-            .timeout(Duration::from_secs(5));
-        let mut ecosire = EcosireOptions::new()
-            .base_url(var("ATTACK_ECOSIRE_URL"))
+            .http(HttpOptions::new().timeout(Duration::from_secs(5)));
+        let mut ecosire = EcosireOptions::new(var("ATTACK_ECOSIRE_URL"))
             .license_secret(ECOSIRE_SECRET)
-            .timeout(Duration::from_secs(5));
+            .http(HttpOptions::new().timeout(Duration::from_secs(5)));
         if let Some(path) = &explicit_ca {
             let pem = std::fs::read(path).unwrap();
-            exisone = exisone.extra_root_certificate(pem.clone());
-            ecosire = ecosire.extra_root_certificate(pem);
+            exisone.http = exisone.http.extra_root_certificate(pem.clone());
+            ecosire.http = ecosire.http.extra_root_certificate(pem);
         }
         let providers: [(&str, Arc<dyn Provider>, Service); 2] = [
             (
@@ -555,15 +554,19 @@ async fn a_wrong_spki_pin_is_refused() {
             .features(FEATURES),
     );
     emulator.control().bind(EXISONE_KEY, EXISONE_HW);
-    let options = || {
+    let options = |pin: String| {
         ExisOneClientOptions::new(emulator.url())
             .access_token(ExisOneEmulator::TOKEN)
             .hardware_id_override(EXISONE_HW)
-            .extra_root_certificate(certificate.ca_pem().as_bytes().to_vec())
+            .http(
+                HttpOptions::new()
+                    .extra_root_certificate(certificate.ca_pem().as_bytes().to_vec())
+                    .spki_pin(pin),
+            )
     };
-    let wrong = ExisOneProvider::from_options(
-        options().spki_pin("sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-    )
+    let wrong = ExisOneProvider::from_options(options(
+        "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(),
+    ))
     .unwrap();
     let outcome = wrong.validate(&request(Service::ExisOne)).await;
     assert_no_grant(&outcome, "wrong pin");
@@ -581,7 +584,7 @@ async fn a_wrong_spki_pin_is_refused() {
 
     let pin = license_gate::transport::spki_pin_of(certificate.ca_pem().as_bytes())
         .expect("the CA certificate parses");
-    let right = ExisOneProvider::from_options(options().spki_pin(pin)).unwrap();
+    let right = ExisOneProvider::from_options(options(pin)).unwrap();
     let answer = right.validate(&request(Service::ExisOne)).await.unwrap();
     assert_eq!(answer.status, LicenseStatus::Licensed);
 }
@@ -597,7 +600,9 @@ fn child_builds_from_env() {
         Ok(client) => println!("FROM_ENV=accepted {}", client.base_url()),
         Err(error) => println!("FROM_ENV=refused {error}"),
     }
-    match ExisOneClient::new(ExisOneClientOptions::from_env().allow_insecure_loopback()) {
+    match ExisOneClient::new(
+        ExisOneClientOptions::from_env().http(HttpOptions::new().allow_insecure_loopback()),
+    ) {
         Ok(client) => println!("OPTED_IN=accepted {}", client.base_url()),
         Err(error) => println!("OPTED_IN=refused {error}"),
     }
@@ -630,15 +635,16 @@ fn plain_http_to_a_remote_host_is_refused_before_connecting() {
         "http://10.0.0.1:8080",
         "http://127.0.0.1.example.net",
     ] {
-        let exisone = ExisOneClient::new(ExisOneClientOptions::new(url).allow_insecure_loopback())
-            .unwrap_err();
+        let exisone = ExisOneClient::new(
+            ExisOneClientOptions::new(url).http(HttpOptions::new().allow_insecure_loopback()),
+        )
+        .unwrap_err();
         assert!(matches!(exisone, ProviderError::Config(_)), "{exisone:?}");
         assert!(exisone.to_string().contains("must use https"), "{exisone}");
         let ecosire = EcosireProvider::from_options(
-            EcosireOptions::new()
-                .base_url(url)
+            EcosireOptions::new(url)
                 .license_secret(ECOSIRE_SECRET)
-                .allow_insecure_loopback(),
+                .http(HttpOptions::new().allow_insecure_loopback()),
         )
         .unwrap_err();
         assert!(ecosire.to_string().contains("must use https"), "{ecosire}");

@@ -579,14 +579,17 @@ fn no_update_is_lost_when_refreshes_deadlines_and_gated_calls_race() {
 /// An ExisOne provider that reads `code` as an offline code for `hardware_id`,
 /// telling the emulator at `url` about valid codes as the SDK does.
 fn offline_provider(url: &str, hardware_id: &str) -> license_gate::exisone::ExisOneProvider {
-    use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+    use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
     ExisOneProvider::from_options(
         ExisOneClientOptions::new(url)
             .access_token(license_gate_testkit::exisone::ExisOneEmulator::TOKEN)
             .offline_public_key(license_gate_testkit::exisone::TEST_PUBLIC_KEY_PEM)
             .hardware_id_override(hardware_id)
-            .allow_insecure_loopback()
-            .timeout(Duration::from_secs(1)),
+            .http(
+                HttpOptions::new()
+                    .allow_insecure_loopback()
+                    .timeout(Duration::from_secs(1)),
+            ),
     )
     .expect("valid options")
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 
-use license_gate::exisone::{ExisOneClient, ExisOneClientOptions};
+use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
 use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM,
@@ -535,8 +535,8 @@ async fn emulate_exisone_serves_the_client_until_killed() {
 
     let client = ExisOneClient::new(
         ExisOneClientOptions::new(url.as_str())
-            .allow_insecure_loopback()
-            .access_token(token),
+            .access_token(token)
+            .http(HttpOptions::new().allow_insecure_loopback()),
     )
     .expect("a client");
     // The key is bound to nothing until this machine activates it.

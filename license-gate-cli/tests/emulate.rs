@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
+use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions};
 use license_gate::{LicenseGate, LicenseStatus};
 
 const KEY: &str = "ATLS-7Q2M-K9PD-X4RW";
@@ -57,8 +57,8 @@ async fn an_unchanged_app_follows_a_revoke_typed_into_the_emulator() {
     // The application's own code: an ExisOne provider for "Atlas Studio".
     let provider = ExisOneProvider::from_options(
         ExisOneClientOptions::new(url.as_str())
-            .allow_insecure_loopback()
-            .access_token(token.as_str()),
+            .access_token(token.as_str())
+            .http(HttpOptions::new().allow_insecure_loopback()),
     )
     .expect("a provider")
     .email("buyer@example.com");
@@ -167,9 +167,9 @@ async fn exisone_emulator_keys_bind_to_the_first_machine_and_check_the_minimum_v
     let client = |hw: &str| {
         ExisOneClient::new(
             ExisOneClientOptions::new(url.as_str())
-                .allow_insecure_loopback()
                 .access_token(token.as_str())
-                .hardware_id_override(hw),
+                .hardware_id_override(hw)
+                .http(HttpOptions::new().allow_insecure_loopback()),
         )
         .unwrap()
     };

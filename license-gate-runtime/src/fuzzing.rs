@@ -22,22 +22,21 @@ use sha2::Sha256;
 
 use crate::cache::{ProductCache, TimeAnchor};
 use crate::error::ProviderError;
-use crate::providers::exisone::SeatUsage as ExisOneSeatUsage;
 use crate::secret::LicenseKey;
 use crate::state::{LicenseStatus, ProductState, Source};
 use crate::time::{format_rfc3339, parse_iso8601};
 use crate::transport::HttpReply;
 use crate::vendor_secret::VendorSecret;
 
-/// The ECOSIRE reply parser (`providers/ecosire/reply.rs`), compiled here
+/// The ECOSIRE reply parser (`providers/ecosire/wire.rs`), compiled here
 /// because its module is private to the provider.
-#[path = "providers/ecosire/reply.rs"]
+#[path = "providers/ecosire/wire.rs"]
 #[allow(dead_code, unused_imports, unreachable_pub, clippy::duplicate_mod)]
 mod ecosire_reply;
 
-/// The ExisOne wire types (`providers/exisone/types.rs`): the JSON shapes the
+/// The ExisOne wire types (`providers/exisone/wire.rs`): the JSON shapes the
 /// client reads, private to the provider.
-#[path = "providers/exisone/types.rs"]
+#[path = "providers/exisone/wire.rs"]
 #[allow(dead_code, unused_imports, unreachable_pub, clippy::duplicate_mod)]
 mod exisone_types;
 
@@ -109,14 +108,9 @@ impl ExisOneCall {
 pub fn exisone_reply(call: ExisOneCall, reply: &HttpReply) -> String {
     let mut out = String::new();
     if !reply.is_success() {
-        // The client's own `error_for` is private to its module; the shared
-        // part of it (5xx, 429 with its wait headers) is reached here.
-        match reply.common_error() {
-            Some(error) => show_error(&mut out, &error),
-            None => {
-                let _ = write!(out, "{}", reply.excerpt());
-            }
-        }
+        // The client's own reading of an error reply: its body fields, then
+        // the transport's status table (429 with its wait headers, 5xx, 4xx).
+        show_error(&mut out, &exisone_types::error_for(reply));
         return out;
     }
     match call {
@@ -147,8 +141,9 @@ pub fn exisone_reply(call: ExisOneCall, reply: &HttpReply) -> String {
             };
             let _ = write!(out, "{:?}", LicenseKey::new(key));
         }
-        ExisOneCall::SeatUsage => match reply.json::<ExisOneSeatUsage>() {
+        ExisOneCall::SeatUsage => match reply.json::<exisone_types::SeatUsageReply>() {
             Ok(usage) => {
+                let usage = usage.into_state();
                 let _ = write!(out, "{usage:?} {:?}", usage.remaining());
             }
             Err(error) => show_error(&mut out, &error),

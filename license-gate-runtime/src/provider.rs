@@ -20,6 +20,10 @@ pub struct LicenseRequest {
     /// Trusted time when the gate made the request (never earlier than the
     /// latest instant the gate has seen); `None` outside a gate.
     pub trusted_now: Option<SystemTime>,
+    /// This installation's identity as the gate resolved it (the builder's
+    /// `.hardware_id(..)`); `None`: this machine's hardware ID. Read it with
+    /// [`LicenseRequest::machine_id`].
+    pub machine_id: Option<String>,
 }
 
 impl LicenseRequest {
@@ -29,6 +33,33 @@ impl LicenseRequest {
             product: product.into(),
             license_key,
             trusted_now: None,
+            machine_id: None,
+        }
+    }
+
+    /// The same request for the installation `id` (a blank ID is ignored).
+    pub fn with_machine_id(mut self, id: impl Into<String>) -> Self {
+        let id = id.into();
+        self.machine_id = (!id.trim().is_empty()).then_some(id);
+        self
+    }
+
+    /// The identity of this installation that providers send to their
+    /// service (ExisOne's hardware ID, ECOSIRE's binding when no domain is
+    /// configured): the one the gate was given, else this machine's
+    /// [hardware ID](crate::hardware_id::hardware_id).
+    ///
+    /// ```
+    /// use license_gate::LicenseRequest;
+    /// let request = LicenseRequest::new("Atlas Studio", None).with_machine_id("build-agent-7");
+    /// assert_eq!(request.machine_id(), "build-agent-7");
+    /// let default = LicenseRequest::new("Atlas Studio", None);
+    /// assert_eq!(default.machine_id(), license_gate::hardware_id::hardware_id());
+    /// ```
+    pub fn machine_id(&self) -> String {
+        match &self.machine_id {
+            Some(id) => id.clone(),
+            None => crate::hardware_id::hardware_id(),
         }
     }
 
@@ -143,6 +174,50 @@ impl LicenseAnswer {
     }
 }
 
+/// The denial a service's status word names: `version_outdated` (with the
+/// oldest version the server accepts), `expired`, `suspended` and `revoked`,
+/// in any case; `None` for any other word.
+pub(crate) fn denial_for_word(word: &str, minimum: Option<&str>) -> Option<LicenseStatus> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "version_outdated" => Some(LicenseStatus::VersionOutdated {
+            minimum: minimum.unwrap_or("unknown").into(),
+        }),
+        "expired" => Some(LicenseStatus::Expired),
+        "suspended" => Some(LicenseStatus::Suspended),
+        "revoked" => Some(LicenseStatus::Revoked),
+        _ => None,
+    }
+}
+
+/// The answer an explicit refusal stands for when it names the license's
+/// state, for every provider: a [`ProviderError::Refused`] whose code is
+/// `version_outdated`, `expired`, `suspended` or `revoked` (ECOSIRE's
+/// `license_` prefix allowed), or any HTTP 426 (Upgrade Required), denies
+/// with that status. `None`: the error stays an error.
+pub(crate) fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
+    let ProviderError::Refused {
+        status,
+        code,
+        minimum_required_version,
+        ..
+    } = error
+    else {
+        return None;
+    };
+    let minimum = minimum_required_version.as_deref();
+    let named = code.as_deref().and_then(|code| {
+        let code = code.trim().to_ascii_lowercase();
+        let word = code.strip_prefix("license_").unwrap_or(&code);
+        denial_for_word(word, minimum)
+    });
+    let status = match named {
+        Some(status) => status,
+        None if *status == 426 => denial_for_word("version_outdated", minimum)?,
+        None => return None,
+    };
+    Some(LicenseAnswer::denied(status))
+}
+
 /// A licensing service as the gate sees it.
 ///
 /// `Ok(answer)` is an explicit answer and applies at once. `Err(error)` with
@@ -200,5 +275,53 @@ pub trait Provider: Send + Sync + std::fmt::Debug + 'static {
     async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
         let _ = request;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, code: Option<&str>) -> ProviderError {
+        ProviderError::Refused {
+            status,
+            code: code.map(str::to_owned),
+            message: "m".into(),
+            minimum_required_version: Some("3.1".into()),
+        }
+    }
+
+    #[test]
+    fn refusals_that_name_a_state_become_statuses() {
+        let status = |e: ProviderError| refusal_answer(&e).map(|a| a.status);
+        let outdated = LicenseStatus::VersionOutdated {
+            minimum: "3.1".into(),
+        };
+        assert_eq!(
+            status(refused(400, Some("version_outdated"))),
+            Some(outdated.clone())
+        );
+        assert_eq!(status(refused(426, None)), Some(outdated.clone()));
+        assert_eq!(status(refused(426, Some("too_old"))), Some(outdated));
+        assert_eq!(
+            status(refused(400, Some("revoked"))),
+            Some(LicenseStatus::Revoked)
+        );
+        assert_eq!(
+            status(refused(403, Some("license_suspended"))),
+            Some(LicenseStatus::Suspended)
+        );
+        assert_eq!(
+            status(refused(200, Some("license_expired"))),
+            Some(LicenseStatus::Expired)
+        );
+        assert_eq!(status(refused(400, Some("invalid_product"))), None);
+        assert_eq!(status(refused(400, None)), None);
+        assert_eq!(
+            status(ProviderError::NotFound {
+                message: "m".into()
+            }),
+            None
+        );
     }
 }

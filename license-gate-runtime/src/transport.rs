@@ -23,13 +23,17 @@ use crate::error::ProviderError;
 /// The default cap on reply bodies: license replies are small.
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 256 * 1024;
 
+/// The default time one request may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How much of a reply body error messages quote.
 const EXCERPT_CHARS: usize = 200;
 
 /// The longest wait a server's rate-limit headers can impose.
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 
-/// Settings of the HTTP transport, shared by every provider.
+/// The connection settings of a provider's HTTP client, the same for every
+/// provider: embed them with `.http(..)` on the provider's options.
 ///
 /// Trust: the Mozilla web roots compiled into the binary (webpki-roots), plus
 /// [`extra_root_certificates`](Self::extra_root_certificates). The machine's
@@ -37,13 +41,21 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 /// application could add a root there and answer for the license server. A
 /// proxy from `HTTPS_PROXY` may carry the connection; it sees only the TLS
 /// tunnel.
-#[derive(Clone, Debug)]
+///
+/// ```
+/// use std::time::Duration;
+/// use license_gate::transport::HttpOptions;
+///
+/// let http = HttpOptions::new()
+///     .timeout(Duration::from_secs(10))
+///     .allowed_hosts(["license.example.com"]);
+/// assert_eq!(http.timeout, Duration::from_secs(10));
+/// assert!(!http.allow_insecure_loopback);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct TransportOptions {
-    /// The service's base URL: https, or http for a loopback host when
-    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback) is set.
-    pub base_url: String,
-    /// How long one request may take (connect, send, read).
+pub struct HttpOptions {
+    /// How long one request may take (connect, send, read); default 30 s.
     pub timeout: Duration,
     /// Extra trusted root certificates (PEM), trusted next to the bundled web
     /// roots, for private deployments and tests.
@@ -53,27 +65,93 @@ pub struct TransportOptions {
     /// chain must carry a pinned key, on top of the normal verification.
     pub spki_pins: Vec<String>,
     /// Allows plain `http://` to loopback hosts (127.0.0.0/8, `::1`,
-    /// `localhost`), for tests and local emulators. Off by default: a user
-    /// could otherwise point the app at a fake server of their own.
+    /// `localhost`), for tests and local emulators. Off by default, and never
+    /// turned on from the environment: a user could otherwise point the app
+    /// at a fake server of their own.
     pub allow_insecure_loopback: bool,
     /// When set, only these hosts may be contacted.
     pub allowed_hosts: Option<Vec<String>>,
-    /// The largest reply body read; larger replies fail with `ReplyTooLarge`.
+    /// The largest reply body read (default 256 KiB); larger replies fail
+    /// with `ReplyTooLarge`.
     pub max_reply_bytes: usize,
 }
 
-impl TransportOptions {
-    /// Options for `base_url` with a 30 s timeout and the default body cap.
-    pub fn new(base_url: impl Into<String>) -> Self {
-        TransportOptions {
-            base_url: base_url.into(),
-            timeout: Duration::from_secs(30),
+impl fmt::Debug for HttpOptions {
+    /// Certificates show as a count: their PEM text says nothing useful in a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpOptions")
+            .field("timeout", &self.timeout)
+            .field(
+                "extra_root_certificates",
+                &self.extra_root_certificates.len(),
+            )
+            .field("spki_pins", &self.spki_pins)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("max_reply_bytes", &self.max_reply_bytes)
+            .finish()
+    }
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: DEFAULT_TIMEOUT,
             extra_root_certificates: Vec::new(),
             spki_pins: Vec::new(),
             allow_insecure_loopback: false,
             allowed_hosts: None,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
+    }
+}
+
+impl HttpOptions {
+    /// The defaults: a 30 s timeout, the bundled web roots, no pins, https
+    /// only, any host, replies up to 256 KiB.
+    pub fn new() -> Self {
+        HttpOptions::default()
+    }
+
+    /// Sets the timeout of one request.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Trusts one more root certificate (PEM), next to the bundled web roots.
+    pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_root_certificates.push(pem.into());
+        self
+    }
+
+    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
+    /// (see [`spki_pin_of`]). Call again to allow a backup key.
+    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
+        self.spki_pins.push(pin.into());
+        self
+    }
+
+    /// Allows plain `http://` to a loopback host, for tests and local emulators.
+    pub fn allow_insecure_loopback(mut self) -> Self {
+        self.allow_insecure_loopback = true;
+        self
+    }
+
+    /// Restricts the hosts that may be contacted (the base URL must be one).
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Caps reply bodies at `bytes` (default 256 KiB).
+    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = bytes;
+        self
     }
 }
 
@@ -196,18 +274,134 @@ impl HttpReply {
         excerpt
     }
 
-    /// The errors every service shares: 5xx is a server fault and 429 is rate
-    /// limiting (with the wait from `X-RateLimit-Reset` or `Retry-After`).
-    pub fn common_error(&self) -> Option<ProviderError> {
-        match self.status {
-            429 => Some(ProviderError::RateLimited {
-                retry_after: rate_limit_wait(&self.headers),
-            }),
-            500..=599 => Some(ProviderError::ServerFault {
-                status: self.status,
-                excerpt: self.excerpt(),
-            }),
-            _ => None,
+    /// The error this reply stands for, read from its HTTP status: see
+    /// [`HttpReply::error_for_status`].
+    pub fn error(&self, detail: ErrorDetail) -> ProviderError {
+        self.error_for_status(self.status, detail)
+    }
+
+    /// The one table from an error status to the error it stands for, shared
+    /// by every provider; the provider only reads `detail` from the body.
+    ///
+    /// - 429 is [`ProviderError::RateLimited`], with the wait from
+    ///   `X-RateLimit-Reset` or `Retry-After`; 408 and 5xx are
+    ///   [`ProviderError::ServerFault`]: all transient, so the gate keeps its
+    ///   last confirmed state through grace.
+    /// - 3xx is a malformed reply (redirects are not followed).
+    /// - 401 and 403 are [`ProviderError::PermissionDenied`], 404
+    ///   [`ProviderError::NotFound`], 409
+    ///   [`ProviderError::ActivationLimitReached`], any other 4xx (and an
+    ///   error inside a 2xx reply) an explicit [`ProviderError::Refused`].
+    ///
+    /// `status` is the reply's status, or the one an error body names (some
+    /// services wrap errors in a 2xx reply). The message is `detail.message`,
+    /// else `detail.code`, else the status and the start of the body.
+    ///
+    /// ```
+    /// use license_gate::ProviderError;
+    /// use license_gate::transport::{ErrorDetail, HttpReply};
+    ///
+    /// let reply = HttpReply { status: 404, headers: Default::default(), body: Vec::new() };
+    /// let error = reply.error(ErrorDetail::message("no such license"));
+    /// assert_eq!(error, ProviderError::NotFound { message: "no such license".into() });
+    /// ```
+    pub fn error_for_status(&self, status: u16, detail: ErrorDetail) -> ProviderError {
+        let reason = reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Unknown Status");
+        match status {
+            429 => {
+                return ProviderError::RateLimited {
+                    retry_after: rate_limit_wait(&self.headers),
+                };
+            }
+            408 | 500..=599 => {
+                return ProviderError::ServerFault {
+                    status,
+                    excerpt: self.excerpt(),
+                };
+            }
+            300..=399 => {
+                return self.malformed(format!(
+                    "the server answered with a redirect (HTTP {status} {reason}), which is not followed: check the base URL"
+                ));
+            }
+            _ => {}
+        }
+        let ErrorDetail {
+            message,
+            code,
+            minimum_required_version,
+        } = detail;
+        let text = message.clone().or_else(|| code.clone()).unwrap_or_else(|| {
+            let excerpt = self.excerpt();
+            if excerpt.trim().is_empty() {
+                format!("{status} {reason}")
+            } else {
+                format!("{status} {reason}: {excerpt}")
+            }
+        });
+        match status {
+            401 | 403 => ProviderError::PermissionDenied {
+                status,
+                message: text,
+            },
+            404 => ProviderError::NotFound { message: text },
+            409 => ProviderError::ActivationLimitReached {
+                used: None,
+                limit: None,
+                message,
+            },
+            200..=299 | 400..=499 => ProviderError::Refused {
+                status,
+                code,
+                message: text,
+                minimum_required_version,
+            },
+            _ => self.malformed(format!("unexpected HTTP status {status} {reason}")),
+        }
+    }
+}
+
+/// Whether an HTTP status means the server could not answer now (408, 429,
+/// 5xx) rather than an answer: such statuses are transient whatever the body says.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500..=599)
+}
+
+/// What a provider read from an error reply's body, for
+/// [`HttpReply::error_for_status`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorDetail {
+    /// The server's message, in words.
+    pub message: Option<String>,
+    /// The server's machine-readable error code, such as `version_outdated`.
+    pub code: Option<String>,
+    /// The oldest client version the server accepts, when it says.
+    pub minimum_required_version: Option<String>,
+}
+
+impl ErrorDetail {
+    /// A detail with a message alone.
+    pub fn message(message: impl Into<String>) -> Self {
+        ErrorDetail {
+            message: Some(message.into()),
+            ..ErrorDetail::default()
+        }
+    }
+
+    /// A detail with whatever the body held (each part optional).
+    pub fn new(
+        message: Option<String>,
+        code: Option<String>,
+        minimum_required_version: Option<String>,
+    ) -> Self {
+        ErrorDetail {
+            message,
+            code,
+            minimum_required_version,
         }
     }
 }
@@ -258,10 +452,10 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport for `options`, or a `Config` error saying what is wrong
-    /// with the URL or the certificates.
-    pub fn new(options: &TransportOptions) -> Result<Self, ProviderError> {
-        let base = parse_base_url(&options.base_url)?;
+    /// A transport to `base_url` with `options`, or a `Config` error saying
+    /// what is wrong with the URL or the certificates.
+    pub fn new(base_url: &str, options: &HttpOptions) -> Result<Self, ProviderError> {
+        let base = parse_base_url(base_url)?;
         check_url_policy(
             &base,
             options.allowed_hosts.as_deref(),
@@ -306,7 +500,8 @@ impl HttpTransport {
     /// Transport faults become `Unreachable`, `Timeout` or `ReplyTooLarge`;
     /// while a server's rate limit is in force, nothing is sent and the call
     /// fails with `RateLimited` at once. Any HTTP status is returned as a reply:
-    /// interpreting it is the provider's job (see [`HttpReply::common_error`]).
+    /// the provider reads its body and turns an error status into its error
+    /// with [`HttpReply::error`].
     pub async fn send(&self, request: HttpRequest) -> Result<HttpReply, ProviderError> {
         if let Some(wait) = self.rate_limit_remaining() {
             return Err(ProviderError::RateLimited {
@@ -348,8 +543,8 @@ impl HttpTransport {
             headers,
             body,
         };
-        if let Some(ProviderError::RateLimited { retry_after }) = reply.common_error() {
-            let wait = retry_after.unwrap_or(Duration::from_secs(60));
+        if reply.status == 429 {
+            let wait = rate_limit_wait(&reply.headers).unwrap_or(Duration::from_secs(60));
             *self.not_before.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(Instant::now() + wait);
         }
@@ -439,7 +634,7 @@ pub fn check_url_policy(
         "http" if is_loopback(url) && allow_insecure_loopback => {}
         "http" if is_loopback(url) => {
             return Err(ProviderError::Config(format!(
-                "the base URL `{url}` uses plain http: license traffic must use https; for a local emulator or a test server, opt in with `.allow_insecure_loopback()` on the provider options"
+                "the base URL `{url}` uses plain http: license traffic must use https; for a local emulator or a test server, opt in with `.allow_insecure_loopback()` on the provider's `HttpOptions`"
             )));
         }
         "http" => {
@@ -533,9 +728,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn nothing_is_sent_until_the_rate_limit_resets() {
-        let mut options = TransportOptions::new(refused_url());
-        options.allow_insecure_loopback = true;
-        let transport = HttpTransport::new(&options).unwrap();
+        let options = HttpOptions::new().allow_insecure_loopback();
+        let transport = HttpTransport::new(&refused_url(), &options).unwrap();
         *transport.not_before.lock().unwrap() = Some(Instant::now() + Duration::from_secs(30));
 
         let held = transport.send(HttpRequest::get("/x")).await.unwrap_err();

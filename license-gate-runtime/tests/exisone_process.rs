@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions};
+use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
 
 const CHILD: &str = "LICENSE_GATE_TEST_CHILD";
 
@@ -43,7 +43,8 @@ fn child_prints_hardware_id() {
         return;
     }
     let client = ExisOneClient::new(
-        ExisOneClientOptions::new("http://127.0.0.1:9").allow_insecure_loopback(),
+        ExisOneClientOptions::new("http://127.0.0.1:9")
+            .http(HttpOptions::new().allow_insecure_loopback()),
     )
     .unwrap();
     println!("HARDWARE_ID={}", client.generate_hardware_id());

@@ -342,7 +342,9 @@ async fn injected_statuses_and_broken_replies() {
     assert!(matches!(err, ProviderError::Unreachable { .. }), "{err:?}");
 
     faults.set_delay(Duration::from_secs(3));
-    let slow = EcosireClient::new(options(&emulator).timeout(Duration::from_millis(200))).unwrap();
+    let mut slow = options(&emulator);
+    slow.http.timeout = Duration::from_millis(200);
+    let slow = EcosireClient::new(slow).unwrap();
     let err = slow.validate(&key(), "shop.example").await.unwrap_err();
     assert!(matches!(err, ProviderError::Timeout { .. }), "{err:?}");
     faults.set_delay(Duration::ZERO);
@@ -504,10 +506,11 @@ async fn over_tls_with_the_test_certificate_trusted() {
         .add_license(EmulatedLicense::new(KEY, SECRET));
     assert!(emulator.url().starts_with("https://localhost:"));
 
-    let trusted = EcosireClient::new(
-        options(&emulator).extra_root_certificate(certificate.ca_pem().as_bytes().to_vec()),
-    )
-    .unwrap();
+    let mut trusting = options(&emulator);
+    trusting.http = trusting
+        .http
+        .extra_root_certificate(certificate.ca_pem().as_bytes().to_vec());
+    let trusted = EcosireClient::new(trusting).unwrap();
     assert!(
         trusted
             .validate(&key(), "shop.example")

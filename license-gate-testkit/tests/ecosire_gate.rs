@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use ecosire_support::{KEY, SECRET, emulator, emulator_with, options};
 use license_gate_runtime::providers::ecosire::EcosireProvider;
-use license_gate_runtime::{GateError, LicenseGate, LicenseStatus, ProviderError, SeatUsage};
+use license_gate_runtime::{
+    GateError, LicenseGate, LicenseRequest, LicenseStatus, ProviderError, SeatUsage,
+};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense, RateLimits};
 
 const PRODUCT: &str = "Shop Booster";
@@ -87,7 +89,10 @@ async fn without_a_domain_the_installation_fingerprint_is_bound() {
         .unwrap()
         .features(["pro"]);
     let fingerprint = license_gate_runtime::hardware_id::hardware_id();
-    assert_eq!(provider.binding(), fingerprint);
+    assert_eq!(
+        provider.binding(&LicenseRequest::new(PRODUCT, None)),
+        fingerprint
+    );
     let gate = start_gate(provider).await;
     assert!(gate.has_feature("pro"));
     assert_eq!(emulator.handle().bindings(KEY), [fingerprint.as_str()]);
@@ -302,5 +307,34 @@ async fn a_transient_activation_failure_keeps_the_validated_license() {
     assert!(gate.has_feature("pro"));
     assert!(handle.bindings(KEY).is_empty());
     assert_eq!(activations(&emulator), 1);
+    gate.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_a_domain_the_gate_machine_identity_is_bound() {
+    let emulator = emulator().await;
+    let provider = EcosireProvider::from_options(options(&emulator))
+        .unwrap()
+        .features(["pro"]);
+    let gate = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider)
+        .license_key(KEY)
+        .hardware_id("GATE-MACHINE-7")
+        .request_timeout(Duration::from_secs(5))
+        .startup_timeout(Duration::from_secs(10))
+        .install_global(false)
+        .no_cache()
+        .start()
+        .await
+        .expect("the gate starts");
+    assert!(gate.has_feature("pro"));
+    assert_eq!(emulator.handle().bindings(KEY), ["GATE-MACHINE-7"]);
+    assert_eq!(
+        emulator.handle().last_request().unwrap().field("domain"),
+        Some("GATE-MACHINE-7")
+    );
+    gate.deactivate().await.unwrap();
+    assert!(emulator.handle().bindings(KEY).is_empty());
     gate.shutdown().await;
 }

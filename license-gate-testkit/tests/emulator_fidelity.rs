@@ -140,10 +140,9 @@ async fn ecosire_expiry_is_written_with_at_most_seven_digits() {
         .handle()
         .add_license(EcosireLicense::new("SHOP-A1B2-C3D4-E5F6-G7H8", "secret").expires_at(odd));
     let client = license_gate_runtime::providers::ecosire::EcosireClient::new(
-        license_gate_runtime::providers::ecosire::EcosireOptions::new()
-            .base_url(emulator.url())
-            .allow_insecure_loopback()
-            .license_secret("secret"),
+        license_gate_runtime::providers::ecosire::EcosireOptions::new(emulator.url())
+            .license_secret("secret")
+            .http(license_gate_runtime::transport::HttpOptions::new().allow_insecure_loopback()),
     )
     .unwrap();
     // The emulator's reply is not logged; format the same instant the way

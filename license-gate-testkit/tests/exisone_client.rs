@@ -6,10 +6,10 @@ mod exisone_common;
 use std::time::{Duration, SystemTime};
 
 use exisone_common::{EMAIL, HW, KEY, PRODUCT, client, emulator, options};
-use license_gate_runtime::ProviderError;
 use license_gate_runtime::providers::exisone::{
-    ActivationResult, ExisOneClient, ExisOneClientOptions, SeatUsage,
+    ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions,
 };
+use license_gate_runtime::{ProviderError, SeatUsage};
 use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeSpec, Permission, RecordedRequest,
     TEST_PUBLIC_KEY_PEM,
@@ -334,17 +334,15 @@ async fn seat_usage_of_corporate_licenses() {
     assert_eq!(
         usage,
         SeatUsage {
-            current_seats: 2,
-            max_seats: Some(3),
-            has_capacity: true,
-            is_unlimited: false
+            used: 2,
+            limit: Some(3)
         }
     );
     assert_eq!(usage.remaining(), Some(1));
 
     control.add_license(EmulatedLicense::new("CORP-UNLIMITED", PRODUCT).unlimited_seats());
     let unlimited = client.get_seat_usage("CORP-UNLIMITED").await.unwrap();
-    assert!(unlimited.is_unlimited);
+    assert_eq!(unlimited.limit, None);
     assert_eq!(unlimited.remaining(), None);
 
     let err = client.get_seat_usage(KEY).await.unwrap_err();
@@ -402,8 +400,8 @@ async fn validate_smart_with_an_offline_code_checks_locally_then_tells_the_serve
         .validate_smart(&code, HW, Some(PRODUCT))
         .await
         .unwrap();
-    assert!(smart.is_valid && smart.was_offline);
-    assert_eq!(smart.status, "licensed");
+    assert!(smart.validation.is_valid && smart.was_offline);
+    assert_eq!(smart.validation.status, "licensed");
     let told = control.last_request().unwrap();
     assert_post(
         &told,
@@ -417,7 +415,7 @@ async fn validate_smart_with_an_offline_code_checks_locally_then_tells_the_serve
         .await
         .unwrap();
     assert!(
-        smart.is_valid,
+        smart.validation.is_valid,
         "server errors are ignored for offline codes"
     );
 }
@@ -428,8 +426,8 @@ async fn validate_smart_with_an_online_key_falls_back_when_unreachable() {
     control.bind(KEY, HW);
     let online = client(&emulator.url());
     let smart = online.validate_smart(KEY, HW, Some(PRODUCT)).await.unwrap();
-    assert!(smart.is_valid && !smart.was_offline);
-    assert_eq!(smart.features, vec!["pro", "export"]);
+    assert!(smart.validation.is_valid && !smart.was_offline);
+    assert_eq!(smart.validation.features, vec!["pro", "export"]);
     assert_eq!(
         control.last_request().unwrap().json,
         Some(json!({ "activationKey": KEY, "hardwareId": HW, "productName": PRODUCT }))
@@ -437,8 +435,8 @@ async fn validate_smart_with_an_online_key_falls_back_when_unreachable() {
 
     let down = client(&refused_url());
     let smart = down.validate_smart(KEY, HW, Some(PRODUCT)).await.unwrap();
-    assert!(!smart.is_valid && smart.was_offline);
-    assert_eq!(smart.status, "offline");
+    assert!(!smart.validation.is_valid && smart.was_offline);
+    assert_eq!(smart.validation.status, "offline");
 
     let with_key =
         ExisOneClient::new(options(&refused_url()).offline_public_key(TEST_PUBLIC_KEY_PEM))
@@ -447,8 +445,8 @@ async fn validate_smart_with_an_online_key_falls_back_when_unreachable() {
         .validate_smart(KEY, HW, Some(PRODUCT))
         .await
         .unwrap();
-    assert!(!smart.is_valid && smart.was_offline);
-    assert_eq!(smart.status, "invalid");
+    assert!(!smart.validation.is_valid && smart.was_offline);
+    assert_eq!(smart.validation.status, "invalid");
 
     let err = online
         .validate_smart("NONE-NONE-NONE-NONE", HW, None)
@@ -529,7 +527,9 @@ async fn super_short_client(
     faults: &license_gate_testkit::FaultControl,
 ) -> ProviderError {
     faults.set_delay(Duration::from_secs(3));
-    let client = ExisOneClient::new(options(url).timeout(Duration::from_millis(300))).unwrap();
+    let mut short = options(url);
+    short.http.timeout = Duration::from_millis(300);
+    let client = ExisOneClient::new(short).unwrap();
     let err = client.validate(KEY, HW, None, None).await.unwrap_err();
     faults.set_delay(Duration::ZERO);
     err
@@ -549,17 +549,19 @@ async fn version_base_url_and_hardware_id() {
         .unwrap_err();
     assert!(matches!(err, ProviderError::Config(_)), "{err:?}");
 
-    let default =
-        ExisOneClient::new(ExisOneClientOptions::new(emulator.url()).allow_insecure_loopback())
-            .unwrap();
+    let default = ExisOneClient::new(
+        ExisOneClientOptions::new(emulator.url())
+            .http(HttpOptions::new().allow_insecure_loopback()),
+    )
+    .unwrap();
     assert_eq!(
         default.generate_hardware_id(),
         license_gate_runtime::hardware_id::hardware_id()
     );
     let blank = ExisOneClient::new(
         ExisOneClientOptions::new(emulator.url())
-            .allow_insecure_loopback()
-            .hardware_id_override("  "),
+            .hardware_id_override("  ")
+            .http(HttpOptions::new().allow_insecure_loopback()),
     )
     .unwrap();
     assert_eq!(
@@ -572,7 +574,7 @@ async fn version_base_url_and_hardware_id() {
 async fn allowed_hosts_and_bad_settings_are_config_errors() {
     let err = ExisOneClient::new(
         ExisOneClientOptions::new("https://evil.example.net")
-            .allowed_hosts(["license.example.com"]),
+            .http(HttpOptions::new().allowed_hosts(["license.example.com"])),
     )
     .unwrap_err();
     assert!(
@@ -603,10 +605,11 @@ async fn tls_works_with_the_test_certificate_as_extra_root() {
     );
     assert!(emulator.url().starts_with("https://localhost:"));
 
-    let trusting = ExisOneClient::new(
-        options(&emulator.url()).extra_root_certificate(certificate.ca_pem().as_bytes().to_vec()),
-    )
-    .unwrap();
+    let mut trusted = options(&emulator.url());
+    trusted.http = trusted
+        .http
+        .extra_root_certificate(certificate.ca_pem().as_bytes().to_vec());
+    let trusting = ExisOneClient::new(trusted).unwrap();
     let result = trusting
         .validate(KEY, HW, Some(PRODUCT), None)
         .await

@@ -224,3 +224,48 @@ async fn an_offline_code_for_another_machine_is_invalid() {
     );
     gate.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_gate_machine_identity_is_the_hardware_id_unless_the_client_overrides_it() {
+    let (emulator, control) = emulator().await;
+    control.bind(KEY, "GATE-MACHINE-7");
+    let without_override = ExisOneClientOptions::new(emulator.url())
+        .access_token(license_gate_testkit::exisone::ExisOneEmulator::TOKEN)
+        .http(options(&emulator.url()).http);
+    let gate = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider(without_override))
+        .license_key(KEY)
+        .hardware_id("GATE-MACHINE-7")
+        .install_global(false)
+        .no_cache()
+        .startup_timeout(Duration::from_secs(10))
+        .start()
+        .await
+        .expect("the gate starts");
+    assert_eq!(gate.status(), LicenseStatus::Licensed);
+    assert_eq!(
+        control.last_request().unwrap().json.unwrap()["hardwareId"],
+        "GATE-MACHINE-7"
+    );
+    gate.shutdown().await;
+
+    // The client's override wins over the gate's identity.
+    control.bind(KEY, HW);
+    let gate = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider(options(&emulator.url())))
+        .license_key(KEY)
+        .hardware_id("GATE-MACHINE-7")
+        .install_global(false)
+        .no_cache()
+        .startup_timeout(Duration::from_secs(10))
+        .start()
+        .await
+        .expect("the gate starts");
+    assert_eq!(
+        control.last_request().unwrap().json.unwrap()["hardwareId"],
+        HW
+    );
+    gate.shutdown().await;
+}

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+use license_gate::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
 use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseGate, LicenseGateBuilder, Provider};
 use license_gate_testkit::FaultControl;
@@ -206,8 +206,11 @@ pub fn provider(service: Service, url: &str) -> Arc<dyn Provider> {
                 ExisOneClientOptions::new(url)
                     .access_token(ExisOneEmulator::TOKEN)
                     .hardware_id_override(EXISONE_HW)
-                    .timeout(TIMEOUT)
-                    .allow_insecure_loopback(),
+                    .http(
+                        HttpOptions::new()
+                            .timeout(TIMEOUT)
+                            .allow_insecure_loopback(),
+                    ),
             )
             .expect("valid ExisOne options")
             .email("buyer@example.com")
@@ -215,11 +218,13 @@ pub fn provider(service: Service, url: &str) -> Arc<dyn Provider> {
         ),
         Service::Ecosire => Arc::new(
             EcosireProvider::from_options(
-                EcosireOptions::new()
-                    .base_url(url)
+                EcosireOptions::new(url)
                     .license_secret(ECOSIRE_SECRET)
-                    .timeout(TIMEOUT)
-                    .allow_insecure_loopback(),
+                    .http(
+                        HttpOptions::new()
+                            .timeout(TIMEOUT)
+                            .allow_insecure_loopback(),
+                    ),
             )
             .expect("valid ECOSIRE options")
             .domain(ECOSIRE_DOMAIN)

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use license_gate::LicenseKey;
-use license_gate::ecosire::{EcosireClient, EcosireOptions, SECRET_ENV, check_key};
+use license_gate::ecosire::{EcosireClient, EcosireOptions, HttpOptions, SECRET_ENV, check_key};
 
 use crate::cli::{EcosireArgs, EcosireCall, EcosireConnection};
 use crate::error::{CliError, CliResult, Facts};
@@ -201,16 +201,17 @@ pub fn options(connection: &EcosireConnection) -> CliResult<EcosireOptions> {
                 "no ECOSIRE license secret: set {SECRET_ENV} to the secret itself, or put it in a file and pass --secret-file FILE (the secret is in the ECOSIRE dashboard)"
             ))
         })?;
-    let mut options = EcosireOptions::new()
-        .base_url(connection.base_url.trim())
-        .license_secret(secret)
+    // The operator's own tool: a loopback `--base-url` (an emulator) may
+    // be plain http.
+    let mut http = HttpOptions::new()
         .timeout(Duration::from_secs(connection.timeout.max(1)))
-        // The operator's own tool: a loopback `--base-url` (an emulator) may
-        // be plain http.
         .allow_insecure_loopback();
     if let Some(path) = &connection.ca_file {
-        options = options.extra_root_certificate(read_file(path, "CA certificate")?);
+        http = http.extra_root_certificate(read_file(path, "CA certificate")?);
     }
+    let mut options = EcosireOptions::new(connection.base_url.trim())
+        .license_secret(secret)
+        .http(http);
     match (
         &connection.platform,
         &connection.platform_version,

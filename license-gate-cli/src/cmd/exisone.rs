@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use license_gate::ProviderError;
-use license_gate::exisone::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
+use license_gate::exisone::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, HttpOptions};
 use license_gate::hardware_id;
 
 use crate::cli::{ExisOneArgs, ExisOneCall, ExisOneConnection, ExisOneValidateArgs};
@@ -177,17 +177,13 @@ pub async fn run(args: &ExisOneArgs) -> CliResult<Report> {
                 }
                 error
             })?;
-            let max: serde_json::Value = if usage.is_unlimited {
-                serde_json::Value::Null
-            } else {
-                usage.max_seats.into()
-            };
+            let max: serde_json::Value = usage.limit.into();
             Ok(Report::new()
                 .field("key", "key", masked(&key))
-                .field("current_seats", "seats in use", usage.current_seats)
+                .field("current_seats", "seats in use", usage.used)
                 .field("max_seats", "seats allowed", max)
-                .field("is_unlimited", "unlimited", usage.is_unlimited)
-                .field("has_capacity", "has capacity", usage.has_capacity)
+                .field("is_unlimited", "unlimited", usage.limit.is_none())
+                .field("has_capacity", "has capacity", usage.remaining() != Some(0))
                 .field("remaining", "seats free", usage.remaining()))
         }
         ExisOneCall::GenerateKey {
@@ -291,7 +287,7 @@ async fn smart_validate(
         masked(&key)
     };
     let report = Report::new()
-        .headline(if result.is_valid {
+        .headline(if result.validation.is_valid {
             if result.was_offline {
                 "valid: checked locally (offline)".to_owned()
             } else {
@@ -300,7 +296,7 @@ async fn smart_validate(
         } else {
             format!(
                 "not valid ({}): {}",
-                result.status,
+                result.validation.status,
                 result
                     .error_message
                     .as_deref()
@@ -308,11 +304,15 @@ async fn smart_validate(
             )
         })
         .field("key", "key", shown_key)
-        .field("valid", "valid", result.is_valid)
-        .field("status", "status", result.status.as_str())
+        .field("valid", "valid", result.validation.is_valid)
+        .field("status", "status", result.validation.status.as_str())
         .field("was_offline", "checked offline", result.was_offline)
-        .field("expires", "expires", time_value(result.expiration_date))
-        .field("features", "features", result.features.clone())
+        .field(
+            "expires",
+            "expires",
+            time_value(result.validation.expiration_date),
+        )
+        .field("features", "features", result.validation.features.clone())
         .field(
             "product_name",
             "product",
@@ -322,18 +322,18 @@ async fn smart_validate(
         .field(
             "minimum_required_version",
             "minimum version",
-            opt(result.minimum_required_version.as_deref()),
+            opt(result.validation.minimum_required_version.as_deref()),
         )
         .field("message", "message", opt(result.error_message.as_deref()));
-    if result.is_valid {
+    if result.validation.is_valid {
         return Ok(report);
     }
     let facts = Facts {
-        code: Some(result.status.clone()),
-        minimum_version: result.minimum_required_version.clone(),
+        code: Some(result.validation.status.clone()),
+        minimum_version: result.validation.minimum_required_version.clone(),
         ..Facts::default()
     };
-    let error = if result.status == "offline" {
+    let error = if result.validation.status == "offline" {
         // Not reachable and nothing to check offline: the server's fault.
         CliError::unavailable(
             result
@@ -344,10 +344,10 @@ async fn smart_validate(
     } else {
         CliError::not_valid(format!(
             "the license is not valid (status `{}`): {}",
-            result.status,
+            result.validation.status,
             result.error_message.clone().unwrap_or_else(|| remedy(
-                &result.status,
-                result.minimum_required_version.as_deref()
+                &result.validation.status,
+                result.validation.minimum_required_version.as_deref()
             ))
         ))
     };
@@ -366,8 +366,8 @@ async fn with_seat_counts(client: &ExisOneClient, key: &str, error: ProviderErro
         && let Ok(usage) = client.get_seat_usage(key).await
     {
         let completed = ProviderError::ActivationLimitReached {
-            used: Some(usage.current_seats),
-            limit: usage.max_seats,
+            used: Some(usage.used),
+            limit: usage.limit,
             message: message.clone(),
         };
         cli_error = CliError::provider(&completed, Some(key));
@@ -411,13 +411,15 @@ pub fn options(
     })?;
     // The CLI is the operator's own tool: a loopback `--base-url` (an emulator
     // it runs) may be plain http. Apps never get this from the environment.
-    let mut options = ExisOneClientOptions::new(base_url)
+    let mut http = HttpOptions::new()
         .timeout(Duration::from_secs(connection.timeout.max(1)))
-        .allow_insecure_loopback()
-        .access_token(token);
+        .allow_insecure_loopback();
     if let Some(path) = &connection.ca_file {
-        options = options.extra_root_certificate(read_file(path, "CA certificate")?);
+        http = http.extra_root_certificate(read_file(path, "CA certificate")?);
     }
+    let mut options = ExisOneClientOptions::new(base_url)
+        .http(http)
+        .access_token(token);
     if let Some(id) = &connection.hardware_id {
         options = options.hardware_id_override(id.clone());
     }

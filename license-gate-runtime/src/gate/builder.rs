@@ -7,13 +7,13 @@ use tokio::sync::{oneshot, watch};
 
 use super::cell::StateCell;
 use super::config::{GateConfig, ProductSlot};
-use super::engine::{Engine, supervise};
+use super::engine::{Engine, slot_request, supervise};
 use super::global;
 use super::own_runtime::OwnRuntime;
 use super::{GateInner, LicenseGate};
 use crate::cache::{Application, CacheLocation, CacheRejection, ProductCache, TimeAnchor};
 use crate::error::GateError;
-use crate::provider::{LicenseRequest, Provider};
+use crate::provider::Provider;
 use crate::retry::RetryPolicy;
 use crate::secret::LicenseKey;
 use crate::state::{LicenseSnapshot, ProductState, Source};
@@ -360,7 +360,7 @@ impl LicenseGateBuilder {
 
         let mut products = Vec::with_capacity(slots.len());
         for (slot, cached) in slots.iter().zip(cached) {
-            let request = LicenseRequest::new(&slot.name, slot.license_key.clone()).at(now);
+            let request = slot_request(&config, slot, now);
             let evidence = slot.provider.verify_locally(&request);
             let from_cache = cached.filter(|cached| {
                 if !cached.grants_on_its_own {

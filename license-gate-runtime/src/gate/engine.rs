@@ -55,6 +55,21 @@ enum Call {
     Deactivate,
 }
 
+/// What the gate asks `slot`'s provider at trusted time `now`: the product,
+/// its key, and this installation's identity (the builder's `.hardware_id(..)`,
+/// else the machine's, resolved by the request).
+pub(crate) fn slot_request(
+    config: &GateConfig,
+    slot: &ProductSlot,
+    now: SystemTime,
+) -> LicenseRequest {
+    let request = LicenseRequest::new(&slot.name, slot.license_key.clone()).at(now);
+    match &config.hardware_id {
+        Some(id) => request.with_machine_id(id.clone()),
+        None => request,
+    }
+}
+
 /// The state machine behind a gate, shared by its handle and its task.
 #[derive(Debug)]
 pub(crate) struct Engine {
@@ -106,7 +121,7 @@ impl Engine {
     }
 
     pub(crate) fn request(&self, slot: &ProductSlot) -> LicenseRequest {
-        LicenseRequest::new(&slot.name, slot.license_key.clone()).at(self.cell.now())
+        slot_request(&self.config, slot, self.cell.now())
     }
 
     async fn call(&self, slot: &ProductSlot, call: Call) -> Result<LicenseAnswer, ProviderError> {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate_runtime::providers::ecosire::{EcosireClient, EcosireOptions};
+use license_gate_runtime::providers::ecosire::{EcosireClient, EcosireOptions, HttpOptions};
 use license_gate_runtime::time::Clock;
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 
@@ -40,11 +40,13 @@ pub async fn emulator() -> EcosireEmulator {
 
 /// Options for the emulator with a short timeout.
 pub fn options(emulator: &EcosireEmulator) -> EcosireOptions {
-    EcosireOptions::new()
-        .base_url(emulator.url())
+    EcosireOptions::new(emulator.url())
         .license_secret(SECRET)
-        .timeout(Duration::from_secs(5))
-        .allow_insecure_loopback()
+        .http(
+            HttpOptions::new()
+                .timeout(Duration::from_secs(5))
+                .allow_insecure_loopback(),
+        )
 }
 
 pub fn client(emulator: &EcosireEmulator) -> EcosireClient {

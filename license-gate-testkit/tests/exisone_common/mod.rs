@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions};
+use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};
 
 pub const KEY: &str = "ATLS-7Q2M-K9PD-X4RW";
@@ -17,8 +17,11 @@ pub fn options(url: &str) -> ExisOneClientOptions {
     ExisOneClientOptions::new(url)
         .access_token(ExisOneEmulator::TOKEN)
         .hardware_id_override(HW)
-        .timeout(Duration::from_secs(5))
-        .allow_insecure_loopback()
+        .http(
+            HttpOptions::new()
+                .timeout(Duration::from_secs(5))
+                .allow_insecure_loopback(),
+        )
 }
 
 pub fn client(url: &str) -> ExisOneClient {

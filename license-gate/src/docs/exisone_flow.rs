@@ -48,7 +48,7 @@
 //!
 //! ```
 //! # use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
 //! use license_gate::{GateError, LicenseGate, ProviderError};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -61,7 +61,7 @@
 //!     ExisOneClientOptions::new(server_url)
 //!         .access_token(access_token)
 //!         // Only because this example's server is a local emulator.
-//!         .allow_insecure_loopback(),
+//!         .http(HttpOptions::new().allow_insecure_loopback()),
 //! )?
 //! .email("buyer@example.com");
 //! let gate = LicenseGate::builder()
@@ -122,7 +122,7 @@
 //!
 //! ```
 //! # use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
 //! use license_gate::LicenseGate;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -133,7 +133,7 @@
 //! # let (server_url, access_token) = (server.url(), ExisOneEmulator::TOKEN);
 //! # let cache = tempfile::tempdir()?;
 //! # let provider = ExisOneProvider::from_options(
-//! #     ExisOneClientOptions::new(&server_url).access_token(access_token).allow_insecure_loopback(),
+//! #     ExisOneClientOptions::new(&server_url).access_token(access_token).http(HttpOptions::new().allow_insecure_loopback()),
 //! # )?
 //! # .email("buyer@example.com");
 //! # let gate = LicenseGate::builder()
@@ -153,7 +153,7 @@
 //! // On the new machine, the first run activates again (the seat is free).
 //! # let new_machine = ExisOneClientOptions::new(&server_url)
 //! #     .access_token(access_token)
-//! #     .allow_insecure_loopback()
+//! #     .http(HttpOptions::new().allow_insecure_loopback())
 //! #     .hardware_id_override("NEW-MACHINE");
 //! # let cache = tempfile::tempdir()?;
 //! let gate = LicenseGate::builder()

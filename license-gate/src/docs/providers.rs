@@ -44,7 +44,7 @@
 //! use license_gate::ecosire::{EcosireOptions, EcosireProvider};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let provider = EcosireProvider::from_options(EcosireOptions::new().license_secret("secret"))?
+//! let provider = EcosireProvider::from_options(EcosireOptions::default().license_secret("secret"))?
 //!     .domain("shop.example.com")
 //!     .features(["pro"]);
 //! let gate = LicenseGate::builder()

@@ -80,7 +80,7 @@
 //! application against the real wire protocols:
 //!
 //! ```
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
 //! use license_gate::{LicenseGate, LicenseStatus};
 //! use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
 //!
@@ -97,7 +97,7 @@
 //!
 //! let options = ExisOneClientOptions::new(server.url())
 //!     .access_token(ExisOneEmulator::TOKEN)
-//!     .allow_insecure_loopback() // the emulator serves plain http on loopback
+//!     .http(HttpOptions::new().allow_insecure_loopback()) // the emulator serves plain http on loopback
 //!     .hardware_id_override("TEST-MACHINE");
 //! let gate = LicenseGate::builder()
 //!     .product("Atlas Studio")

@@ -1,21 +1,21 @@
 //! The signed ECOSIRE client: one method per endpoint.
 
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::key::check_key;
-use super::reply::{
+use super::signing::SignedPayload;
+use super::wire::{
     self, ActivateReply, DeactivateReply, ValidateReply, parse_activate, parse_deactivate,
     parse_validate,
 };
-use super::signing::SignedPayload;
 use super::{DEFAULT_BASE_URL, SECRET_ENV, SIGNATURE_HEADER};
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
 use crate::time::{Clock, SystemClock};
-use crate::transport::{DEFAULT_MAX_REPLY_BYTES, HttpRequest, HttpTransport, TransportOptions};
+use crate::transport::{HttpOptions, HttpRequest, HttpTransport};
 
 /// The platform fields some integrations send; when set they are part of the
 /// signed payload.
@@ -45,15 +45,17 @@ impl Platform {
     }
 }
 
-/// Settings of an [`EcosireClient`].
+/// Settings of an [`EcosireClient`]: the service's base URL, the license
+/// secret, the platform fields, and the connection settings shared by every
+/// provider ([`HttpOptions`]).
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::ecosire::EcosireOptions;
+/// use license_gate::ecosire::{EcosireOptions, HttpOptions, DEFAULT_BASE_URL};
 ///
-/// let options = EcosireOptions::new()
+/// let options = EcosireOptions::new(DEFAULT_BASE_URL)
 ///     .license_secret("s3cr3t")
-///     .timeout(Duration::from_secs(10))
+///     .http(HttpOptions::new().timeout(Duration::from_secs(10)))
 ///     .platform("odoo", "18.0");
 /// assert_eq!(options.base_url, "https://api.ecosire.com/api");
 /// assert!(!format!("{options:?}").contains("s3cr3t"));
@@ -61,28 +63,16 @@ impl Platform {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct EcosireOptions {
-    /// The service's base URL (default `https://api.ecosire.com/api`); https,
-    /// or plain http for a loopback host with
-    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback).
+    /// The service's base URL (default [`DEFAULT_BASE_URL`](super::DEFAULT_BASE_URL));
+    /// https, or plain http for a loopback host with
+    /// [`HttpOptions::allow_insecure_loopback`].
     pub base_url: String,
     /// The license secret that signs requests; when `None`, the client reads
     /// the `ECOSIRE_LICENSE_SECRET` environment variable.
     pub license_secret: Option<Secret>,
-    /// How long one request may take (default 30 s).
-    pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), trusted next to the web roots
-    /// compiled into the binary, for private deployments and tests. The
-    /// machine's store and `SSL_CERT_FILE` are never trusted.
-    pub extra_root_certificates: Vec<Vec<u8>>,
-    /// SPKI pins (base64 SHA-256 of a SubjectPublicKeyInfo); when given, the
-    /// server's chain must carry one of these keys.
-    pub spki_pins: Vec<String>,
-    /// Allows plain `http://` to a loopback host (tests, local emulators).
-    pub allow_insecure_loopback: bool,
-    /// The largest reply body read (default 256 KiB).
-    pub max_reply_bytes: usize,
-    /// When set, only these hosts may be contacted.
-    pub allowed_hosts: Option<Vec<String>>,
+    /// Connection settings: timeout, trusted roots, pins, allowed hosts,
+    /// plain http to loopback, reply cap.
+    pub http: HttpOptions,
     /// Platform fields sent (and signed) with every request.
     pub platform: Option<Platform>,
     /// The clock that stamps requests (`timestamp`, Unix seconds).
@@ -90,16 +80,12 @@ pub struct EcosireOptions {
 }
 
 impl Default for EcosireOptions {
+    /// The public service, the secret from the environment.
     fn default() -> Self {
         EcosireOptions {
             base_url: DEFAULT_BASE_URL.to_owned(),
             license_secret: None,
-            timeout: Duration::from_secs(30),
-            extra_root_certificates: Vec::new(),
-            spki_pins: Vec::new(),
-            allow_insecure_loopback: false,
-            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
-            allowed_hosts: None,
+            http: HttpOptions::default(),
             platform: None,
             clock: Arc::new(SystemClock),
         }
@@ -107,56 +93,28 @@ impl Default for EcosireOptions {
 }
 
 impl EcosireOptions {
-    /// The defaults: the public service, the secret from the environment.
-    pub fn new() -> Self {
-        EcosireOptions::default()
+    /// Options for `base_url` (the public service is
+    /// [`DEFAULT_BASE_URL`](super::DEFAULT_BASE_URL), which
+    /// [`EcosireOptions::default`] uses), everything else default.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        EcosireOptions::default().base_url(base_url)
     }
 
-    /// Another base URL (a private deployment or an emulator).
+    /// Sets the base URL (a private deployment or an emulator).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self
+    }
+
+    /// Sets the connection settings.
+    pub fn http(mut self, http: HttpOptions) -> Self {
+        self.http = http;
         self
     }
 
     /// The license secret that signs requests.
     pub fn license_secret(mut self, secret: impl Into<Secret>) -> Self {
         self.license_secret = Some(secret.into());
-        self
-    }
-
-    /// How long one request may take.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Trusts one more root certificate (PEM), next to the bundled web roots.
-    pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.extra_root_certificates.push(pem.into());
-        self
-    }
-
-    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
-    /// (see [`spki_pin_of`](crate::transport::spki_pin_of)). Call again to
-    /// allow a backup key.
-    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
-        self.spki_pins.push(pin.into());
-        self
-    }
-
-    /// Allows plain `http://` to a loopback host, for tests and local emulators.
-    pub fn allow_insecure_loopback(mut self) -> Self {
-        self.allow_insecure_loopback = true;
-        self
-    }
-
-    /// Restricts the hosts that may be contacted (the base URL must be one).
-    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
         self
     }
 
@@ -190,7 +148,8 @@ impl EcosireOptions {
 /// case) locally first: a malformed key is [`ProviderError::InvalidKey`] and
 /// nothing is sent.
 ///
-/// Errors use the shared vocabulary: 401/403 are
+/// Errors use the shared vocabulary and the transport's status table
+/// ([`HttpReply::error_for_status`](crate::transport::HttpReply::error_for_status)): 401/403 are
 /// [`ProviderError::PermissionDenied`] (401 is a bad signature: the secret
 /// does not match), 404 [`ProviderError::NotFound`], 409 or "Activation limit
 /// reached" [`ProviderError::ActivationLimitReached`], "License expired",
@@ -199,14 +158,14 @@ impl EcosireOptions {
 /// [`CODE_SUSPENDED`](super::CODE_SUSPENDED) and
 /// [`CODE_REVOKED`](super::CODE_REVOKED); 429 is
 /// [`ProviderError::RateLimited`] (and no request leaves until the
-/// `X-RateLimit-Reset` instant), 5xx [`ProviderError::ServerFault`].
+/// `X-RateLimit-Reset` instant), 408 and 5xx [`ProviderError::ServerFault`].
 ///
 /// ```no_run
 /// use license_gate::LicenseKey;
 /// use license_gate::ecosire::{EcosireClient, EcosireOptions};
 ///
 /// # async fn demo() -> Result<(), license_gate::ProviderError> {
-/// let client = EcosireClient::new(EcosireOptions::new().license_secret("s3cr3t"))?;
+/// let client = EcosireClient::new(EcosireOptions::default().license_secret("s3cr3t"))?;
 /// let key = LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H8");
 /// let reply = client.validate(&key, "mystore.example.com").await?;
 /// if reply.valid {
@@ -229,15 +188,8 @@ impl EcosireClient {
     /// wrong (no secret, a plain-http URL that is not loopback, a bad certificate).
     pub fn new(options: EcosireOptions) -> Result<Self, ProviderError> {
         let secret = resolve_secret(options.license_secret, |name| std::env::var(name).ok())?;
-        let mut transport = TransportOptions::new(options.base_url);
-        transport.timeout = options.timeout;
-        transport.extra_root_certificates = options.extra_root_certificates;
-        transport.spki_pins = options.spki_pins;
-        transport.allow_insecure_loopback = options.allow_insecure_loopback;
-        transport.max_reply_bytes = options.max_reply_bytes;
-        transport.allowed_hosts = options.allowed_hosts;
         Ok(EcosireClient {
-            transport: HttpTransport::new(&transport)?,
+            transport: HttpTransport::new(&options.base_url, &options.http)?,
             secret,
             platform: options.platform,
             clock: options.clock,
@@ -263,7 +215,7 @@ impl EcosireClient {
         let sent = check_key(key)?;
         let reply = self.send("/licenses/validate", key, domain).await?;
         let mut validated =
-            reply::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
+            wire::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
         let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
         if let Some(echoed) = echoed
             && !echoed.expose().trim().eq_ignore_ascii_case(sent.expose())
@@ -289,7 +241,7 @@ impl EcosireClient {
     ) -> Result<ActivateReply, ProviderError> {
         let reply = self.send("/licenses/activate", key, domain).await?;
         let mut activated =
-            reply::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
+            wire::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
         activated.message = activated.message.map(|m| mask_key(m, key));
         Ok(activated)
     }
@@ -302,7 +254,7 @@ impl EcosireClient {
     ) -> Result<DeactivateReply, ProviderError> {
         let reply = self.send("/licenses/deactivate", key, domain).await?;
         let mut deactivated =
-            reply::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
+            wire::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
         deactivated.message = deactivated.message.map(|m| mask_key(m, key));
         Ok(deactivated)
     }
@@ -380,7 +332,7 @@ fn resolve_secret(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::SystemTime;
+    use std::time::{Duration, SystemTime};
 
     #[derive(Debug)]
     struct FixedClock(SystemTime);
@@ -409,7 +361,7 @@ mod tests {
     #[test]
     fn payload_holds_the_documented_fields() {
         let client = EcosireClient::new(
-            EcosireOptions::new()
+            EcosireOptions::default()
                 .license_secret("test-secret")
                 .platform("odoo", "18.0")
                 .clock(FixedClock(UNIX_EPOCH + Duration::from_secs(1_800_000_000))),
@@ -435,15 +387,15 @@ mod tests {
     #[test]
     fn debug_hides_the_secret() {
         let client =
-            EcosireClient::new(EcosireOptions::new().license_secret("hunter2-secret")).unwrap();
+            EcosireClient::new(EcosireOptions::default().license_secret("hunter2-secret")).unwrap();
         assert!(!format!("{client:?}").contains("hunter2"));
     }
 
     #[test]
     fn allowed_hosts_pin_the_service() {
-        let pinned = EcosireOptions::new()
+        let pinned = EcosireOptions::default()
             .license_secret("s")
-            .allowed_hosts(["api.ecosire.com"]);
+            .http(HttpOptions::new().allowed_hosts(["api.ecosire.com"]));
         assert!(EcosireClient::new(pinned.clone()).is_ok());
         let err = EcosireClient::new(pinned.base_url("https://license.example.net/api"))
             .unwrap_err()
@@ -454,17 +406,18 @@ mod tests {
     #[test]
     fn plain_http_is_refused_except_on_loopback() {
         let err = EcosireClient::new(
-            EcosireOptions::new()
+            EcosireOptions::default()
                 .license_secret("s")
                 .base_url("http://api.ecosire.com/api"),
         )
         .unwrap_err();
         assert!(err.to_string().contains("must use https"), "{err}");
-        let loopback = EcosireOptions::new()
+        let loopback = EcosireOptions::default()
             .license_secret("s")
             .base_url("http://127.0.0.1:9/api");
         let err = EcosireClient::new(loopback.clone()).unwrap_err();
         assert!(err.to_string().contains("allow_insecure_loopback"), "{err}");
-        assert!(EcosireClient::new(loopback.allow_insecure_loopback()).is_ok());
+        let opted_in = loopback.http(HttpOptions::new().allow_insecure_loopback());
+        assert!(EcosireClient::new(opted_in).is_ok());
     }
 }

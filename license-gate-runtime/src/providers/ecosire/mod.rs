@@ -19,12 +19,16 @@
 //! (from the options or `ECOSIRE_LICENSE_SECRET`) never appears in `Debug`
 //! output, logs or errors, and license keys are masked.
 //!
+//! Files, named like ExisOne's: `client.rs` (the wire calls), `wire.rs` (wire
+//! types and reading replies), `provider.rs` (the `Provider` impl),
+//! `signing.rs` (request signatures), `key.rs` (the key format).
+//!
 //! ```no_run
 //! use license_gate::LicenseGate;
 //! use license_gate::ecosire::{EcosireOptions, EcosireProvider};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let options = EcosireOptions::new().license_secret("s3cr3t").platform("odoo", "18.0");
+//! let options = EcosireOptions::default().license_secret("s3cr3t").platform("odoo", "18.0");
 //! let gate = LicenseGate::builder()
 //!     .product("Shop Booster")
 //!     .provider(EcosireProvider::from_options(options)?.domain("erp.example.com").features(["pro"]))
@@ -40,17 +44,18 @@
 mod client;
 mod key;
 mod provider;
-mod reply;
 mod signing;
+mod wire;
 
+pub use crate::transport::HttpOptions;
 pub use client::{EcosireClient, EcosireOptions, Platform};
 pub use key::{KEY_SHAPES, check_key};
 pub use provider::EcosireProvider;
-pub use reply::{
+pub use signing::{SignedPayload, canonical_message, sign};
+pub use wire::{
     ActivateReply, CODE_EXPIRED, CODE_KEY_MISMATCH, CODE_REVOKED, CODE_SUSPENDED, DeactivateReply,
     EcosireLicense, EcosireStatus, ValidateReply,
 };
-pub use signing::{SignedPayload, canonical_message, sign};
 
 /// The public service's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.ecosire.com/api";

@@ -6,12 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 
 use super::client::{EcosireClient, EcosireOptions};
-use super::reply::{
-    ActivateReply, CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, EcosireStatus, ValidateReply,
-    classify_message,
-};
+use super::wire::{ActivateReply, EcosireStatus, ValidateReply, classify_message};
 use crate::error::ProviderError;
-use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
+use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
 use crate::secret::LicenseKey;
 use crate::state::LicenseStatus;
 
@@ -20,8 +17,12 @@ use crate::state::LicenseStatus;
 /// It follows the lifecycle of the ECOSIRE guide:
 /// - the first validation that finds the license active also activates it
 ///   once, binding the configured domain, or this installation's fingerprint
-///   (the [hardware ID](crate::hardware_id)) when no domain is set; activating
-///   an already bound domain again does not take another slot;
+///   when no domain is set ([`LicenseRequest::machine_id`]: the builder's
+///   `.hardware_id(..)`, else the machine's [hardware ID](crate::hardware_id));
+///   activating an already bound domain again does not take another slot.
+///   The domain stays a provider setting: the protocol binds a shop or site
+///   domain (which moves with the site, not the machine) or, failing one, an
+///   installation fingerprint;
 /// - every heartbeat validates;
 /// - [`LicenseGate::deactivate`](crate::LicenseGate::deactivate) releases the
 ///   activation (call it on uninstall to free the slot).
@@ -32,7 +33,7 @@ use crate::state::LicenseStatus;
 /// Answers: `active` is licensed; `expired`, `suspended` and `revoked` deny at
 /// once with that status, and so do "License not found" (an error, not
 /// transient), a bad signature and a full activation limit. Not reaching the
-/// server (connection errors, timeouts, 5xx, 429, unreadable replies) is a
+/// server (connection errors, timeouts, 408, 5xx, 429, unreadable replies) is a
 /// transient error: the gate keeps the last confirmed state through its grace
 /// period.
 ///
@@ -41,7 +42,7 @@ use crate::state::LicenseStatus;
 /// use license_gate::ecosire::{EcosireOptions, EcosireProvider};
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// let provider = EcosireProvider::from_options(EcosireOptions::new())? // secret from ECOSIRE_LICENSE_SECRET
+/// let provider = EcosireProvider::from_options(EcosireOptions::default())? // secret from ECOSIRE_LICENSE_SECRET
 ///     .domain("mystore.example.com")
 ///     .features(["pro", "export"]);
 /// let gate = LicenseGate::builder()
@@ -59,7 +60,7 @@ use crate::state::LicenseStatus;
 #[derive(Debug)]
 pub struct EcosireProvider {
     client: EcosireClient,
-    binding: String,
+    domain: Option<String>,
     features: BTreeSet<String>,
     activate_on_first_validation: bool,
     activated: AtomicBool,
@@ -72,7 +73,7 @@ impl EcosireProvider {
     pub fn new(client: EcosireClient) -> Self {
         EcosireProvider {
             client,
-            binding: crate::hardware_id::hardware_id(),
+            domain: None,
             features: BTreeSet::new(),
             activate_on_first_validation: true,
             activated: AtomicBool::new(false),
@@ -89,7 +90,7 @@ impl EcosireProvider {
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         let domain = domain.into();
         if !domain.trim().is_empty() {
-            self.binding = domain.trim().to_owned();
+            self.domain = Some(domain.trim().to_owned());
         }
         self
     }
@@ -113,10 +114,13 @@ impl EcosireProvider {
         self
     }
 
-    /// What requests send as `domain`: the configured domain or the
-    /// installation fingerprint.
-    pub fn binding(&self) -> &str {
-        &self.binding
+    /// What requests for `request` send as `domain`: the configured domain,
+    /// else the installation the gate names ([`LicenseRequest::machine_id`]).
+    pub fn binding(&self, request: &LicenseRequest) -> String {
+        match &self.domain {
+            Some(domain) => domain.clone(),
+            None => request.machine_id(),
+        }
     }
 
     /// The client.
@@ -130,8 +134,8 @@ impl EcosireProvider {
     }
 
     /// Validates and turns the reply into an answer.
-    async fn check(&self, key: &LicenseKey) -> Result<LicenseAnswer, ProviderError> {
-        match self.client.validate(key, &self.binding).await {
+    async fn check(&self, key: &LicenseKey, binding: &str) -> Result<LicenseAnswer, ProviderError> {
+        match self.client.validate(key, binding).await {
             Ok(reply) => self.answer(reply),
             Err(error) => explicit_denial(error),
         }
@@ -225,10 +229,11 @@ impl EcosireProvider {
     async fn activate_after(
         &self,
         key: &LicenseKey,
+        binding: &str,
         answer: LicenseAnswer,
     ) -> Result<LicenseAnswer, ProviderError> {
         let seats = answer.seats.clone();
-        match self.client.activate(key, &self.binding).await {
+        match self.client.activate(key, binding).await {
             Ok(reply) => self.activated(answer, reply),
             Err(ProviderError::ActivationLimitReached {
                 used,
@@ -247,24 +252,10 @@ impl EcosireProvider {
     }
 }
 
-/// Turns the refusals that name a license state into that state (an explicit
+/// The refusals that name a license state become that state (an explicit
 /// answer); every other error stays an error.
 fn explicit_denial(error: ProviderError) -> Result<LicenseAnswer, ProviderError> {
-    if let ProviderError::Refused {
-        code: Some(code), ..
-    } = &error
-    {
-        let status = match code.as_str() {
-            CODE_EXPIRED => Some(LicenseStatus::Expired),
-            CODE_SUSPENDED => Some(LicenseStatus::Suspended),
-            CODE_REVOKED => Some(LicenseStatus::Revoked),
-            _ => None,
-        };
-        if let Some(status) = status {
-            return Ok(LicenseAnswer::denied(status));
-        }
-    }
-    Err(error)
+    refusal_answer(&error).ok_or(error)
 }
 
 #[async_trait]
@@ -279,7 +270,8 @@ impl Provider for EcosireProvider {
     /// at the next validation.
     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?;
-        let answer = self.check(key).await?;
+        let binding = self.binding(request);
+        let answer = self.check(key, &binding).await?;
         if !answer.status.grants_access()
             || !self.activate_on_first_validation
             || self.is_activated()
@@ -287,7 +279,7 @@ impl Provider for EcosireProvider {
             return Ok(answer);
         }
         let fallback = answer.clone();
-        match self.activate_after(key, answer).await {
+        match self.activate_after(key, &binding, answer).await {
             Err(error) if error.is_transient() => {
                 let error = error.redact_key(key);
                 tracing::warn!(provider = "ecosire", %error, "activation failed; retrying at the next validation");
@@ -300,18 +292,19 @@ impl Provider for EcosireProvider {
     /// Validates, then activates when the license is active.
     async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?;
-        let answer = self.check(key).await?;
+        let binding = self.binding(request);
+        let answer = self.check(key, &binding).await?;
         if !answer.status.grants_access() {
             return Ok(answer);
         }
-        self.activate_after(key, answer).await
+        self.activate_after(key, &binding, answer).await
     }
 
     /// Releases this installation's activation. A reply that says nothing was
     /// released is an explicit refusal carrying the server's message.
     async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
         let key = request.require_key()?;
-        let reply = self.client.deactivate(key, &self.binding).await?;
+        let reply = self.client.deactivate(key, &self.binding(request)).await?;
         if reply.deactivated {
             self.activated.store(false, Ordering::Release);
             tracing::info!(

@@ -1,76 +1,59 @@
-//! The ExisOne client: one async method per call of the ExisOne SDK.
+//! The ExisOne client: one async method per wire call of the ExisOne SDK
+//! (the smart calls and offline checks are in `smart.rs`).
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::offline::{
-    OfflinePublicKey, OfflineValidationResult, is_offline_code, validate_offline_code,
-};
-use super::types::{
-    ActivateBody, ActivationResult, DeactivateBody, DeactivationResult, FeaturesBody,
-    FeaturesReply, GenerateBody, SeatUsage, SmartValidationResult, TicketBody, ValidateBody,
-    ValidationResult, VersionsReply,
+use super::offline::OfflinePublicKey;
+use super::wire::{
+    ActivateBody, ActivationResult, DeactivateBody, FeaturesBody, FeaturesReply, GenerateBody,
+    SeatUsageReply, TicketBody, ValidateBody, ValidationResult, VersionsReply, error_for,
+    read_validation,
 };
 use crate::error::ProviderError;
 use crate::secret::{LicenseKey, Secret};
-use crate::transport::{
-    DEFAULT_MAX_REPLY_BYTES, HttpReply, HttpRequest, HttpTransport, TransportOptions,
-};
+use crate::state::SeatUsage;
+use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
 
 /// The environment variable that supplies the base URL when the options give none.
 pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
 
-/// How long telling the server about a valid offline code may take before
-/// the client stops waiting (the code's local answer stands either way).
-pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Settings of an [`ExisOneClient`].
+/// Settings of an [`ExisOneClient`]: the service's base URL and credentials,
+/// and the connection settings shared by every provider ([`HttpOptions`]).
 ///
 /// `Debug` never shows the access token.
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::exisone::ExisOneClientOptions;
+/// use license_gate::exisone::{ExisOneClientOptions, HttpOptions};
 ///
 /// let options = ExisOneClientOptions::new("https://license.example.com")
 ///     .access_token("token-from-the-dashboard")
-///     .timeout(Duration::from_secs(10));
+///     .http(HttpOptions::new().timeout(Duration::from_secs(10)));
 /// assert!(!format!("{options:?}").contains("token-from-the-dashboard"));
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ExisOneClientOptions {
     /// The service's base URL (https; plain http only for loopback with
-    /// [`allow_insecure_loopback`](Self::allow_insecure_loopback)). `None`
-    /// reads `EXISONE_BASEURL`.
+    /// [`HttpOptions::allow_insecure_loopback`]). `None` (the default) reads
+    /// `EXISONE_BASEURL`.
     pub base_url: Option<String>,
     /// The API access token, sent as `Authorization: ExisOneApi <token>`.
     pub access_token: Option<Secret>,
     /// The vendor's RSA public key (PEM) for offline codes.
     pub offline_public_key: Option<String>,
     /// Replaces this machine's hardware ID verbatim when not blank (for
-    /// containers and shared hosts where the fingerprint is not per user).
+    /// containers and shared hosts where the fingerprint is not per user); in
+    /// a gate it wins over the gate's machine identity (the builder's
+    /// `.hardware_id(..)`), which the provider sends otherwise.
     pub hardware_id_override: Option<String>,
-    /// When set, only these hosts may be contacted.
-    pub allowed_hosts: Option<Vec<String>>,
-    /// How long one request may take (default 30 s).
-    pub timeout: Duration,
-    /// Extra trusted root certificates (PEM), trusted next to the web roots
-    /// compiled into the binary, for private deployments and tests. The
-    /// machine's store and `SSL_CERT_FILE` are never trusted.
-    pub extra_root_certificates: Vec<Vec<u8>>,
-    /// SPKI pins (base64 SHA-256 of a SubjectPublicKeyInfo); when given, the
-    /// server's chain must carry one of these keys.
-    pub spki_pins: Vec<String>,
-    /// Allows plain `http://` to a loopback host (tests, local emulators).
-    /// Off by default, and never turned on by [`from_env`](Self::from_env).
-    pub allow_insecure_loopback: bool,
-    /// The largest reply body read (default 256 KiB).
-    pub max_reply_bytes: usize,
+    /// Connection settings: timeout, trusted roots, pins, allowed hosts,
+    /// plain http to loopback, reply cap.
+    pub http: HttpOptions,
 }
 
 impl fmt::Debug for ExisOneClientOptions {
@@ -80,52 +63,30 @@ impl fmt::Debug for ExisOneClientOptions {
             .field("access_token", &self.access_token)
             .field("offline_public_key", &self.offline_public_key.is_some())
             .field("hardware_id_override", &self.hardware_id_override)
-            .field("allowed_hosts", &self.allowed_hosts)
-            .field("timeout", &self.timeout)
-            .field(
-                "extra_root_certificates",
-                &self.extra_root_certificates.len(),
-            )
-            .field("spki_pins", &self.spki_pins)
-            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
-            .field("max_reply_bytes", &self.max_reply_bytes)
+            .field("http", &self.http)
             .finish()
-    }
-}
-
-impl Default for ExisOneClientOptions {
-    fn default() -> Self {
-        ExisOneClientOptions {
-            base_url: None,
-            access_token: None,
-            offline_public_key: None,
-            hardware_id_override: None,
-            allowed_hosts: None,
-            timeout: Duration::from_secs(30),
-            extra_root_certificates: Vec::new(),
-            spki_pins: Vec::new(),
-            allow_insecure_loopback: false,
-            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
-        }
     }
 }
 
 impl ExisOneClientOptions {
     /// Options for `base_url`, everything else default.
     pub fn new(base_url: impl Into<String>) -> Self {
-        ExisOneClientOptions {
-            base_url: Some(base_url.into()),
-            ..Default::default()
-        }
+        ExisOneClientOptions::default().base_url(base_url)
     }
 
     /// Options whose base URL comes from `EXISONE_BASEURL`.
     ///
     /// The environment only names the URL: it must be https (plain http to
-    /// loopback needs [`allow_insecure_loopback`](Self::allow_insecure_loopback)
-    /// in the code), so a user cannot point the app at a fake server of their own.
+    /// loopback needs [`HttpOptions::allow_insecure_loopback`] in the code),
+    /// so a user cannot point the app at a fake server of their own.
     pub fn from_env() -> Self {
         ExisOneClientOptions::default()
+    }
+
+    /// Sets the base URL.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
     }
 
     /// Sets the access token.
@@ -146,45 +107,9 @@ impl ExisOneClientOptions {
         self
     }
 
-    /// Restricts the hosts the client may contact.
-    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Sets the timeout of one request.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Trusts one more root certificate (PEM), next to the bundled web roots.
-    pub fn extra_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.extra_root_certificates.push(pem.into());
-        self
-    }
-
-    /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
-    /// (see [`spki_pin_of`](crate::transport::spki_pin_of)). Call again to
-    /// allow a backup key.
-    pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
-        self.spki_pins.push(pin.into());
-        self
-    }
-
-    /// Allows plain `http://` to a loopback host, for tests and local emulators.
-    pub fn allow_insecure_loopback(mut self) -> Self {
-        self.allow_insecure_loopback = true;
-        self
-    }
-
-    /// Caps reply bodies at `bytes` (default 256 KiB).
-    pub fn max_reply_bytes(mut self, bytes: usize) -> Self {
-        self.max_reply_bytes = bytes;
+    /// Sets the connection settings.
+    pub fn http(mut self, http: HttpOptions) -> Self {
+        self.http = http;
         self
     }
 
@@ -234,7 +159,7 @@ pub struct ExisOneClient {
     options: ExisOneClientOptions,
     transport: HttpTransport,
     authorization: Option<HeaderValue>,
-    offline_key: Option<OfflinePublicKey>,
+    pub(super) offline_key: Option<OfflinePublicKey>,
 }
 
 impl fmt::Debug for ExisOneClient {
@@ -243,7 +168,7 @@ impl fmt::Debug for ExisOneClient {
             .field("base_url", &self.transport.base_url().as_str())
             .field("access_token", &self.options.access_token)
             .field("offline_key", &self.offline_key.is_some())
-            .field("timeout", &self.options.timeout)
+            .field("timeout", &self.options.http.timeout)
             .finish_non_exhaustive()
     }
 }
@@ -288,14 +213,7 @@ impl ExisOneClient {
         options: &ExisOneClientOptions,
         base_url: &str,
     ) -> Result<HttpTransport, ProviderError> {
-        let mut transport = TransportOptions::new(base_url);
-        transport.timeout = options.timeout;
-        transport.extra_root_certificates = options.extra_root_certificates.clone();
-        transport.spki_pins = options.spki_pins.clone();
-        transport.allow_insecure_loopback = options.allow_insecure_loopback;
-        transport.allowed_hosts = options.allowed_hosts.clone();
-        transport.max_reply_bytes = options.max_reply_bytes;
-        HttpTransport::new(&transport)
+        HttpTransport::new(base_url, &options.http)
     }
 
     /// The version of this client.
@@ -318,7 +236,15 @@ impl ExisOneClient {
 
     /// This machine's hardware ID, or the configured override when not blank.
     pub fn generate_hardware_id(&self) -> String {
-        crate::hardware_id::hardware_id_or(self.options.hardware_id_override.as_deref())
+        crate::hardware_id::hardware_id_or(self.hardware_id_override())
+    }
+
+    /// The configured hardware ID override, when not blank.
+    pub(crate) fn hardware_id_override(&self) -> Option<&str> {
+        self.options
+            .hardware_id_override
+            .as_deref()
+            .filter(|id| !id.trim().is_empty())
     }
 
     /// Whether a public key for offline codes is configured.
@@ -448,7 +374,8 @@ impl ExisOneClient {
     }
 
     /// Seat usage of a corporate license
-    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses).
+    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses): seats
+    /// in use, and the limit (`None` when unlimited).
     pub async fn get_seat_usage(&self, activation_key: &str) -> Result<SeatUsage, ProviderError> {
         let key = key_text(activation_key)?;
         let mut request = HttpRequest::get(format!("/api/license/{}/usage", percent_encode(key)))
@@ -457,7 +384,7 @@ impl ExisOneClient {
             request = request.header(AUTHORIZATION, auth.clone());
         }
         let reply = self.send(request).await?;
-        reply.json()
+        Ok(reply.json::<SeatUsageReply>()?.into_state())
     }
 
     /// The licensed features (`POST /api/license/features/csv`, whose reply
@@ -481,171 +408,6 @@ impl ExisOneClient {
             .collect())
     }
 
-    /// Checks an offline code locally, without the server.
-    ///
-    /// Never fails: a code that cannot be trusted, or a client without a
-    /// public key, gives `is_valid == false` with the reason in `error_message`.
-    /// Expiry is checked against trusted time ([`crate::time::trusted_now`]),
-    /// so a clock set back does not revive an expired code.
-    pub fn validate_offline(
-        &self,
-        offline_code: &str,
-        hardware_id: &str,
-    ) -> OfflineValidationResult {
-        self.validate_offline_at(offline_code, hardware_id, crate::time::trusted_now())
-    }
-
-    /// [`ExisOneClient::validate_offline`] at the instant `now`.
-    pub fn validate_offline_at(
-        &self,
-        offline_code: &str,
-        hardware_id: &str,
-        now: SystemTime,
-    ) -> OfflineValidationResult {
-        validate_offline_code(offline_code, hardware_id, self.offline_key.as_ref(), now)
-    }
-
-    /// Validates an online key or an offline code, whichever `key` is.
-    ///
-    /// An offline code is checked locally; when valid, the server is told
-    /// with a validation call whose outcome is ignored. An online key is
-    /// validated by the server; when the server cannot be reached, the key is
-    /// checked as an offline code if a public key is configured, else the
-    /// result has status `offline`. Explicit refusals (403, 404, ...) are
-    /// returned as errors.
-    pub async fn validate_smart(
-        &self,
-        key: &str,
-        hardware_id: &str,
-        product_name: Option<&str>,
-    ) -> Result<SmartValidationResult, ProviderError> {
-        if is_offline_code(key) {
-            let offline = self.validate_offline(key, hardware_id);
-            if offline.is_valid {
-                self.tell_server(key, hardware_id).await;
-            }
-            let status = if offline.is_valid {
-                "licensed"
-            } else if offline.is_expired {
-                "expired"
-            } else {
-                "invalid"
-            };
-            return Ok(SmartValidationResult {
-                is_valid: offline.is_valid,
-                status: status.to_owned(),
-                expiration_date: offline.expiration_date,
-                features: offline.features,
-                was_offline: true,
-                error_message: offline.error_message,
-                product_name: offline.product_name,
-                server_version: None,
-                minimum_required_version: None,
-            });
-        }
-        match self.validate(key, hardware_id, product_name, None).await {
-            Ok(online) => Ok(SmartValidationResult {
-                is_valid: online.is_valid,
-                status: online.status,
-                expiration_date: online.expiration_date,
-                features: online.features,
-                was_offline: false,
-                error_message: None,
-                product_name: product_name.map(str::to_owned),
-                server_version: online.server_version,
-                minimum_required_version: online.minimum_required_version,
-            }),
-            Err(error) if error.is_transient() => {
-                // The message below may be shown or logged: mask the key.
-                let error = error.redact_key(&LicenseKey::new(key));
-                if self.offline_key.is_some() {
-                    let offline = self.validate_offline(key, hardware_id);
-                    Ok(SmartValidationResult {
-                        is_valid: offline.is_valid,
-                        status: if offline.is_valid { "licensed" } else { "invalid" }.to_owned(),
-                        expiration_date: offline.expiration_date,
-                        features: offline.features,
-                        was_offline: true,
-                        error_message: (!offline.is_valid).then(|| {
-                            format!("the license server could not be reached ({error}) and the key is not a valid offline code")
-                        }),
-                        product_name: offline.product_name,
-                        server_version: None,
-                        minimum_required_version: None,
-                    })
-                } else {
-                    Ok(SmartValidationResult {
-                        is_valid: false,
-                        status: "offline".to_owned(),
-                        expiration_date: None,
-                        features: Vec::new(),
-                        was_offline: true,
-                        error_message: Some(format!(
-                            "the license server could not be reached ({error}) and offline validation is not configured"
-                        )),
-                        product_name: product_name.map(str::to_owned),
-                        server_version: None,
-                        minimum_required_version: None,
-                    })
-                }
-            }
-            Err(error) => Err(error),
-        }
-    }
-
-    /// Tells the server about a valid offline code; the outcome is ignored,
-    /// and the call gives up after [`NOTIFY_TIMEOUT`] so a slow server never
-    /// holds up a local answer.
-    pub(crate) async fn tell_server(&self, key: &str, hardware_id: &str) {
-        let call = self.validate(key, hardware_id, None, None);
-        match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                // The code is the key: keep it out of the log line.
-                let error = error.redact_key(&LicenseKey::new(key));
-                tracing::debug!(%error, "the license server was not told about the offline code");
-            }
-            Err(_) => {
-                tracing::debug!("the license server did not answer in time about the offline code");
-            }
-        }
-    }
-
-    /// Deactivates and says whether the server was told: when the server
-    /// cannot be reached, the deactivation still succeeds locally
-    /// (`server_notified == false`); an explicit refusal of the server gives
-    /// `success == false` with its reason.
-    pub async fn deactivate_smart(
-        &self,
-        key: &str,
-        hardware_id: &str,
-        product_name: &str,
-    ) -> DeactivationResult {
-        let result = self
-            .deactivate(key, hardware_id, product_name)
-            .await
-            .map_err(|error| error.redact_key(&LicenseKey::new(key)));
-        match result {
-            Ok(()) => DeactivationResult {
-                success: true,
-                server_notified: true,
-                error_message: None,
-            },
-            Err(error) if error.is_transient() => DeactivationResult {
-                success: true,
-                server_notified: false,
-                error_message: Some(format!(
-                    "deactivated on this machine; the license server could not be told ({error})"
-                )),
-            },
-            Err(error) => DeactivationResult {
-                success: false,
-                server_notified: false,
-                error_message: Some(error.to_string()),
-            },
-        }
-    }
-
     async fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<HttpReply, ProviderError> {
         let json = serde_json::to_vec(body).map_err(|e| {
             ProviderError::Config(format!("could not encode the request to {path}: {e}"))
@@ -666,95 +428,6 @@ impl ExisOneClient {
             Err(error_for(&reply))
         }
     }
-}
-
-/// The status words of a validation reply this client knows.
-const KNOWN_STATUS_WORDS: [&str; 6] = [
-    "licensed",
-    "expired",
-    "revoked",
-    "suspended",
-    "version_outdated",
-    "invalid",
-];
-
-/// Reads a validation reply exactly as the protocol describes it: a JSON
-/// object with `isValid` (a boolean, required), `status` (a string),
-/// `expirationDate` (ISO-8601), `features` (a list of strings). Anything else
-/// is `MalformedReply` (a transport fault: the gate keeps its last confirmed
-/// state, never grants from it), and so is `isValid: true` with a status word
-/// this client does not know.
-pub(crate) fn read_validation(reply: &HttpReply) -> Result<ValidationResult, ProviderError> {
-    let map = reply.json_object()?;
-    let kind = crate::transport::json_kind;
-    let is_valid = match map.get("isValid") {
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(reply.malformed(format!(
-                "`isValid` is {} instead of true or false",
-                kind(other)
-            )));
-        }
-        None => return Err(reply.malformed("the field `isValid` is missing")),
-    };
-    let text = |field: &str| -> Result<Option<String>, ProviderError> {
-        match map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(other) => {
-                Err(reply.malformed(format!("`{field}` is {} instead of a string", kind(other))))
-            }
-        }
-    };
-    let word = text("status")?;
-    if is_valid
-        && let Some(word) = &word
-        && !KNOWN_STATUS_WORDS
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(word))
-    {
-        return Err(reply.malformed(format!(
-            "`isValid` is true with the status {word:?}, which this client does not know: update license-gate"
-        )));
-    }
-    let status = word.unwrap_or_else(|| if is_valid { "licensed" } else { "invalid" }.to_owned());
-    let expiration_date = match text("expirationDate")? {
-        Some(date) => Some(crate::time::parse_iso8601_checked(&date).map_err(|reason| {
-            reply.malformed(format!(
-                "`expirationDate` is not a date we can read: {reason}"
-            ))
-        })?),
-        None => None,
-    };
-    let features = match map.get("features") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s.clone()),
-                other => Err(reply.malformed(format!(
-                    "`features` holds {} instead of feature names",
-                    kind(other)
-                ))),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return Err(reply.malformed(format!(
-                "`features` is {} instead of a list of names",
-                kind(other)
-            )));
-        }
-    };
-    Ok(ValidationResult {
-        is_valid,
-        status,
-        expiration_date,
-        features,
-        server_version: text("serverVersion")?,
-        minimum_required_version: text("minimumRequiredVersion")?,
-        server_time: None,
-    })
 }
 
 /// The key's text, or `InvalidKey` when it is blank.
@@ -782,152 +455,9 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
-/// The error a non-2xx reply means.
-pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
-    if let Some(common) = reply.common_error() {
-        return common;
-    }
-    let status = reply.status;
-    let fields = match serde_json::from_slice::<Value>(&reply.body) {
-        Ok(Value::Object(fields)) => Some(fields),
-        _ => None,
-    };
-    let field = |name: &str| {
-        fields
-            .as_ref()?
-            .get(name)?
-            .as_str()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let code = field("error");
-    let reason = reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Unknown Status");
-    let message = field("message")
-        .or_else(|| code.clone())
-        .unwrap_or_else(|| {
-            let excerpt = reply.excerpt();
-            if excerpt.trim().is_empty() {
-                format!("{status} {reason}")
-            } else {
-                format!("{status} {reason}: {excerpt}")
-            }
-        });
-    match status {
-        401 | 403 => ProviderError::PermissionDenied { status, message },
-        404 => ProviderError::NotFound { message },
-        409 => ProviderError::ActivationLimitReached {
-            used: None,
-            limit: None,
-            message: field("message"),
-        },
-        400..=499 => ProviderError::Refused {
-            status,
-            code,
-            message,
-            minimum_required_version: field("minimumRequiredVersion"),
-        },
-        300..=399 => reply.malformed(format!(
-            "the server answered with a redirect (HTTP {status} {reason}), which is not followed: check the base URL"
-        )),
-        _ => reply.malformed(format!("unexpected HTTP status {status} {reason}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
-
-    fn reply(status: u16, body: &str) -> HttpReply {
-        HttpReply {
-            status,
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    #[test]
-    fn json_refusals_keep_code_message_and_minimum() {
-        let err = error_for(&reply(
-            426,
-            r#"{"error":"version_outdated","message":"update","minimumRequiredVersion":"2.0.0"}"#,
-        ));
-        assert_eq!(
-            err,
-            ProviderError::Refused {
-                status: 426,
-                code: Some("version_outdated".into()),
-                message: "update".into(),
-                minimum_required_version: Some("2.0.0".into()),
-            }
-        );
-        assert!(!err.is_transient());
-    }
-
-    #[test]
-    fn non_json_errors_are_readable() {
-        let err = error_for(&reply(400, "<html>bad product</html>"));
-        let text = err.to_string();
-        assert!(
-            text.contains("400 Bad Request: <html>bad product</html>"),
-            "{text}"
-        );
-        assert!(matches!(
-            error_for(&reply(403, "nope")),
-            ProviderError::PermissionDenied { status: 403, .. }
-        ));
-        assert!(matches!(
-            error_for(&reply(404, "")),
-            ProviderError::NotFound { .. }
-        ));
-        assert!(matches!(
-            error_for(&reply(409, "{}")),
-            ProviderError::ActivationLimitReached { .. }
-        ));
-        assert!(error_for(&reply(503, "down")).is_transient());
-    }
-
-    #[test]
-    fn validation_replies_are_read_strictly() {
-        let malformed = |body: &str| {
-            let e = read_validation(&reply(200, body)).unwrap_err();
-            assert!(
-                matches!(e, ProviderError::MalformedReply { .. }),
-                "{body}: {e:?}"
-            );
-            assert!(e.is_transient());
-            e.to_string()
-        };
-        assert!(malformed("[true]").contains("a list instead of a JSON object"));
-        assert!(malformed("true").contains("a boolean instead of a JSON object"));
-        assert!(malformed(r#""licensed""#).contains("a string instead"));
-        assert!(malformed("{}").contains("`isValid` is missing"));
-        assert!(malformed(r#"{"isValid": "true"}"#).contains("a string instead of true"));
-        assert!(malformed(r#"{"isValid": true, "status": "lifetime"}"#).contains("does not know"));
-        assert!(
-            malformed(r#"{"isValid": true, "expirationDate": "someday"}"#)
-                .contains("not an ISO-8601 date")
-        );
-        assert!(malformed(r#"{"isValid": true, "features": "pro"}"#).contains("list of names"));
-        assert!(malformed(r#"{"isValid": true, "features": [1]}"#).contains("feature names"));
-
-        let ok = read_validation(&reply(
-            200,
-            r#"{"isValid": true, "status": "licensed", "expirationDate": "2030-01-01T00:00:00", "features": ["pro"], "extra": 1}"#,
-        ))
-        .unwrap();
-        assert!(ok.is_valid);
-        assert_eq!(ok.features, vec!["pro".to_owned()]);
-        // An unknown word on a refusal is still a refusal.
-        let odd =
-            read_validation(&reply(200, r#"{"isValid": false, "status": "paused"}"#)).unwrap();
-        assert!(!odd.license_status().grants_access());
-    }
-
     #[test]
     fn keys_are_percent_encoded() {
         assert_eq!(percent_encode("AB-12 c/d"), "AB-12%20c%2Fd");
@@ -937,7 +467,7 @@ mod tests {
     fn debug_hides_the_token() {
         let client = ExisOneClient::new(
             ExisOneClientOptions::new("http://127.0.0.1:9")
-                .allow_insecure_loopback()
+                .http(HttpOptions::new().allow_insecure_loopback())
                 .access_token("hunter2-token"),
         )
         .unwrap();

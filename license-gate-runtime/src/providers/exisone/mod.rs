@@ -11,19 +11,24 @@
 //!
 //! The access token never appears in `Debug` output, logs or errors, and
 //! license keys are masked wherever they are printed.
+//!
+//! Files, named like ECOSIRE's: `client.rs` (the wire calls), `wire.rs` (wire
+//! types and reading replies), `provider.rs` (the `Provider` impl), `smart.rs`
+//! (the one online/offline/unreachable decision), `offline.rs` (offline codes).
 
 mod client;
 pub mod offline;
 mod provider;
-mod types;
+mod smart;
+mod wire;
 
 /// The fuzz targets read validation replies exactly as the client does.
 #[cfg(feature = "fuzzing")]
-pub(crate) use client::read_validation;
+pub(crate) use wire::read_validation;
 
-pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, NOTIFY_TIMEOUT};
+pub use crate::transport::HttpOptions;
+pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
 pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
 pub use provider::ExisOneProvider;
-pub use types::{
-    ActivationResult, DeactivationResult, SeatUsage, SmartValidationResult, ValidationResult,
-};
+pub use smart::NOTIFY_TIMEOUT;
+pub use wire::{ActivationResult, DeactivationResult, SmartValidationResult, ValidationResult};

@@ -6,9 +6,10 @@ use async_trait::async_trait;
 
 use super::client::{ExisOneClient, ExisOneClientOptions};
 use super::offline::{OfflineOutcome, OfflineValidationResult, is_offline_code};
-use super::types::{ValidationResult, status_from_word};
+use super::smart::{self, Checked, Released};
+use super::wire::ValidationResult;
 use crate::error::ProviderError;
-use crate::provider::{LicenseAnswer, LicenseRequest, Provider};
+use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
 use crate::state::{LicenseStatus, Source};
 
 /// A [`Provider`] backed by ExisOne.
@@ -23,6 +24,12 @@ use crate::state::{LicenseStatus, Source};
 ///   application's version, then validates it to learn the features.
 /// - `deactivate` releases the activation; it succeeds locally when the
 ///   server cannot be reached.
+///
+/// The hardware ID sent is the client's
+/// [`hardware_id_override`](ExisOneClientOptions::hardware_id_override) when
+/// set, else the installation the gate names
+/// ([`LicenseRequest::machine_id`]: the builder's `.hardware_id(..)`, else this
+/// machine's hardware ID).
 ///
 /// Explicit answers become statuses: `version_outdated` is
 /// [`LicenseStatus::VersionOutdated`], `expired`, `revoked` and `suspended`
@@ -89,6 +96,16 @@ impl ExisOneProvider {
         &self.client
     }
 
+    /// The hardware ID sent for `request`: the client's
+    /// `hardware_id_override` when set, else the installation the gate names
+    /// ([`LicenseRequest::machine_id`]).
+    fn hardware_id(&self, request: &LicenseRequest) -> String {
+        match self.client.hardware_id_override() {
+            Some(id) => id.to_owned(),
+            None => request.machine_id(),
+        }
+    }
+
     fn offline_answer(&self, result: OfflineValidationResult) -> LicenseAnswer {
         let answer = match result.outcome() {
             OfflineOutcome::Valid => LicenseAnswer::licensed(result.features),
@@ -105,17 +122,6 @@ impl ExisOneProvider {
             Some(at) => answer.expiring_at(at),
             None => answer,
         }
-    }
-
-    async fn validate_offline_code(&self, code: &str, request: &LicenseRequest) -> LicenseAnswer {
-        let hardware_id = self.client.generate_hardware_id();
-        let result = self
-            .client
-            .validate_offline_at(code, &hardware_id, request.now());
-        if result.is_valid {
-            self.client.tell_server(code, &hardware_id).await;
-        }
-        self.offline_answer(result)
     }
 }
 
@@ -134,38 +140,6 @@ fn online_answer(result: ValidationResult) -> LicenseAnswer {
     answer
 }
 
-/// Explicit refusals that are license statuses rather than errors.
-fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
-    let ProviderError::Refused {
-        status,
-        code,
-        minimum_required_version,
-        ..
-    } = error
-    else {
-        return None;
-    };
-    let word = match (code.as_deref(), status) {
-        (Some(code), _) => code,
-        (None, 426) => "version_outdated",
-        (None, _) => return None,
-    };
-    let license_status = status_from_word(false, word, minimum_required_version.as_deref());
-    match license_status {
-        LicenseStatus::VersionOutdated { .. }
-        | LicenseStatus::Expired
-        | LicenseStatus::Revoked
-        | LicenseStatus::Suspended => Some(LicenseAnswer::denied(license_status)),
-        _ if *status == 426 => Some(LicenseAnswer::denied(LicenseStatus::VersionOutdated {
-            minimum: minimum_required_version
-                .clone()
-                .unwrap_or_else(|| "unknown".to_owned())
-                .into(),
-        })),
-        _ => None,
-    }
-}
-
 #[async_trait]
 impl Provider for ExisOneProvider {
     fn name(&self) -> &str {
@@ -174,37 +148,27 @@ impl Provider for ExisOneProvider {
 
     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?.expose();
-        if is_offline_code(key) {
-            return Ok(self.validate_offline_code(key, request).await);
-        }
-        let hardware_id = self.client.generate_hardware_id();
-        match self
-            .client
-            .validate(
-                key,
-                &hardware_id,
-                Some(&request.product),
-                self.app_version.as_deref(),
-            )
-            .await
-        {
-            Ok(result) => Ok(online_answer(result)),
-            Err(error) => {
-                if let Some(answer) = refusal_answer(&error) {
-                    return Ok(answer);
-                }
-                if error.is_transient() && self.client.has_offline_key() {
-                    // The fallback counts only when it proves the license;
-                    // otherwise the fault stays transient and grace applies.
-                    let offline = self
-                        .client
-                        .validate_offline_at(key, &hardware_id, request.now());
-                    if offline.is_valid {
-                        return Ok(self.offline_answer(offline));
-                    }
-                }
-                Err(error)
-            }
+        let hardware_id = self.hardware_id(request);
+        let checked = smart::check(
+            &self.client,
+            key,
+            &hardware_id,
+            Some(&request.product),
+            self.app_version.as_deref(),
+            request.now(),
+        )
+        .await;
+        match checked {
+            Ok(Checked::OfflineCode(offline)) => Ok(self.offline_answer(offline)),
+            Ok(Checked::Online(result)) => Ok(online_answer(result)),
+            // The fallback counts only when it proves the license; otherwise
+            // the fault stays transient and grace applies.
+            Ok(Checked::Unreachable {
+                offline: Some(offline),
+                ..
+            }) if offline.is_valid => Ok(self.offline_answer(offline)),
+            Ok(Checked::Unreachable { error, .. }) => Err(error),
+            Err(error) => refusal_answer(&error).ok_or(error),
         }
     }
 
@@ -216,7 +180,7 @@ impl Provider for ExisOneProvider {
         if !is_offline_code(key) || !self.client.has_offline_key() {
             return None;
         }
-        let hardware_id = self.client.generate_hardware_id();
+        let hardware_id = self.hardware_id(request);
         let result = self
             .client
             .validate_offline_at(key, &hardware_id, request.now());
@@ -227,9 +191,9 @@ impl Provider for ExisOneProvider {
         let key = request.require_key()?.expose();
         if is_offline_code(key) {
             // An offline code is activated by being issued for this machine.
-            return Ok(self.validate_offline_code(key, request).await);
+            return self.validate(request).await;
         }
-        let hardware_id = self.client.generate_hardware_id();
+        let hardware_id = self.hardware_id(request);
         if let Err(error) = self
             .client
             .activate(
@@ -251,57 +215,20 @@ impl Provider for ExisOneProvider {
 
     async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
         let key = request.require_key()?.expose();
-        let hardware_id = self.client.generate_hardware_id();
-        match self
-            .client
-            .deactivate(key, &hardware_id, &request.product)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(error) if error.is_transient() => {
-                let error = error.redact_key(request.require_key()?);
+        let hardware_id = self.hardware_id(request);
+        match smart::release(&self.client, key, &hardware_id, &request.product).await? {
+            Released::Told => {}
+            Released::NotTold(error) => {
                 tracing::warn!(%error, "deactivated locally; the license server could not be told");
-                Ok(())
             }
-            Err(error) => Err(error),
         }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refusals_become_statuses() {
-        let refused = |status, code: Option<&str>| ProviderError::Refused {
-            status,
-            code: code.map(str::to_owned),
-            message: "m".into(),
-            minimum_required_version: Some("3.1".into()),
-        };
-        assert_eq!(
-            refusal_answer(&refused(400, Some("version_outdated")))
-                .unwrap()
-                .status,
-            LicenseStatus::VersionOutdated {
-                minimum: "3.1".into()
-            }
-        );
-        assert_eq!(
-            refusal_answer(&refused(426, None)).unwrap().status,
-            LicenseStatus::VersionOutdated {
-                minimum: "3.1".into()
-            }
-        );
-        assert_eq!(
-            refusal_answer(&refused(400, Some("revoked")))
-                .unwrap()
-                .status,
-            LicenseStatus::Revoked
-        );
-        assert!(refusal_answer(&refused(400, Some("invalid_product"))).is_none());
-    }
 
     #[test]
     fn online_answers_map_statuses() {

@@ -4,8 +4,11 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use crate::error::ProviderError;
-use crate::state::{LicenseStatus, SeatUsage as StateSeatUsage};
+use crate::state::{LicenseStatus, SeatUsage};
+use crate::transport::{ErrorDetail, HttpReply};
 
 /// The result of a successful activation, with the fields of the ExisOne
 /// SDK's `ActivationResult`.
@@ -147,13 +150,10 @@ impl ValidationResult {
 
 /// The status a status word of the server means.
 pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>) -> LicenseStatus {
+    if let Some(denial) = crate::provider::denial_for_word(word, minimum) {
+        return denial;
+    }
     match word.trim().to_ascii_lowercase().as_str() {
-        "version_outdated" => LicenseStatus::VersionOutdated {
-            minimum: minimum.unwrap_or("unknown").into(),
-        },
-        "expired" => LicenseStatus::Expired,
-        "revoked" => LicenseStatus::Revoked,
-        "suspended" => LicenseStatus::Suspended,
         "not_activated" if !is_valid => LicenseStatus::Unlicensed {
             reason: crate::state::NOT_ACTIVATED.into(),
         },
@@ -168,18 +168,16 @@ pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>
 }
 
 /// The result of [`validate_smart`](super::ExisOneClient::validate_smart),
-/// with the fields of the ExisOne SDK's `SmartValidationResult`.
+/// with the fields of the ExisOne SDK's `SmartValidationResult`: the
+/// validation (from the server, or built from the offline check) and where it
+/// came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SmartValidationResult {
-    /// Whether the license is valid.
-    pub is_valid: bool,
-    /// `licensed`, `expired`, `invalid`, `offline` or the server's status word.
-    pub status: String,
-    /// When the license expires.
-    pub expiration_date: Option<SystemTime>,
-    /// The licensed features.
-    pub features: Vec<String>,
+    /// The validation: `is_valid`, the status (`licensed`, `expired`,
+    /// `invalid`, `offline` or the server's status word), expiry, features,
+    /// and the server's versions (online answers only).
+    pub validation: ValidationResult,
     /// Whether the answer was found locally (an offline code, or the server
     /// could not be reached).
     pub was_offline: bool,
@@ -187,10 +185,6 @@ pub struct SmartValidationResult {
     pub error_message: Option<String>,
     /// The product name.
     pub product_name: Option<String>,
-    /// The server's version (online answers only).
-    pub server_version: Option<String>,
-    /// The oldest client version the server accepts (online answers only).
-    pub minimum_required_version: Option<String>,
 }
 
 /// The result of [`deactivate_smart`](super::ExisOneClient::deactivate_smart),
@@ -206,42 +200,28 @@ pub struct DeactivationResult {
     pub error_message: Option<String>,
 }
 
-/// Seat usage of a corporate (multi-seat) license, with the fields of the
-/// ExisOne SDK's `SeatUsage`.
-///
-/// ```
-/// use license_gate::exisone::SeatUsage;
-/// let usage = SeatUsage { current_seats: 7, max_seats: Some(5), has_capacity: false, is_unlimited: false };
-/// assert_eq!(usage.remaining(), Some(0));
-/// let unlimited = SeatUsage { current_seats: 7, max_seats: None, has_capacity: true, is_unlimited: true };
-/// assert_eq!(unlimited.remaining(), None);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The seat usage reply of a corporate (multi-seat) license, with the fields
+/// of the ExisOne SDK's `SeatUsage`; the client returns it as the runtime's
+/// [`SeatUsage`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SeatUsage {
+pub(crate) struct SeatUsageReply {
     /// Seats in use (`currentSeats`).
     #[serde(default)]
-    pub current_seats: u32,
+    pub(crate) current_seats: u32,
     /// Seats allowed (`maxSeats`); `None` means unlimited.
     #[serde(default)]
-    pub max_seats: Option<u32>,
-    /// Whether one more activation fits (`hasCapacity`).
+    pub(crate) max_seats: Option<u32>,
+    /// Whether the license has no seat limit (`isUnlimited`). The reply's
+    /// `hasCapacity` is what [`SeatUsage::remaining`] says.
     #[serde(default)]
-    pub has_capacity: bool,
-    /// Whether the license has no seat limit (`isUnlimited`).
-    #[serde(default)]
-    pub is_unlimited: bool,
+    pub(crate) is_unlimited: bool,
 }
 
-impl SeatUsage {
-    /// Seats still free, clamped at 0; `None` when unlimited.
-    pub fn remaining(&self) -> Option<u32> {
-        self.to_state().remaining()
-    }
-
-    /// The runtime's seat usage, as license state carries it.
-    pub fn to_state(&self) -> StateSeatUsage {
-        StateSeatUsage {
+impl SeatUsageReply {
+    /// The runtime's seat usage: an unlimited license has no limit.
+    pub(crate) fn into_state(self) -> SeatUsage {
+        SeatUsage {
             used: self.current_seats,
             limit: if self.is_unlimited {
                 None
@@ -252,10 +232,116 @@ impl SeatUsage {
     }
 }
 
-impl From<SeatUsage> for StateSeatUsage {
-    fn from(usage: SeatUsage) -> Self {
-        usage.to_state()
+/// The status words of a validation reply this client knows.
+const KNOWN_STATUS_WORDS: [&str; 6] = [
+    "licensed",
+    "expired",
+    "revoked",
+    "suspended",
+    "version_outdated",
+    "invalid",
+];
+
+/// Reads a validation reply exactly as the protocol describes it: a JSON
+/// object with `isValid` (a boolean, required), `status` (a string),
+/// `expirationDate` (ISO-8601), `features` (a list of strings). Anything else
+/// is `MalformedReply` (a transport fault: the gate keeps its last confirmed
+/// state, never grants from it), and so is `isValid: true` with a status word
+/// this client does not know.
+pub(crate) fn read_validation(reply: &HttpReply) -> Result<ValidationResult, ProviderError> {
+    let map = reply.json_object()?;
+    let kind = crate::transport::json_kind;
+    let is_valid = match map.get("isValid") {
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(reply.malformed(format!(
+                "`isValid` is {} instead of true or false",
+                kind(other)
+            )));
+        }
+        None => return Err(reply.malformed("the field `isValid` is missing")),
+    };
+    let text = |field: &str| -> Result<Option<String>, ProviderError> {
+        match map.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(other) => {
+                Err(reply.malformed(format!("`{field}` is {} instead of a string", kind(other))))
+            }
+        }
+    };
+    let word = text("status")?;
+    if is_valid
+        && let Some(word) = &word
+        && !KNOWN_STATUS_WORDS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(word))
+    {
+        return Err(reply.malformed(format!(
+            "`isValid` is true with the status {word:?}, which this client does not know: update license-gate"
+        )));
     }
+    let status = word.unwrap_or_else(|| if is_valid { "licensed" } else { "invalid" }.to_owned());
+    let expiration_date = match text("expirationDate")? {
+        Some(date) => Some(crate::time::parse_iso8601_checked(&date).map_err(|reason| {
+            reply.malformed(format!(
+                "`expirationDate` is not a date we can read: {reason}"
+            ))
+        })?),
+        None => None,
+    };
+    let features = match map.get("features") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(reply.malformed(format!(
+                    "`features` holds {} instead of feature names",
+                    kind(other)
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(reply.malformed(format!(
+                "`features` is {} instead of a list of names",
+                kind(other)
+            )));
+        }
+    };
+    Ok(ValidationResult {
+        is_valid,
+        status,
+        expiration_date,
+        features,
+        server_version: text("serverVersion")?,
+        minimum_required_version: text("minimumRequiredVersion")?,
+        server_time: None,
+    })
+}
+
+/// The error a non-2xx reply means: the transport's status table, with the
+/// `message`, `error` (the code) and `minimumRequiredVersion` of a JSON body.
+pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
+    let fields = match serde_json::from_slice::<Value>(&reply.body) {
+        Ok(Value::Object(fields)) => Some(fields),
+        _ => None,
+    };
+    let field = |name: &str| {
+        fields
+            .as_ref()?
+            .get(name)?
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    reply.error(ErrorDetail::new(
+        field("message"),
+        field("error"),
+        field("minimumRequiredVersion"),
+    ))
 }
 
 // ---- wire bodies ----------------------------------------------------------
@@ -329,4 +415,96 @@ pub(crate) struct VersionsReply {
 pub(crate) struct FeaturesReply {
     #[serde(default)]
     pub(crate) features: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderMap;
+
+    fn reply(status: u16, body: &str) -> HttpReply {
+        HttpReply {
+            status,
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn json_refusals_keep_code_message_and_minimum() {
+        let err = error_for(&reply(
+            426,
+            r#"{"error":"version_outdated","message":"update","minimumRequiredVersion":"2.0.0"}"#,
+        ));
+        assert_eq!(
+            err,
+            ProviderError::Refused {
+                status: 426,
+                code: Some("version_outdated".into()),
+                message: "update".into(),
+                minimum_required_version: Some("2.0.0".into()),
+            }
+        );
+        assert!(!err.is_transient());
+    }
+
+    #[test]
+    fn non_json_errors_are_readable() {
+        let err = error_for(&reply(400, "<html>bad product</html>"));
+        let text = err.to_string();
+        assert!(
+            text.contains("400 Bad Request: <html>bad product</html>"),
+            "{text}"
+        );
+        assert!(matches!(
+            error_for(&reply(403, "nope")),
+            ProviderError::PermissionDenied { status: 403, .. }
+        ));
+        assert!(matches!(
+            error_for(&reply(404, "")),
+            ProviderError::NotFound { .. }
+        ));
+        assert!(matches!(
+            error_for(&reply(409, "{}")),
+            ProviderError::ActivationLimitReached { .. }
+        ));
+        assert!(error_for(&reply(503, "down")).is_transient());
+    }
+
+    #[test]
+    fn validation_replies_are_read_strictly() {
+        let malformed = |body: &str| {
+            let e = read_validation(&reply(200, body)).unwrap_err();
+            assert!(
+                matches!(e, ProviderError::MalformedReply { .. }),
+                "{body}: {e:?}"
+            );
+            assert!(e.is_transient());
+            e.to_string()
+        };
+        assert!(malformed("[true]").contains("a list instead of a JSON object"));
+        assert!(malformed("true").contains("a boolean instead of a JSON object"));
+        assert!(malformed(r#""licensed""#).contains("a string instead"));
+        assert!(malformed("{}").contains("`isValid` is missing"));
+        assert!(malformed(r#"{"isValid": "true"}"#).contains("a string instead of true"));
+        assert!(malformed(r#"{"isValid": true, "status": "lifetime"}"#).contains("does not know"));
+        assert!(
+            malformed(r#"{"isValid": true, "expirationDate": "someday"}"#)
+                .contains("not an ISO-8601 date")
+        );
+        assert!(malformed(r#"{"isValid": true, "features": "pro"}"#).contains("list of names"));
+        assert!(malformed(r#"{"isValid": true, "features": [1]}"#).contains("feature names"));
+
+        let ok = read_validation(&reply(
+            200,
+            r#"{"isValid": true, "status": "licensed", "expirationDate": "2030-01-01T00:00:00", "features": ["pro"], "extra": 1}"#,
+        ))
+        .unwrap();
+        assert!(ok.is_valid);
+        assert_eq!(ok.features, vec!["pro".to_owned()]);
+        // An unknown word on a refusal is still a refusal.
+        let odd =
+            read_validation(&reply(200, r#"{"isValid": false, "status": "paused"}"#)).unwrap();
+        assert!(!odd.license_status().grants_access());
+    }
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::ProviderError;
 use crate::secret::LicenseKey;
 use crate::state::{LicenseStatus, SeatUsage};
-use crate::transport::HttpReply;
+use crate::transport::{ErrorDetail, HttpReply, is_transient_status, json_kind as kind};
 
 /// [`ProviderError::Refused`] code when the server says the license expired.
 pub const CODE_EXPIRED: &str = "license_expired";
@@ -280,14 +280,8 @@ pub(crate) fn interpret<T>(
     reply: &HttpReply,
     parse: impl FnOnce(&Map<String, Value>) -> Result<T, String>,
 ) -> Result<T, ProviderError> {
-    if let Some(error) = reply.common_error() {
-        return Err(error);
-    }
-    if (300..400).contains(&reply.status) {
-        return Err(reply.malformed(format!(
-            "the server answered with a redirect (HTTP {}), which is not followed; check the base URL",
-            reply.status
-        )));
+    if is_transient_status(reply.status) || (300..400).contains(&reply.status) {
+        return Err(reply.error(ErrorDetail::default()));
     }
     let value: Option<Value> = serde_json::from_slice(&reply.body).ok();
     let success = reply.is_success();
@@ -306,6 +300,7 @@ pub(crate) fn interpret<T>(
     match body {
         Body::Success(map) if success => parse(&map).map_err(|reason| reply.malformed(reason)),
         Body::Success(map) => Err(classify(
+            reply,
             reply.status,
             &ErrorBody::from_value(&Value::Object(map)),
         )),
@@ -315,46 +310,22 @@ pub(crate) fn interpret<T>(
             } else {
                 reply.status
             };
-            Err(classify(status, &error))
+            Err(classify(reply, status, &error))
         }
     }
 }
 
-/// The error an error reply stands for.
-///
-/// Known messages win over status codes (an activation limit or a license
-/// state can come with several codes); then 401/403 are permission errors,
-/// 404 not found, 409 the activation limit, 429 rate limiting, 5xx server
-/// faults, and any other status an explicit refusal.
-pub(crate) fn classify(status: u16, body: &ErrorBody) -> ProviderError {
+/// The error an error body stands for: a documented message wins over the
+/// status (an activation limit or a license state can come with several
+/// codes) unless the status is transient; then the transport's status table.
+fn classify(reply: &HttpReply, status: u16, body: &ErrorBody) -> ProviderError {
     let message = body.text(status);
-    if status == 429 {
-        return ProviderError::RateLimited { retry_after: None };
-    }
-    if status >= 500 {
-        return ProviderError::ServerFault {
-            status,
-            excerpt: message,
-        };
-    }
-    if let Some(error) = classify_message(status, &message) {
+    if !is_transient_status(status)
+        && let Some(error) = classify_message(status, &message)
+    {
         return error;
     }
-    match status {
-        401 | 403 => ProviderError::PermissionDenied { status, message },
-        404 => ProviderError::NotFound { message },
-        409 => ProviderError::ActivationLimitReached {
-            used: None,
-            limit: None,
-            message: Some(message),
-        },
-        _ => ProviderError::Refused {
-            status,
-            code: None,
-            message,
-            minimum_required_version: None,
-        },
-    }
+    reply.error_for_status(status, ErrorDetail::message(message))
 }
 
 /// The error a documented message stands for, whatever the status.
@@ -523,17 +494,6 @@ fn optional_instant(map: &Map<String, Value>, field: &str) -> Result<Option<Syst
             Ok(Some(at))
         }
         Some(other) => Err(format!("`{field}` is {} instead of a date", kind(other))),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
