@@ -22,7 +22,7 @@ use crate::state::LicenseStatus;
 /// reasons are shared.
 ///
 /// ```
-/// use license_gate::{LicenseError, LicenseStatus, error::Required};
+/// use license_gate::{LicenseError, LicenseStatus, Required};
 /// let err = LicenseError::NotLicensed {
 ///     product: "Atlas Studio".into(),
 ///     required: Required::all_of(&["pro", "export"]),
