@@ -66,6 +66,6 @@ pub use vendor_secret::VendorSecret;
 /// and `embed_secret!` names. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::gate::{CallSite, Requirement, check};
+    pub use crate::gate::{CallSite, Requirement};
     pub use crate::vendor_secret::{__mask, __seed};
 }
