@@ -14,9 +14,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions};
-use license_gate::time::format_rfc3339;
 use license_gate::{LicenseError, LicenseGate, LicenseKey, requires_feature};
 use license_gate_testkit::exisone::{OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM};
+use license_gate_testkit::instant::format_instant;
 
 const PRODUCT: &str = "Atlas Studio";
 
@@ -93,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         check.features,
         check
             .expiration_date
-            .map_or("never".to_owned(), format_rfc3339),
+            .map_or("never".to_owned(), format_instant),
     );
     // Codes that must not pass: one for another machine, one altered by hand.
     let elsewhere = vendor_portal_issues_code("ANOTHER-MACHINE");

@@ -197,7 +197,7 @@ fn start_license_server() -> (String, ExisOneControl) {
             let server = ExisOneEmulator::start()
                 .await
                 .expect("a free loopback port");
-            let this_machine = license_gate::hardware_id::hardware_id();
+            let this_machine = license_gate::hardware_id();
             server.control().add_license(
                 EmulatedLicense::new(LICENSE_KEY, PRODUCT)
                     .features(["pro"])

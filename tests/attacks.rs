@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+use license_gate::Clock;
 use license_gate::mock::{MockHandle, MockProvider};
 use license_gate::testing::TestClock;
-use license_gate::time::Clock;
 use license_gate::{
     CHECK_STOPPED, GRACE_OVER, GateError, LicenseAnswer, LicenseGate, LicenseGateBuilder,
     LicenseRequest, LicenseStatus, Provider, ProviderError, Source, VendorSecret,

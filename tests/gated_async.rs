@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use license_gate::error::{Features, Required};
 use license_gate::testing::TestLicense;
+use license_gate::{Features, Required};
 use license_gate::{LicenseError, LicenseStatus, licensed, requires_feature};
 
 const STUDIO: &str = "Atlas Studio";

@@ -5,8 +5,8 @@
 use std::cell::Cell;
 use std::sync::{Arc, Barrier};
 
-use license_gate::error::{Features, Required};
 use license_gate::testing::TestLicense;
+use license_gate::{Features, Required};
 use license_gate::{LicenseError, LicenseStatus, licensed, requires_feature};
 
 const STUDIO: &str = "Atlas Studio";

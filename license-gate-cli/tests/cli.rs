@@ -26,7 +26,7 @@ fn hardware_id_is_stable_across_runs() {
     assert_eq!(id.len(), 64, "{id}");
     assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
     assert_eq!(stdout(&second).trim(), id);
-    assert_eq!(id, license_gate::hardware_id::hardware_id());
+    assert_eq!(id, license_gate::hardware_id());
 
     let json = run(cli().args(["--json", "hardware-id"]));
     let value: Value = serde_json::from_slice(&json.stdout).expect("JSON output");
@@ -38,7 +38,7 @@ fn hardware_id_components_show_no_machine_identifiers() {
     let output = run(cli().args(["hardware-id", "--components"]));
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.starts_with(&license_gate::hardware_id::hardware_id()));
+    assert!(text.starts_with(&license_gate::hardware_id()));
     assert!(text.contains("platform"), "{text}");
     for path in ["/etc/machine-id", "/sys/class/dmi/id/product_uuid"] {
         if let Ok(secret) = std::fs::read_to_string(path) {
@@ -149,7 +149,7 @@ fn a_minted_code_verifies_from_an_argument_and_from_stdin() {
     // Without --hardware-id, this machine's ID is the one checked.
     let here = OfflineCodeMinter::test_key().mint(&OfflineCodeSpec::new(
         "Atlas Studio",
-        license_gate::hardware_id::hardware_id(),
+        license_gate::hardware_id(),
     ));
     let output = run(cli()
         .args(["offline", "verify", "--public-key"])
@@ -544,7 +544,7 @@ async fn emulate_exisone_serves_the_client_until_killed() {
         .activate(
             &key,
             "you@example.com",
-            &license_gate::hardware_id::hardware_id(),
+            &license_gate::hardware_id(),
             "Demo Product",
             None,
         )
@@ -553,7 +553,7 @@ async fn emulate_exisone_serves_the_client_until_killed() {
     let answer = client
         .validate(
             &key,
-            &license_gate::hardware_id::hardware_id(),
+            &license_gate::hardware_id(),
             Some("Demo Product"),
             None,
         )

@@ -22,7 +22,7 @@ use crate::state::LicenseStatus;
 /// reasons are shared.
 ///
 /// ```
-/// use license_gate::{LicenseError, LicenseStatus, error::Required};
+/// use license_gate::{LicenseError, LicenseStatus, Required};
 /// let err = LicenseError::NotLicensed {
 ///     product: "Atlas Studio".into(),
 ///     required: Required::all_of(&["pro", "export"]),
@@ -148,7 +148,7 @@ pub struct Name(NameRepr);
 /// Names up to this many bytes are copied inline; the size keeps a `Name` at
 /// 24 bytes, as large as a `&str` with its tag, and a `LicenseError` small
 /// enough to return by value.
-pub const INLINE_NAME: usize = 22;
+pub(crate) const INLINE_NAME: usize = 22;
 const INLINE: usize = INLINE_NAME;
 
 enum NameRepr {

@@ -22,14 +22,17 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 /// The salt that starts the hashed string.
-pub const SALT: &str = "ExisOneHardwareSalt_v1";
+pub(crate) const SALT: &str = "ExisOneHardwareSalt_v1";
 
-/// This machine's hardware ID (computed once per process).
+/// This machine's hardware ID (computed once per process): a stable
+/// fingerprint of the machine, as the ExisOne SDKs compute it. Show it to the
+/// user when a license is activated offline: the vendor's portal binds the
+/// offline code to it.
 ///
 /// ```
-/// let id = license_gate::hardware_id::hardware_id();
+/// let id = license_gate::hardware_id();
 /// assert_eq!(id.len(), 64);
-/// assert_eq!(id, license_gate::hardware_id::hardware_id());
+/// assert_eq!(id, license_gate::hardware_id());
 /// ```
 pub fn hardware_id() -> String {
     static ID: OnceLock<String> = OnceLock::new();
@@ -38,13 +41,6 @@ pub fn hardware_id() -> String {
 
 /// The hardware ID of the given components: upper-case hex SHA-256 of the salt
 /// followed by the components.
-///
-/// ```
-/// use license_gate::hardware_id::from_components;
-/// let id = from_components(&["abc".to_owned()]);
-/// assert_eq!(id, from_components(&["a".to_owned(), "bc".to_owned()]));
-/// assert!(id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
-/// ```
 pub fn from_components(components: &[String]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(SALT.as_bytes());
@@ -55,12 +51,6 @@ pub fn from_components(components: &[String]) -> String {
 }
 
 /// `override_id` when it is not blank (returned verbatim), else this machine's ID.
-///
-/// ```
-/// use license_gate::hardware_id::hardware_id_or;
-/// assert_eq!(hardware_id_or(Some("my-vm-42")), "my-vm-42");
-/// assert_eq!(hardware_id_or(Some("  ")), license_gate::hardware_id::hardware_id());
-/// ```
 pub fn hardware_id_or(override_id: Option<&str>) -> String {
     match override_id {
         Some(id) if !id.trim().is_empty() => id.to_owned(),
@@ -105,12 +95,12 @@ const VIRTUAL_PREFIXES: &[&str] = &[
 ];
 
 /// Whether an interface counts for the ID.
-pub fn is_physical_interface(name: &str) -> bool {
+pub(crate) fn is_physical_interface(name: &str) -> bool {
     name != "lo" && !VIRTUAL_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Normalises MAC addresses: drops all-zero ones, lower-cases, sorts and joins.
-pub fn join_macs(macs: impl IntoIterator<Item = String>) -> String {
+pub(crate) fn join_macs(macs: impl IntoIterator<Item = String>) -> String {
     let mut macs: Vec<String> = macs
         .into_iter()
         .map(|m| m.trim().to_ascii_lowercase())
@@ -122,7 +112,7 @@ pub fn join_macs(macs: impl IntoIterator<Item = String>) -> String {
 }
 
 /// `/proc/cpuinfo` without the lines that change at run time.
-pub fn stable_cpuinfo(cpuinfo: &str) -> String {
+pub(crate) fn stable_cpuinfo(cpuinfo: &str) -> String {
     const VOLATILE: &[&str] = &[
         "cpu mhz",
         "bogomips",
@@ -382,5 +372,22 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.len(), 64);
         assert_eq!(hardware_id(), a);
+    }
+
+    // The examples these functions documented while they were public.
+    #[test]
+    fn components_are_hashed_as_one_string() {
+        let id = from_components(&["abc".to_owned()]);
+        assert_eq!(id, from_components(&["a".to_owned(), "bc".to_owned()]));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        );
+    }
+
+    #[test]
+    fn a_blank_override_is_this_machine() {
+        assert_eq!(hardware_id_or(Some("my-vm-42")), "my-vm-42");
+        assert_eq!(hardware_id_or(Some("  ")), hardware_id());
     }
 }

@@ -54,7 +54,7 @@ impl LicenseRequest {
     /// let request = LicenseRequest::new("Atlas Studio", None).with_machine_id("build-agent-7");
     /// assert_eq!(request.machine_id(), "build-agent-7");
     /// let default = LicenseRequest::new("Atlas Studio", None);
-    /// assert_eq!(default.machine_id(), license_gate::hardware_id::hardware_id());
+    /// assert_eq!(default.machine_id(), license_gate::hardware_id());
     /// ```
     pub fn machine_id(&self) -> String {
         match &self.machine_id {

@@ -138,6 +138,16 @@ pub(crate) fn saturating_add(t: SystemTime, d: Duration) -> SystemTime {
 /// Trusted time for code that has no gate at hand (`ProductState::has_feature`):
 /// the later of the wall clock and every trusted instant any gate of this
 /// process has seen, carried forward by the monotonic clock.
+///
+/// Give it to the methods that take the instant to decide at
+/// ([`ProductState::grants_access_at`](crate::ProductState::grants_access_at),
+/// `ExisOneClient::validate_offline_at`), so a clock set back does not
+/// revive an expired license there either.
+///
+/// ```
+/// let now = license_gate::trusted_now();
+/// assert!(now >= std::time::SystemTime::now() - std::time::Duration::from_secs(1));
+/// ```
 pub fn trusted_now() -> SystemTime {
     process_clock().observe(SystemTime::now())
 }
@@ -172,12 +182,12 @@ const MAX_DATE_SECS: u64 = 253_402_300_799;
 /// one RFC 3339 can write. Later dates from a server, and every instant the
 /// runtime computes, saturate to it, so no date arithmetic can overflow and
 /// every instant formats.
-pub fn max_date() -> SystemTime {
+pub(crate) fn max_date() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(MAX_DATE_SECS)
 }
 
 /// `t`, or [`max_date`] when `t` is later.
-pub fn saturate(t: SystemTime) -> SystemTime {
+pub(crate) fn saturate(t: SystemTime) -> SystemTime {
     t.min(max_date())
 }
 
@@ -185,14 +195,6 @@ pub fn saturate(t: SystemTime) -> SystemTime {
 ///
 /// Never panics: an instant RFC 3339 cannot write (after 9999-12-31, or
 /// before year 1) is written in seconds from the Unix epoch.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use license_gate::time::format_rfc3339;
-/// assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_secs(1_900_000_000)), "2030-03-17T17:46:40Z");
-/// let far = UNIX_EPOCH + Duration::from_secs(300_000_000_000_000);
-/// assert_eq!(format_rfc3339(far), "300000000000000 s after the Unix epoch (past 9999-12-31)");
-/// ```
 pub fn format_rfc3339(t: SystemTime) -> String {
     let seconds = match t.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_secs()).ok(),
@@ -223,24 +225,13 @@ pub fn format_rfc3339(t: SystemTime) -> String {
 ///
 /// Accepts a zone (`Z`, `+02:00`) or none (read as UTC), any number of fractional
 /// digits (.NET writes seven), and a bare date (midnight UTC). Years past
-/// 9999 do not parse (`None`); use [`parse_iso8601_checked`] for the reason.
-///
-/// ```
-/// use license_gate::time::parse_iso8601;
-/// let a = parse_iso8601("2030-01-01T00:00:00Z").unwrap();
-/// let b = parse_iso8601("2030-01-01T00:00:00.0000000").unwrap();
-/// let c = parse_iso8601("2030-01-01").unwrap();
-/// assert_eq!(a, b);
-/// assert_eq!(a, c);
-/// assert!(parse_iso8601("next tuesday").is_none());
-/// assert!(parse_iso8601("+12000-01-01T00:00:00Z").is_none());
-/// ```
+/// 9999 do not parse (`None`); use `parse_iso8601_checked` for the reason.
 pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
     parse_iso8601_checked(text).ok()
 }
 
 /// Like [`parse_iso8601`], with an error saying what is wrong with `text`.
-pub fn parse_iso8601_checked(text: &str) -> Result<SystemTime, String> {
+pub(crate) fn parse_iso8601_checked(text: &str) -> Result<SystemTime, String> {
     let text = text.trim();
     if let Ok(t) = OffsetDateTime::parse(text, &Iso8601::DEFAULT) {
         return Ok(from_offset(t));
@@ -284,14 +275,16 @@ fn from_offset(t: OffsetDateTime) -> SystemTime {
 }
 
 /// Unix seconds as an instant, saturating at [`max_date`].
-pub fn from_unix_seconds(seconds: u64) -> SystemTime {
+// Only the providers read these (cargo feature `http`).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) fn from_unix_seconds(seconds: u64) -> SystemTime {
     UNIX_EPOCH
         .checked_add(Duration::from_secs(seconds))
         .map_or_else(max_date, saturate)
 }
 
 /// Unix milliseconds as an instant, saturating at [`max_date`].
-pub fn from_unix_millis(millis: u64) -> SystemTime {
+pub(crate) fn from_unix_millis(millis: u64) -> SystemTime {
     UNIX_EPOCH
         .checked_add(Duration::from_millis(millis))
         .map_or_else(max_date, saturate)
@@ -301,17 +294,9 @@ pub fn from_unix_millis(millis: u64) -> SystemTime {
 /// `Sun, 06 Nov 1994 08:49:37 GMT`, and the obsolete RFC 850
 /// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`)
 /// forms. `None` for anything else.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use license_gate::time::parse_http_date;
-/// let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
-/// assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
-/// assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));
-/// assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(t));
-/// assert_eq!(parse_http_date("yesterday"), None);
-/// ```
-pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+// Only the providers read these (cargo feature `http`).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let (day, month, year, clock) = match words.as_slice() {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
@@ -432,5 +417,39 @@ mod tests {
         // A clock ahead of the trusted time wins.
         let later = t1 + Duration::from_secs(7200);
         assert_eq!(m.observe(later), later);
+    }
+
+    // The examples these functions documented while they were public.
+    #[test]
+    fn format_rfc3339_examples() {
+        assert_eq!(
+            format_rfc3339(UNIX_EPOCH + Duration::from_secs(1_900_000_000)),
+            "2030-03-17T17:46:40Z"
+        );
+        let far = UNIX_EPOCH + Duration::from_secs(300_000_000_000_000);
+        assert_eq!(
+            format_rfc3339(far),
+            "300000000000000 s after the Unix epoch (past 9999-12-31)"
+        );
+    }
+
+    #[test]
+    fn parse_iso8601_examples() {
+        let a = parse_iso8601("2030-01-01T00:00:00Z").unwrap();
+        let b = parse_iso8601("2030-01-01T00:00:00.0000000").unwrap();
+        let c = parse_iso8601("2030-01-01").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert!(parse_iso8601("next tuesday").is_none());
+        assert!(parse_iso8601("+12000-01-01T00:00:00Z").is_none());
+    }
+
+    #[test]
+    fn parse_http_date_examples() {
+        let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(t));
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(t));
+        assert_eq!(parse_http_date("yesterday"), None);
     }
 }

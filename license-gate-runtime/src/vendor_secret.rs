@@ -166,14 +166,14 @@ macro_rules! embed_secret {
             "the vendor secret is not set: set this environment variable when building the application, or give the secret to `LicenseGateBuilder::vendor_secret` another way"
         )
         .as_bytes();
-        const __LICENSE_GATE_SEED: u64 = $crate::vendor_secret::__seed(
+        const __LICENSE_GATE_SEED: u64 = $crate::__private::__seed(
             $name,
             ::core::file!(),
             ::core::line!(),
             ::core::column!(),
         );
         static __LICENSE_GATE_MASKED: [u8; __LICENSE_GATE_RAW.len()] =
-            $crate::vendor_secret::__mask::<{ __LICENSE_GATE_RAW.len() }>(
+            $crate::__private::__mask::<{ __LICENSE_GATE_RAW.len() }>(
                 __LICENSE_GATE_RAW,
                 __LICENSE_GATE_SEED,
             );

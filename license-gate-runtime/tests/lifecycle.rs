@@ -82,7 +82,7 @@ async fn grace_ends_exactly_at_its_configured_length_and_a_good_answer_restores(
 }
 
 fn clock_now(clock: &TestClock) -> SystemTime {
-    use license_gate_runtime::time::Clock;
+    use license_gate_runtime::Clock;
     clock.now()
 }
 

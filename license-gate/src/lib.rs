@@ -65,16 +65,19 @@ pub use license_gate_macros::{declared_features, licensed, requires_feature};
 
 #[doc(inline)]
 pub use license_gate_runtime::{
-    CHECK_STOPPED, CurrentScope, GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate,
-    LicenseGateBuilder, LicenseKey, LicenseRequest, LicenseSnapshot, LicenseStatus, NOT_ACTIVATED,
-    ProductState, Provider, ProviderError, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret,
-    SharedSnapshot, Source, VendorSecret, check_feature, check_product, embed_secret, has_feature,
-    snapshot, subscribe,
+    CHECK_STOPPED, CacheLocation, Clock, CurrentScope, FeatureIter, Features, GRACE_OVER,
+    GateError, LicenseAnswer, LicenseError, LicenseGate, LicenseGateBuilder, LicenseKey,
+    LicenseRequest, LicenseSnapshot, LicenseStatus, NOT_ACTIVATED, Name, ProductState, Provider,
+    ProviderError, Required, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, SharedSnapshot,
+    Source, SystemClock, VendorSecret, check_feature, check_product, embed_secret, has_feature,
+    snapshot, subscribe, trusted_now,
 };
 
-pub use license_gate_runtime::{
-    cache, error, hardware_id, mock, provider, retry, state, testing, time, vendor_secret,
-};
+// The function only: the runtime's module of the same name is not API.
+#[doc(inline)]
+pub use license_gate_runtime::hardware_id::hardware_id;
+
+pub use license_gate_runtime::{mock, testing};
 
 /// The ExisOne client and provider (cargo feature `exisone`).
 #[cfg(feature = "exisone")]
@@ -111,7 +114,8 @@ pub mod __private {
     use core::future::Future;
     use core::pin::Pin;
 
-    pub use license_gate_runtime::{CallSite, LicenseError, Requirement};
+    pub use license_gate_runtime::__private::{CallSite, Requirement};
+    pub use license_gate_runtime::LicenseError;
 
     /// Checks a call site; the generated code calls this first thing.
     #[inline(always)]

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate::hardware_id;
 use license_gate_testkit::TestCertificate;
 use license_gate_testkit::ecosire::{
     EcosireEmulator, EcosireHandle, EmulatedLicense as EcosireLicense,
@@ -461,7 +460,7 @@ pub async fn exisone(args: &EmulateExisOneArgs, json: bool) -> CliResult {
     }
     let files = Files::new(certificate.as_ref())?;
     let public_key = files.write("offline-public-key.pem", &control.offline_public_key_pem())?;
-    let machine = hardware_id::hardware_id();
+    let machine = license_gate::hardware_id();
     let offline_code = control.mint_offline_code(
         &OfflineCodeSpec::new(product.as_str(), machine.as_str())
             .features(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use license_gate::ProviderError;
 use license_gate::exisone::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, HttpOptions};
-use license_gate::hardware_id;
+use license_gate_runtime::hardware_id;
 
 use crate::cli::{ExisOneArgs, ExisOneCall, ExisOneConnection, ExisOneValidateArgs};
 use crate::error::{CliError, CliResult, Facts};

@@ -1,6 +1,6 @@
 //! `license-gate hardware-id`.
 
-use license_gate::hardware_id;
+use license_gate_runtime::hardware_id;
 use serde_json::{Value, json};
 
 use crate::cli::HardwareIdArgs;

@@ -7,7 +7,6 @@ use license_gate::exisone::offline::{
     validate_offline_code,
 };
 use license_gate::exisone::{OfflineOutcome, OfflinePublicKey};
-use license_gate::hardware_id;
 use license_gate_testkit::exisone::{MintKeyError, OfflineCodeMinter, OfflineCodeSpec};
 use serde_json::Value;
 
@@ -58,7 +57,7 @@ pub fn verify(args: &OfflineVerifyArgs) -> CliResult<Report> {
     };
     let hardware_id = match args.hardware_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_owned(),
-        _ => hardware_id::hardware_id(),
+        _ => license_gate::hardware_id(),
     };
     let result = validate_offline_code(&code, &hardware_id, Some(&key), SystemTime::now());
     let outcome = result.outcome();
@@ -258,10 +257,10 @@ pub fn parse_expiry(text: &str) -> CliResult<(SystemTime, String)> {
     let is_date = text.len() == 10 && !text.contains('T');
     if is_date {
         let written = format!("{text}T23:59:59Z");
-        let at = license_gate::time::parse_iso8601(&written).ok_or_else(bad)?;
+        let at = license_gate_runtime::time::parse_iso8601(&written).ok_or_else(bad)?;
         return Ok((at, written));
     }
-    let at = license_gate::time::parse_iso8601(text).ok_or_else(bad)?;
+    let at = license_gate_runtime::time::parse_iso8601(text).ok_or_else(bad)?;
     Ok((at, text.to_owned()))
 }
 

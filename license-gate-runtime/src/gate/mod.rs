@@ -267,21 +267,6 @@ pub fn check_product(product: &str) -> Result<(), LicenseError> {
     callsite::with_current_view(|view| view.check(Ask::Product(product))).0
 }
 
-/// Checks a requirement against the gate this thread sees, as a gated call
-/// site does but without its cached answer.
-pub fn check(
-    product: Option<&'static str>,
-    requirement: Requirement<'static>,
-) -> Result<(), LicenseError> {
-    callsite::with_current_view(|view| {
-        view.check(Ask::Site {
-            product,
-            requirement,
-        })
-    })
-    .0
-}
-
 /// The snapshot this thread sees (a test scope, else the global gate), or
 /// `None` when no gate runs.
 pub fn snapshot() -> Option<SharedSnapshot> {

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use license_gate_runtime::Clock;
 use license_gate_runtime::providers::ecosire::{EcosireClient, EcosireOptions, HttpOptions};
-use license_gate_runtime::time::Clock;
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 
 pub const KEY: &str = "SHOP-A1B2-C3D4-E5F6-G7H8";

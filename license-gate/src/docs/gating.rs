@@ -65,8 +65,9 @@
 //!   (thiserror's `#[from]`). The [`LicenseError`](crate::LicenseError) says
 //!   which feature or product and why, in a sentence a user can act on.
 //! - `Result<impl Trait, E>`.
-//! - A boxed future of such a result: `Pin<Box<dyn Future<Output = Result<T, E>>
-//!   + Send + 'a>>` (also without `Send`, and aliases such as `BoxFuture`).
+//! - A boxed future of such a result:
+//!   `Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'a>>` (also without
+//!   `Send`, and aliases such as `BoxFuture`).
 //!   A denied call returns a ready future of the error; when the body is
 //!   `Box::pin(async move { .. })` (as `#[async_trait]` writes it), the check
 //!   runs first inside that block, on the first poll, like an `async fn`.
@@ -198,7 +199,7 @@
 //!
 //! ## Spawned work in tests
 //!
-//! A [`TestLicense`](crate::testing::TestLicense) scope is seen by the thread
+//! A [`TestLicense`](super::testing) scope is seen by the thread
 //! or task that made it. Code that hands work to `tokio::spawn`,
 //! `spawn_blocking` or a thread carries the scope with
 //! [`CurrentScope`](crate::CurrentScope) (in production it captures nothing

@@ -68,7 +68,7 @@
 //! ## The cache
 //!
 //! The last confirmed state of each product is kept in a file (by default in
-//! the platform's cache folder, see [`CacheLocation`](crate::cache::CacheLocation);
+//! the platform's cache folder, see [`CacheLocation`](crate::CacheLocation);
 //! [`cache_dir`](crate::LicenseGateBuilder::cache_dir) and
 //! [`no_cache`](crate::LicenseGateBuilder::no_cache) change that), protected by
 //! an HMAC keyed (HKDF) from the vendor secret, the product, the license key
