@@ -3,15 +3,42 @@
 //! cannot deactivate it, the seat-limit reply keeps the service's message,
 //! and instants carry at most seven fractional digits.
 
-mod exisone_common;
-
 use std::time::{Duration, SystemTime};
 
-use exisone_common::{EMAIL, HW, KEY, PRODUCT, client, emulator};
+use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
 use license_gate_runtime::{LicenseKey, ProviderError};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
-use license_gate_testkit::exisone::EmulatedLicense;
+use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};
 use license_gate_testkit::instant::format_instant;
+
+const KEY: &str = "ATLS-7Q2M-K9PD-X4RW";
+const PRODUCT: &str = "Atlas Studio";
+const HW: &str = "HW-TEST-0001";
+const EMAIL: &str = "buyer@example.com";
+
+/// Options for a client of the ExisOne emulator at `url`, as the machine `HW`.
+fn options(url: &str) -> ExisOneClientOptions {
+    ExisOneClientOptions::new(url)
+        .access_token(ExisOneEmulator::TOKEN)
+        .hardware_id_override(HW)
+        .http(
+            HttpOptions::new()
+                .timeout(Duration::from_secs(5))
+                .allow_insecure_loopback(),
+        )
+}
+
+fn client(url: &str) -> ExisOneClient {
+    ExisOneClient::new(options(url)).expect("valid client options")
+}
+
+/// An ExisOne emulator holding the standard test license.
+async fn emulator() -> (ExisOneEmulator, ExisOneControl) {
+    let emulator = ExisOneEmulator::start().await.expect("emulator starts");
+    let control = emulator.control();
+    control.add_license(EmulatedLicense::new(KEY, PRODUCT).features(["pro", "export"]));
+    (emulator, control)
+}
 
 /// The number of fractional digits of an RFC 3339 instant (0 without a fraction).
 fn fraction_digits(text: &str) -> usize {
@@ -53,7 +80,7 @@ async fn exisone_binds_to_the_first_machine_and_refuses_deactivation_from_anothe
 
     // A second machine finds the one seat taken, with the service's own words.
     let other = license_gate_runtime::providers::exisone::ExisOneClient::new(
-        exisone_common::options(&emulator.url()).hardware_id_override("HW-OTHER"),
+        options(&emulator.url()).hardware_id_override("HW-OTHER"),
     )
     .unwrap();
     let err = other

@@ -1,6 +1,11 @@
 //! Shared by the end-to-end tests: an emulator of either service holding one
 //! license, the real provider pointed at it, and a gate builder with short
-//! timeouts that keeps nothing on disk unless a test says otherwise.
+//! timeouts that keeps nothing on disk unless a test says otherwise. The
+//! submodules hold what the client-level tests of one service share: its
+//! emulator with the standard test license and a client of it.
+
+pub mod ecosire;
+pub mod exisone;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

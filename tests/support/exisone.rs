@@ -1,13 +1,13 @@
-//! Helpers shared by the ExisOne integration tests.
-#![allow(dead_code)]
+//! What the ExisOne client and gate tests share: the emulator holding the
+//! standard test license, and a client of it as one fixed machine.
 
 use std::time::Duration;
 
-use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};
 
-pub const KEY: &str = "ATLS-7Q2M-K9PD-X4RW";
-pub const PRODUCT: &str = "Atlas Studio";
+pub const KEY: &str = super::EXISONE_KEY;
+pub const PRODUCT: &str = super::PRODUCT;
 pub const HW: &str = "HW-TEST-0001";
 pub const EMAIL: &str = "buyer@example.com";
 

@@ -1,19 +1,19 @@
 //! The ECOSIRE client against the emulator over real HTTP: exact requests,
 //! every reply shape, status and error.
 
-mod ecosire_support;
+use license_gate_tests::support;
 
 use std::time::{Duration, SystemTime};
 
-use ecosire_support::{FixedClock, KEY, SECRET, client, emulator, emulator_with, options};
-use license_gate_runtime::LicenseKey;
-use license_gate_runtime::ProviderError;
-use license_gate_runtime::providers::ecosire::{
+use license_gate::LicenseKey;
+use license_gate::ProviderError;
+use license_gate::ecosire::{
     CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, EcosireClient, EcosireStatus,
 };
 use license_gate_testkit::ecosire::{EmulatedLicense, EmulatedStatus, RateLimits};
 use license_gate_testkit::{Fault, TestCertificate};
 use serde_json::json;
+use support::ecosire::{FixedClock, KEY, SECRET, client, emulator, emulator_with, options};
 
 fn key() -> LicenseKey {
     LicenseKey::new(KEY)

@@ -1,14 +1,14 @@
 //! A license gate with the ExisOne provider against the emulator.
 
-mod exisone_common;
+use license_gate_tests::support;
 
 use std::time::Duration;
 
-use exisone_common::{EMAIL, HW, KEY, PRODUCT, emulator, options};
-use license_gate_runtime::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
-use license_gate_runtime::{LicenseGate, LicenseStatus, Source};
+use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+use license_gate::{LicenseGate, LicenseStatus, Source};
 use license_gate_testkit::exisone::{OfflineCodeSpec, TEST_PUBLIC_KEY_PEM};
 use serde_json::json;
+use support::exisone::{EMAIL, HW, KEY, PRODUCT, emulator, options};
 
 fn provider(options: ExisOneClientOptions) -> ExisOneProvider {
     ExisOneProvider::from_options(options)
@@ -129,7 +129,7 @@ async fn activation_through_the_gate_binds_this_machine() {
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: license_gate_runtime::NOT_ACTIVATED.into()
+            reason: license_gate::NOT_ACTIVATED.into()
         },
         "not activated yet, and the status says how to activate"
     );

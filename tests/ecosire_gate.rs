@@ -1,16 +1,16 @@
 //! A license gate with the ECOSIRE provider against the emulator: the
 //! lifecycle, explicit denials and offline grace.
 
-mod ecosire_support;
+use license_gate_tests::support;
 
 use std::time::Duration;
 
-use ecosire_support::{KEY, SECRET, emulator, emulator_with, options};
-use license_gate_runtime::providers::ecosire::EcosireProvider;
-use license_gate_runtime::{
+use license_gate::ecosire::EcosireProvider;
+use license_gate::{
     GateError, LicenseGate, LicenseRequest, LicenseStatus, ProviderError, SeatUsage,
 };
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense, RateLimits};
+use support::ecosire::{KEY, SECRET, emulator, emulator_with, options};
 
 const PRODUCT: &str = "Shop Booster";
 const DOMAIN: &str = "shop.example";
@@ -88,7 +88,7 @@ async fn without_a_domain_the_installation_fingerprint_is_bound() {
     let provider = EcosireProvider::from_options(options(&emulator))
         .unwrap()
         .features(["pro"]);
-    let fingerprint = license_gate_runtime::hardware_id::hardware_id();
+    let fingerprint = license_gate::hardware_id();
     assert_eq!(
         provider.binding(&LicenseRequest::new(PRODUCT, None)),
         fingerprint

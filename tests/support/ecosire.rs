@@ -1,14 +1,13 @@
-//! Helpers shared by the ECOSIRE tests.
-
-#![allow(dead_code)]
+//! What the ECOSIRE client and gate tests share: the emulator holding `KEY`
+//! signed with `SECRET`, a client of it, and a clock stuck at one instant.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate_runtime::Clock;
-use license_gate_runtime::providers::ecosire::{EcosireClient, EcosireOptions, HttpOptions};
+use license_gate::Clock;
+use license_gate::ecosire::{EcosireClient, EcosireOptions, HttpOptions};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 
-pub const KEY: &str = "SHOP-A1B2-C3D4-E5F6-G7H8";
+pub const KEY: &str = super::ECOSIRE_KEY;
 pub const SECRET: &str = "test-secret";
 
 /// A clock stuck at one instant.

@@ -1,21 +1,19 @@
 //! Every ExisOne client call against the emulator: the exact request sent and
 //! the parsed result, including error replies.
 
-mod exisone_common;
+use license_gate_tests::support;
 
 use std::time::{Duration, SystemTime};
 
-use exisone_common::{EMAIL, HW, KEY, PRODUCT, client, emulator, options};
-use license_gate_runtime::providers::exisone::{
-    ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions,
-};
-use license_gate_runtime::{ProviderError, SeatUsage};
+use license_gate::exisone::{ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate::{ProviderError, SeatUsage};
 use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeSpec, Permission, RecordedRequest,
     TEST_PUBLIC_KEY_PEM,
 };
 use license_gate_testkit::{Fault, refused_url};
 use serde_json::json;
+use support::exisone::{EMAIL, HW, KEY, PRODUCT, client, emulator, options};
 
 const AUTH: &str = "ExisOneApi exisone-test-token";
 
@@ -554,20 +552,14 @@ async fn version_base_url_and_hardware_id() {
             .http(HttpOptions::new().allow_insecure_loopback()),
     )
     .unwrap();
-    assert_eq!(
-        default.generate_hardware_id(),
-        license_gate_runtime::hardware_id::hardware_id()
-    );
+    assert_eq!(default.generate_hardware_id(), license_gate::hardware_id());
     let blank = ExisOneClient::new(
         ExisOneClientOptions::new(emulator.url())
             .hardware_id_override("  ")
             .http(HttpOptions::new().allow_insecure_loopback()),
     )
     .unwrap();
-    assert_eq!(
-        blank.generate_hardware_id(),
-        license_gate_runtime::hardware_id::hardware_id()
-    );
+    assert_eq!(blank.generate_hardware_id(), license_gate::hardware_id());
 }
 
 #[tokio::test]
