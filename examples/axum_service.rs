@@ -19,7 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use license_gate::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
+use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
 use license_gate::{LicenseError, LicenseGate, licensed, requires_feature};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@
 //! cargo run --example quickstart
 //! ```
 
-use license_gate::mock::MockProvider;
+use license_gate::providers::mock::MockProvider;
 use license_gate::{LicenseError, LicenseGate, licensed, requires_feature};
 
 /// The application's error type: `From<LicenseError>` is all the gate needs.

@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use license_gate::mock::MockProvider;
+use license_gate::providers::mock::MockProvider;
 use license_gate::{
     LicenseError, LicenseGate, LicenseStatus, check_feature, check_product, has_feature,
     requires_feature,

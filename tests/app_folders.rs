@@ -6,7 +6,7 @@
 use license_gate_tests::support;
 
 use license_gate::LicenseGate;
-use license_gate::mock::MockProvider;
+use license_gate::providers::mock::MockProvider;
 
 #[test]
 fn each_application_has_its_own_cache_folder() {

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
-use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
+use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
+use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseKey, LicenseRequest, LicenseStatus, Provider, ProviderError};
 use license_gate_testkit::exisone::ExisOneEmulator;
 use license_gate_testkit::{Fault, TestCertificate};
@@ -582,8 +582,9 @@ async fn a_wrong_spki_pin_is_refused() {
         "nothing reached the server"
     );
 
-    let pin = license_gate::transport::spki_pin_of(certificate.ca_pem().as_bytes())
-        .expect("the CA certificate parses");
+    let pin =
+        license_gate::providers::exisone::HttpOptions::spki_pin_of(certificate.ca_pem().as_bytes())
+            .expect("the CA certificate parses");
     let right = ExisOneProvider::from_options(options(pin)).unwrap();
     let answer = right.validate(&request(Service::ExisOne)).await.unwrap();
     assert_eq!(answer.status, LicenseStatus::Licensed);

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use license_gate::Clock;
-use license_gate::mock::{MockHandle, MockProvider};
+use license_gate::providers::mock::{MockHandle, MockProvider};
 use license_gate::testing::TestClock;
 use license_gate::{
     CHECK_STOPPED, GRACE_OVER, GateError, LicenseAnswer, LicenseGate, LicenseGateBuilder,
@@ -578,8 +578,11 @@ fn no_update_is_lost_when_refreshes_deadlines_and_gated_calls_race() {
 
 /// An ExisOne provider that reads `code` as an offline code for `hardware_id`,
 /// telling the emulator at `url` about valid codes as the SDK does.
-fn offline_provider(url: &str, hardware_id: &str) -> license_gate::exisone::ExisOneProvider {
-    use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+fn offline_provider(
+    url: &str,
+    hardware_id: &str,
+) -> license_gate::providers::exisone::ExisOneProvider {
+    use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
     ExisOneProvider::from_options(
         ExisOneClientOptions::new(url)
             .access_token(license_gate_testkit::exisone::ExisOneEmulator::TOKEN)

@@ -4,7 +4,7 @@
 
 use license_gate_tests::support;
 
-use license_gate::mock::MockProvider;
+use license_gate::providers::mock::MockProvider;
 use license_gate::{LicenseGate, LicenseStatus};
 use support::{EXISONE_HW, EXISONE_KEY, Emulated, LogBuffer, Service};
 

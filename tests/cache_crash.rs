@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use license_gate::mock::MockProvider;
+use license_gate::providers::mock::MockProvider;
 use license_gate::{LicenseGate, LicenseGateBuilder, Source};
 use support::LogBuffer;
 use tempfile::TempDir;

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use license_gate::LicenseKey;
 use license_gate::ProviderError;
-use license_gate::ecosire::{
+use license_gate::providers::ecosire::{
     CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, EcosireClient, EcosireStatus,
 };
 use license_gate_testkit::ecosire::{EmulatedLicense, EmulatedStatus, RateLimits};

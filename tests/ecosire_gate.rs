@@ -5,7 +5,7 @@ use license_gate_tests::support;
 
 use std::time::Duration;
 
-use license_gate::ecosire::EcosireProvider;
+use license_gate::providers::ecosire::EcosireProvider;
 use license_gate::{
     GateError, LicenseGate, LicenseRequest, LicenseStatus, ProviderError, SeatUsage,
 };

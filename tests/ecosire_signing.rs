@@ -1,7 +1,7 @@
 //! The client's request signing against the shared ECOSIRE vectors.
 
 use license_gate::Secret;
-use license_gate::ecosire::{SignedPayload, canonical_message, sign};
+use license_gate::providers::ecosire::{SignedPayload, canonical_message, sign};
 use serde_json::Value;
 
 #[test]

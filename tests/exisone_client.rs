@@ -5,7 +5,9 @@ use license_gate_tests::support;
 
 use std::time::{Duration, SystemTime};
 
-use license_gate::exisone::{ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate::providers::exisone::{
+    ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions,
+};
 use license_gate::{ProviderError, SeatUsage};
 use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeSpec, Permission, RecordedRequest,

@@ -4,7 +4,7 @@ use license_gate_tests::support;
 
 use std::time::Duration;
 
-use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseGate, LicenseStatus, Source};
 use license_gate_testkit::exisone::{OfflineCodeSpec, TEST_PUBLIC_KEY_PEM};
 use serde_json::json;

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use license_gate::exisone::offline::{
+use license_gate::providers::exisone::offline::{
     OfflineOutcome, OfflinePublicKey, decode_base32, encode_base32, format_code,
     validate_offline_code,
 };

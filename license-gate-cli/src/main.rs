@@ -195,7 +195,7 @@ fn refuse_secret_flags_ecosire(connection: &EcosireConnection) -> CliResult {
     if connection.secret_value.is_some() {
         return Err(CliError::usage(format!(
             "--secret does not take the license secret as a value (it would show in the shell history and the process list): put the secret in a file and pass --secret-file FILE, or set {} to the secret itself",
-            license_gate::ecosire::SECRET_ENV
+            license_gate::providers::ecosire::SECRET_ENV
         )));
     }
     Ok(())

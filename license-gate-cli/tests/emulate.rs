@@ -7,7 +7,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions};
+use license_gate::providers::exisone::{
+    ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions,
+};
 use license_gate::{LicenseGate, LicenseStatus};
 
 const KEY: &str = "ATLS-7Q2M-K9PD-X4RW";

@@ -39,7 +39,10 @@ pub mod testing {}
 /// `license_gate::{Clock, SystemClock, trusted_now}`.
 #[doc(hidden)]
 pub mod time;
+/// Not API: the HTTP edge both providers share; applications set its options
+/// through `HttpOptions`, which each provider module re-exports.
 #[cfg(feature = "http")]
+#[doc(hidden)]
 pub mod transport;
 pub(crate) mod vendor_secret;
 

@@ -44,7 +44,7 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::transport::HttpOptions;
+/// use license_gate::providers::exisone::HttpOptions;
 ///
 /// let http = HttpOptions::new()
 ///     .timeout(Duration::from_secs(10))
@@ -126,10 +126,17 @@ impl HttpOptions {
     }
 
     /// Pins the server's key: base64 SHA-256 of its SubjectPublicKeyInfo
-    /// (see [`spki_pin_of`]). Call again to allow a backup key.
+    /// (see [`HttpOptions::spki_pin_of`]). Call again to allow a backup key.
     pub fn spki_pin(mut self, pin: impl Into<String>) -> Self {
         self.spki_pins.push(pin.into());
         self
+    }
+
+    /// The pin of a PEM or DER certificate for [`HttpOptions::spki_pin`]:
+    /// base64 SHA-256 of its SubjectPublicKeyInfo, or `None` when the bytes
+    /// are not a certificate.
+    pub fn spki_pin_of(certificate: &[u8]) -> Option<String> {
+        spki_pin_of(certificate)
     }
 
     /// Allows plain `http://` to a loopback host, for tests and local emulators.
@@ -296,15 +303,6 @@ impl HttpReply {
     /// `status` is the reply's status, or the one an error body names (some
     /// services wrap errors in a 2xx reply). The message is `detail.message`,
     /// else `detail.code`, else the status and the start of the body.
-    ///
-    /// ```
-    /// use license_gate::ProviderError;
-    /// use license_gate::transport::{ErrorDetail, HttpReply};
-    ///
-    /// let reply = HttpReply { status: 404, headers: Default::default(), body: Vec::new() };
-    /// let error = reply.error(ErrorDetail::message("no such license"));
-    /// assert_eq!(error, ProviderError::NotFound { message: "no such license".into() });
-    /// ```
     pub fn error_for_status(&self, status: u16, detail: ErrorDetail) -> ProviderError {
         let reason = reqwest::StatusCode::from_u16(status)
             .ok()
@@ -678,6 +676,22 @@ fn host_and_port(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_404_with_a_message_is_not_found_with_that_message() {
+        let reply = HttpReply {
+            status: 404,
+            headers: Default::default(),
+            body: Vec::new(),
+        };
+        let error = reply.error(ErrorDetail::message("no such license"));
+        assert_eq!(
+            error,
+            ProviderError::NotFound {
+                message: "no such license".into()
+            }
+        );
+    }
 
     fn policy(url: &str, allowed: Option<&[String]>) -> Result<(), ProviderError> {
         check_url_policy(&Url::parse(url).unwrap(), allowed, true)

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use criterion::{Criterion, criterion_group, criterion_main};
-use license_gate::mock::MockProvider;
+use license_gate::providers::mock::MockProvider;
 use license_gate::{LicenseError, LicenseGate, check_feature, has_feature, requires_feature};
 
 #[derive(Debug)]

@@ -24,8 +24,8 @@
 //! | feature | default | gives |
 //! |---|:---:|---|
 //! | `macros` | yes | the [`requires_feature`] and [`licensed`] attributes |
-//! | `exisone` | yes | [`exisone`]: the ExisOne client, provider and offline codes |
-//! | `ecosire` | yes | [`ecosire`]: the ECOSIRE client and provider |
+//! | `exisone` | yes | [`providers::exisone`]: the ExisOne client, provider and offline codes |
+//! | `ecosire` | yes | [`providers::ecosire`]: the ECOSIRE client and provider |
 //! | `aws-lc` | yes | TLS cryptography for rustls from aws-lc-rs |
 //! | `ring` | no | TLS cryptography for rustls from ring (with `default-features = false`) |
 //! | `testing` | no | `TestLicense`, `TestClock` and the mock provider, for tests |
@@ -77,22 +77,26 @@ pub use license_gate_runtime::{
 #[doc(inline)]
 pub use license_gate_runtime::hardware_id::hardware_id;
 
-pub use license_gate_runtime::{mock, testing};
+pub use license_gate_runtime::testing;
 
-/// The ExisOne client and provider (cargo feature `exisone`).
-#[cfg(feature = "exisone")]
-#[cfg_attr(docsrs, doc(cfg(feature = "exisone")))]
-pub use license_gate_runtime::providers::exisone;
+/// The licensing services a gate can ask: ExisOne and ECOSIRE (each behind
+/// its cargo feature), and the mock provider for tests (feature `testing`).
+///
+/// Any other service plugs in through the [`Provider`]
+/// trait; the [providers guide](crate::docs::providers) shows how.
+pub mod providers {
+    /// The ExisOne client and provider (cargo feature `exisone`).
+    #[cfg(feature = "exisone")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "exisone")))]
+    pub use license_gate_runtime::providers::exisone;
 
-/// The ECOSIRE client and provider (cargo feature `ecosire`).
-#[cfg(feature = "ecosire")]
-#[cfg_attr(docsrs, doc(cfg(feature = "ecosire")))]
-pub use license_gate_runtime::providers::ecosire;
+    /// The ECOSIRE client and provider (cargo feature `ecosire`).
+    #[cfg(feature = "ecosire")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ecosire")))]
+    pub use license_gate_runtime::providers::ecosire;
 
-/// The HTTP transport both providers share: TLS trust (bundled web roots,
-/// extra roots, SPKI pins) and URL rules.
-#[cfg(any(feature = "exisone", feature = "ecosire"))]
-pub use license_gate_runtime::transport;
+    pub use license_gate_runtime::providers::mock;
+}
 
 /// Everything an application usually needs, for `use license_gate::prelude::*`.
 pub mod prelude {

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use license_gate::Clock;
-use license_gate::ecosire::{EcosireClient, EcosireOptions, HttpOptions};
+use license_gate::providers::ecosire::{EcosireClient, EcosireOptions, HttpOptions};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 
 pub const KEY: &str = super::ECOSIRE_KEY;

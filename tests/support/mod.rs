@@ -11,8 +11,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use license_gate::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
-use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
+use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseGate, LicenseGateBuilder, Provider};
 use license_gate_testkit::FaultControl;
 use license_gate_testkit::ecosire::{EcosireEmulator, EcosireHandle};

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use license_gate::LicenseKey;
-use license_gate::ecosire::{EcosireClient, EcosireOptions, HttpOptions, SECRET_ENV, check_key};
+use license_gate::providers::ecosire::{
+    EcosireClient, EcosireOptions, HttpOptions, SECRET_ENV, check_key,
+};
 
 use crate::cli::{EcosireArgs, EcosireCall, EcosireConnection};
 use crate::error::{CliError, CliResult, Facts};

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use license_gate::ProviderError;
-use license_gate::exisone::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate::providers::exisone::{
+    BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, HttpOptions,
+};
 use license_gate_runtime::hardware_id;
 
 use crate::cli::{ExisOneArgs, ExisOneCall, ExisOneConnection, ExisOneValidateArgs};
@@ -251,7 +253,7 @@ async fn smart_validate(
         Some(path) => {
             let pem = read_file(path, "public key")?;
             // Checked here so a wrong file is a usage error, not an "invalid code".
-            license_gate::exisone::OfflinePublicKey::from_pem(&pem).map_err(|e| {
+            license_gate::providers::exisone::OfflinePublicKey::from_pem(&pem).map_err(|e| {
                 CliError::usage(format!(
                     "the public key file `{}` cannot be used: {e}",
                     path.display()
@@ -270,7 +272,7 @@ async fn smart_validate(
             ));
         }
     };
-    let is_offline = license_gate::exisone::offline::is_offline_code(&key);
+    let is_offline = license_gate::providers::exisone::offline::is_offline_code(&key);
     if is_offline && public_key.is_none() {
         return Err(CliError::usage(
             "an offline code is checked with the vendor's public key: pass --public-key FILE",

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use license_gate::ecosire::{EcosireProvider, check_key};
-use license_gate::exisone::ExisOneProvider;
+use license_gate::providers::ecosire::{EcosireProvider, check_key};
+use license_gate::providers::exisone::ExisOneProvider;
 use license_gate::{LicenseGate, LicenseKey, LicenseStatus, ProductState, Provider, RetryPolicy};
 use serde_json::{Value, json};
 

@@ -35,7 +35,7 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::{LicenseGate, mock::MockProvider};
+/// use license_gate::{LicenseGate, providers::mock::MockProvider};
 ///
 /// let (studio, _) = MockProvider::licensed(["pro"]);
 /// let (render, _) = MockProvider::licensed(["gpu"]);
@@ -451,7 +451,7 @@ impl LicenseGateBuilder {
     /// `fn main`): the heartbeat runs on a small runtime of its own thread.
     ///
     /// ```
-    /// use license_gate::{LicenseGate, mock::MockProvider};
+    /// use license_gate::{LicenseGate, providers::mock::MockProvider};
     ///
     /// fn main() -> Result<(), license_gate::GateError> {
     ///     let (provider, _handle) = MockProvider::licensed(["pro"]);

@@ -36,7 +36,7 @@ use engine::Engine;
 /// [`LicenseGate::shutdown`].
 ///
 /// ```
-/// use license_gate::{LicenseGate, mock::MockProvider};
+/// use license_gate::{LicenseGate, providers::mock::MockProvider};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

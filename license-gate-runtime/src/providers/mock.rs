@@ -15,7 +15,7 @@ use crate::state::{LicenseStatus, Source};
 /// normal heartbeat path (or at once with `LicenseGate::refresh`).
 ///
 /// ```
-/// use license_gate::mock::MockProvider;
+/// use license_gate::providers::mock::MockProvider;
 ///
 /// let (provider, handle) = MockProvider::licensed(["pro"]);
 /// handle.set_features(["pro", "export"]);

@@ -16,7 +16,7 @@
 //!
 //! ```no_run
 //! use license_gate::LicenseGate;
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 //!
 //! # async fn run(license_key: String, email: String) -> Result<(), Box<dyn std::error::Error>> {
 //! let options = ExisOneClientOptions::new("https://license.example.com")
@@ -48,7 +48,7 @@
 //!
 //! ```
 //! # use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
 //! use license_gate::{GateError, LicenseGate, ProviderError};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -122,7 +122,7 @@
 //!
 //! ```
 //! # use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
 //! use license_gate::LicenseGate;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -178,6 +178,6 @@
 //! An air-gapped machine uses an **offline activation code** in place of the
 //! key: the vendor signs a code for the machine's hardware ID, and the
 //! provider checks it locally against the vendor's RSA public key
-//! ([`ExisOneClientOptions::offline_public_key`](crate::exisone::ExisOneClientOptions::offline_public_key)).
+//! ([`ExisOneClientOptions::offline_public_key`](crate::providers::exisone::ExisOneClientOptions::offline_public_key)).
 //! The gate runs from it with no request; see
-//! `cargo run --example air_gapped` and [`exisone::offline`](crate::exisone::offline).
+//! `cargo run --example air_gapped` and [`providers::exisone::offline`](crate::providers::exisone::offline).

@@ -9,7 +9,7 @@
 //! ```no_run
 //! use std::time::Duration;
 //! use license_gate::LicenseGate;
-//! use license_gate::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
+//! use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = ExisOneClient::new(
@@ -80,7 +80,7 @@
 //! cache never grants on its own (see [`security`](super::security)):
 //!
 //! ```no_run
-//! # use license_gate::mock::MockProvider;
+//! # use license_gate::providers::mock::MockProvider;
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! # let (provider, _) = MockProvider::licensed(["pro"]);
 //! let gate = license_gate::LicenseGate::builder()

@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use license_gate::{LicenseError, LicenseGate, has_feature, requires_feature};
-//! # use license_gate::mock::MockProvider;
+//! # use license_gate::providers::mock::MockProvider;
 //!
 //! #[derive(Debug, thiserror::Error)]
 //! enum AppError {
@@ -55,7 +55,7 @@
 //!
 //! ```
 //! use license_gate::{LicenseError, LicenseGate, requires_feature};
-//! # use license_gate::mock::MockProvider;
+//! # use license_gate::providers::mock::MockProvider;
 //!
 //! #[derive(Debug, thiserror::Error)]
 //! enum AppError {
@@ -102,7 +102,7 @@
 //!
 //! ```
 //! use license_gate::{LicenseGate, has_feature};
-//! # use license_gate::mock::MockProvider;
+//! # use license_gate::providers::mock::MockProvider;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let (provider, server) = MockProvider::licensed(["pro"]);

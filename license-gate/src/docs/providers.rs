@@ -6,16 +6,16 @@
 //!
 //! ## ExisOne (`exisone`)
 //!
-//! [`ExisOneClient`](crate::exisone::ExisOneClient) covers the whole SDK:
+//! [`ExisOneClient`](crate::providers::exisone::ExisOneClient) covers the whole SDK:
 //! activation, validation, deactivation, key generation, support tickets,
 //! corporate seat usage, licensed features, hardware IDs, RSA-signed offline
 //! codes, and the "smart" calls that fall back to an offline code when the
-//! server cannot be reached. [`ExisOneProvider`](crate::exisone::ExisOneProvider)
+//! server cannot be reached. [`ExisOneProvider`](crate::providers::exisone::ExisOneProvider)
 //! puts it behind a gate; a license key that is an offline code is checked
 //! locally against the configured public key.
 //!
 //! ```no_run
-//! use license_gate::exisone::{ExisOneClient, ExisOneClientOptions};
+//! use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = ExisOneClient::new(
@@ -31,17 +31,17 @@
 //!
 //! ## ECOSIRE (`ecosire`)
 //!
-//! [`EcosireClient`](crate::ecosire::EcosireClient) signs every request with
+//! [`EcosireClient`](crate::providers::ecosire::EcosireClient) signs every request with
 //! HMAC-SHA256 (the license secret comes from the options or
 //! `ECOSIRE_LICENSE_SECRET`), checks the key format before sending, and reads
 //! the plain, wrapped and error reply shapes.
-//! [`EcosireProvider`](crate::ecosire::EcosireProvider) validates, activates
+//! [`EcosireProvider`](crate::providers::ecosire::EcosireProvider) validates, activates
 //! once (binding the configured domain, or this installation's fingerprint),
 //! and heartbeats with validation.
 //!
 //! ```no_run
 //! use license_gate::LicenseGate;
-//! use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+//! use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let provider = EcosireProvider::from_options(EcosireOptions::default().license_secret("secret"))?

@@ -21,7 +21,7 @@
 //!   and give it to the builder:
 //!
 //! ```no_run
-//! # use license_gate::mock::MockProvider;
+//! # use license_gate::providers::mock::MockProvider;
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! # let (provider, _) = MockProvider::licensed(["pro"]);
 //! let gate = license_gate::LicenseGate::builder()

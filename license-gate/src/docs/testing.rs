@@ -34,8 +34,8 @@
 //!
 //! ## The mock provider
 //!
-//! [`MockProvider`](crate::mock::MockProvider) plays a licensing service for a
-//! whole gate; its [`MockHandle`](crate::mock::MockHandle) changes features,
+//! [`MockProvider`](crate::providers::mock::MockProvider) plays a licensing service for a
+//! whole gate; its [`MockHandle`](crate::providers::mock::MockHandle) changes features,
 //! revokes, expires, and makes the next calls fail or hang while the gate
 //! runs. The gate picks changes up through its normal heartbeat path (or at
 //! once with [`refresh`](crate::LicenseGate::refresh)). Together with
@@ -44,7 +44,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use license_gate::{LicenseGate, LicenseStatus, mock::MockProvider, testing::TestClock};
+//! use license_gate::{LicenseGate, LicenseStatus, providers::mock::MockProvider, testing::TestClock};
 //!
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() {
@@ -80,7 +80,7 @@
 //! application against the real wire protocols:
 //!
 //! ```
-//! use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
 //! use license_gate::{LicenseGate, LicenseStatus};
 //! use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
 //!

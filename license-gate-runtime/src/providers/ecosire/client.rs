@@ -51,7 +51,7 @@ impl Platform {
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::ecosire::{EcosireOptions, HttpOptions, DEFAULT_BASE_URL};
+/// use license_gate::providers::ecosire::{EcosireOptions, HttpOptions, DEFAULT_BASE_URL};
 ///
 /// let options = EcosireOptions::new(DEFAULT_BASE_URL)
 ///     .license_secret("s3cr3t")
@@ -162,7 +162,7 @@ impl EcosireOptions {
 ///
 /// ```no_run
 /// use license_gate::LicenseKey;
-/// use license_gate::ecosire::{EcosireClient, EcosireOptions};
+/// use license_gate::providers::ecosire::{EcosireClient, EcosireOptions};
 ///
 /// # async fn demo() -> Result<(), license_gate::ProviderError> {
 /// let client = EcosireClient::new(EcosireOptions::default().license_secret("s3cr3t"))?;

@@ -26,7 +26,7 @@ const GROUP_LEN: usize = 4;
 ///
 /// ```
 /// use license_gate::LicenseKey;
-/// use license_gate::ecosire::check_key;
+/// use license_gate::providers::ecosire::check_key;
 ///
 /// let key = check_key(&LicenseKey::new(" shop-a1b2-c3d4-e5f6-g7h8 ")).unwrap();
 /// assert_eq!(key.expose(), "SHOP-A1B2-C3D4-E5F6-G7H8");

@@ -25,7 +25,7 @@
 //!
 //! ```no_run
 //! use license_gate::LicenseGate;
-//! use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+//! use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let options = EcosireOptions::default().license_secret("s3cr3t").platform("odoo", "18.0");

@@ -39,7 +39,7 @@ use crate::state::LicenseStatus;
 ///
 /// ```no_run
 /// use license_gate::LicenseGate;
-/// use license_gate::ecosire::{EcosireOptions, EcosireProvider};
+/// use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let provider = EcosireProvider::from_options(EcosireOptions::default())? // secret from ECOSIRE_LICENSE_SECRET

@@ -46,7 +46,7 @@ impl EcosireStatus {
     /// Reads a status name (case-insensitive).
     ///
     /// ```
-    /// use license_gate::ecosire::EcosireStatus;
+    /// use license_gate::providers::ecosire::EcosireStatus;
     /// assert_eq!(EcosireStatus::parse("Suspended"), EcosireStatus::Suspended);
     /// assert_eq!(EcosireStatus::parse("paused"), EcosireStatus::Other("paused".into()));
     /// ```

@@ -28,7 +28,7 @@ pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::exisone::{ExisOneClientOptions, HttpOptions};
+/// use license_gate::providers::exisone::{ExisOneClientOptions, HttpOptions};
 ///
 /// let options = ExisOneClientOptions::new("https://license.example.com")
 ///     .access_token("token-from-the-dashboard")
@@ -137,7 +137,7 @@ impl ExisOneClientOptions {
 /// (`Unreachable`, `Timeout`, `ServerFault`, `RateLimited`, `MalformedReply`).
 ///
 /// ```no_run
-/// use license_gate::exisone::{ExisOneClient, ExisOneClientOptions};
+/// use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions};
 ///
 /// # async fn run() -> Result<(), license_gate::ProviderError> {
 /// let client = ExisOneClient::new(

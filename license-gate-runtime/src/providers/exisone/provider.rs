@@ -37,7 +37,7 @@ use crate::state::{LicenseStatus, Source};
 ///
 /// ```no_run
 /// use license_gate::LicenseGate;
-/// use license_gate::exisone::{ExisOneClientOptions, ExisOneProvider};
+/// use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let provider = ExisOneProvider::from_options(

@@ -60,7 +60,7 @@ impl ActivationResult {
     ///
     /// ```
     /// use license_gate::ProviderError;
-    /// use license_gate::exisone::ActivationResult;
+    /// use license_gate::providers::exisone::ActivationResult;
     /// let err = ProviderError::Refused {
     ///     status: 426,
     ///     code: Some("version_outdated".into()),
@@ -119,7 +119,7 @@ impl ValidationResult {
     ///
     /// ```
     /// use license_gate::LicenseStatus;
-    /// use license_gate::exisone::ValidationResult;
+    /// use license_gate::providers::exisone::ValidationResult;
     /// let mut result = ValidationResult::new(false, "revoked");
     /// assert_eq!(result.license_status(), LicenseStatus::Revoked);
     /// result.status = "licensed".into();
