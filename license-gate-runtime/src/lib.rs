@@ -35,7 +35,7 @@ pub mod vendor_secret;
 
 pub use error::{GateError, LicenseError, ProviderError};
 pub use gate::{
-    CHECK_STOPPED, CallSite, CurrentScope, LicenseGate, LicenseGateBuilder, Requirement,
+    CHECK_STOPPED, CallSite, CurrentScope, Denied, LicenseGate, LicenseGateBuilder, Requirement,
     ScopeGuard, Scoped, check, check_feature, check_product, has_feature, snapshot, subscribe,
 };
 pub use provider::{LicenseAnswer, LicenseRequest, Provider};

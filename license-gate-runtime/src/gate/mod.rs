@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 pub use builder::LicenseGateBuilder;
 use callsite::Ask;
-pub use callsite::{CallSite, Requirement};
+pub use callsite::{CallSite, Denied, Requirement};
 pub use scope::{CurrentScope, ScopeGuard, Scoped};
 
 use crate::error::{GateError, LicenseError};
