@@ -425,6 +425,12 @@ impl View {
         }
     }
 
+    /// Whether `product` is licensed as of this view (no error built).
+    pub(crate) fn has_product(&self, product: &str) -> bool {
+        self.state(Some(product))
+            .is_some_and(|(_, p)| self.grants(p))
+    }
+
     /// Decides `ask`; a denial names what was asked and allocates nothing
     /// (names are static, inline or shared; reasons are shared).
     pub(crate) fn check(&self, ask: Ask<'_>) -> Result<(), LicenseError> {
@@ -559,4 +565,47 @@ pub(crate) fn with_cell_view<R>(cell: &StateCell, f: impl Fn(&View) -> R) -> R {
         f,
     )
     .0
+}
+
+/// Checks `ask` against this thread's view of the gate it sees: decided by
+/// `allows` (which answers as [`View::check`] would, without building an
+/// error), the error built only for a denial.
+#[inline]
+pub(crate) fn check_current(
+    allows: impl Fn(&View) -> bool,
+    ask: Ask<'_>,
+) -> Result<(), LicenseError> {
+    if with_current_view(allows).0 {
+        Ok(())
+    } else {
+        check_current_denied(ask)
+    }
+}
+
+/// The answer of a check that was denied, error and all (decided again: a
+/// change published in between gives the newer answer).
+#[cold]
+#[inline(never)]
+fn check_current_denied(ask: Ask<'_>) -> Result<(), LicenseError> {
+    with_current_view(|view| view.check(ask)).0
+}
+
+/// Checks `ask` against this thread's view of `cell`, as [`check_current`].
+#[inline]
+pub(crate) fn check_cell(
+    cell: &StateCell,
+    allows: impl Fn(&View) -> bool,
+    ask: Ask<'_>,
+) -> Result<(), LicenseError> {
+    if with_cell_view(cell, allows) {
+        Ok(())
+    } else {
+        check_cell_denied(cell, ask)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn check_cell_denied(cell: &StateCell, ask: Ask<'_>) -> Result<(), LicenseError> {
+    with_cell_view(cell, |view| view.check(ask))
 }
