@@ -69,6 +69,6 @@ pub use vendor_secret::VendorSecret;
 /// and `embed_secret!` names. Anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::gate::{CallSite, Requirement};
+    pub use crate::gate::{CallSite, Denied, Requirement};
     pub use crate::vendor_secret::{__mask, __seed};
 }

@@ -2,7 +2,7 @@
 //!
 //! Compares one call of a small function: ungated, gated and allowed, gated
 //! and denied, `has_feature` (free function and `LicenseGate` method),
-//! `check_feature` denied, the naive designs (an `arc_swap` load plus a
+//! `check_feature` and `check_product` allowed, `check_feature` denied, the naive designs (an `arc_swap` load plus a
 //! `HashSet<String>` lookup per call, and a `RwLock<HashSet<String>>`) and the
 //! `featureflag` crate's `is_enabled!` on a locally loaded flag set, on one
 //! thread and with every core calling at once. Then start-up from a valid
@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use criterion::{Criterion, criterion_group, criterion_main};
 use license_gate::providers::mock::MockProvider;
-use license_gate::{LicenseError, LicenseGate, check_feature, has_feature, requires_feature};
+use license_gate::{
+    LicenseError, LicenseGate, check_feature, check_product, has_feature, requires_feature,
+};
 
 #[derive(Debug)]
 struct AppError(#[allow(dead_code)] LicenseError);
@@ -79,6 +81,16 @@ fn free_has_feature(_: u64) -> bool {
 #[inline(never)]
 fn free_check_feature_denied(_: u64) -> Result<(), LicenseError> {
     check_feature(black_box("enterprise"))
+}
+
+#[inline(never)]
+fn free_check_feature(_: u64) -> Result<(), LicenseError> {
+    check_feature(black_box("pro"))
+}
+
+#[inline(never)]
+fn free_check_product(_: u64) -> Result<(), LicenseError> {
+    check_product(black_box("Bench"))
 }
 
 /// The gate the `LicenseGate` method rows call (a `fn` pointer cannot capture it).
@@ -148,6 +160,7 @@ fn hot_path(c: &mut Criterion) {
     assert!(naive_arc_swap(1).is_ok() && naive_rwlock(1).is_ok());
     assert!(free_has_feature(1) && method_has_feature(1));
     assert!(free_check_feature_denied(1).is_err() && featureflag_is_enabled(1).is_ok());
+    assert!(free_check_feature(1).is_ok() && free_check_product(1).is_ok());
 
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     for (label, count) in [("1 thread", 1), ("all cores", threads)] {
@@ -166,6 +179,12 @@ fn hot_path(c: &mut Criterion) {
         });
         group.bench_function("LicenseGate::has_feature", |b| {
             b.iter_custom(|n| on_threads(count, n, method_has_feature))
+        });
+        group.bench_function("check_feature", |b| {
+            b.iter_custom(|n| on_threads(count, n, free_check_feature))
+        });
+        group.bench_function("check_product", |b| {
+            b.iter_custom(|n| on_threads(count, n, free_check_product))
         });
         group.bench_function("check_feature denied", |b| {
             b.iter_custom(|n| on_threads(count, n, free_check_feature_denied))

@@ -118,13 +118,14 @@ pub mod __private {
     use core::future::Future;
     use core::pin::Pin;
 
-    pub use license_gate_runtime::__private::{CallSite, Requirement};
+    pub use license_gate_runtime::__private::{CallSite, Denied, Requirement};
     pub use license_gate_runtime::LicenseError;
 
-    /// Checks a call site; the generated code calls this first thing.
+    /// Checks a call site; the generated code calls this first thing. A
+    /// denial's error is built by [`Deny::deny`], where it is returned.
     #[inline(always)]
-    pub fn check(site: &'static CallSite) -> ::core::result::Result<(), LicenseError> {
-        site.check()
+    pub fn check(site: &'static CallSite) -> ::core::result::Result<(), Denied> {
+        site.decide()
     }
 
     /// Not public API: what a denied call of a gated function returns.
@@ -140,25 +141,25 @@ pub mod __private {
     )]
     pub trait Deny: Sized {
         /// The value a denied call returns.
-        fn deny(error: LicenseError) -> Self;
+        fn deny(denied: Denied) -> Self;
     }
 
     impl<T, E: From<LicenseError>> Deny for ::core::result::Result<T, E> {
         #[inline]
-        fn deny(error: LicenseError) -> Self {
-            Err(E::from(error))
+        fn deny(denied: Denied) -> Self {
+            Err(E::from(denied.error()))
         }
     }
 
     impl<'a, R: Deny + Send + 'a> Deny for Pin<Box<dyn Future<Output = R> + Send + 'a>> {
-        fn deny(error: LicenseError) -> Self {
-            Box::pin(::core::future::ready(R::deny(error)))
+        fn deny(denied: Denied) -> Self {
+            Box::pin(::core::future::ready(R::deny(denied)))
         }
     }
 
     impl<'a, R: Deny + 'a> Deny for Pin<Box<dyn Future<Output = R> + 'a>> {
-        fn deny(error: LicenseError) -> Self {
-            Box::pin(::core::future::ready(R::deny(error)))
+        fn deny(denied: Denied) -> Self {
+            Box::pin(::core::future::ready(R::deny(denied)))
         }
     }
 

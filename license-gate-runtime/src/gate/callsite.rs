@@ -3,6 +3,7 @@
 //! `check_product`.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::thread::LocalKey;
@@ -79,22 +80,112 @@ impl CallSite {
     #[cold]
     #[inline(never)]
     fn check_slow(&self) -> Result<(), LicenseError> {
-        let ask = Ask::Site {
-            product: self.product,
-            requirement: self.requirement,
-        };
         // The view was read at `epoch`: a change published after that read
         // moves the epoch again, so a stale answer is never cached as current.
-        let (result, epoch, cacheable) = with_current_view(|view| view.check(ask));
+        let (result, epoch, cacheable) = with_current_view(|view| view.check(self.ask()));
         if result.is_ok() && cacheable && epoch & 1 == 0 {
             self.allowed_at.store(epoch, Ordering::Relaxed);
         }
         result
     }
 
+    /// Whether the license allows this call now, as [`CallSite::check`]
+    /// decides, without building the error of a denial: a [`Denied`] is two
+    /// words, returned in registers, and [`Denied::error`] builds the error
+    /// once, where the caller returns it. Gated functions call this.
+    #[inline(always)]
+    pub fn decide(&'static self) -> Result<(), Denied> {
+        if self.allowed_at.load(Ordering::Relaxed) == epoch::current() {
+            Ok(())
+        } else {
+            self.decide_slow()
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decide_slow(&'static self) -> Result<(), Denied> {
+        let (allowed, epoch, cacheable) = with_current_view(|view| view.allows(self.ask()));
+        if !allowed {
+            return Err(Denied { site: self, epoch });
+        }
+        if cacheable && epoch & 1 == 0 {
+            self.allowed_at.store(epoch, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn ask(&self) -> Ask<'static> {
+        Ask::Site {
+            product: self.product,
+            requirement: self.requirement,
+        }
+    }
+
     /// The requirement of this site.
     pub fn requirement(&self) -> Requirement<'static> {
         self.requirement
+    }
+}
+
+/// A call that [`CallSite::decide`] denied, before its [`LicenseError`] is
+/// built.
+///
+/// The error says what the call needed and where the license stands: about a
+/// hundred bytes that a denied call would otherwise copy through every layer
+/// between the decision and the caller. This is two words instead, and
+/// [`Denied::error`] builds the error where it is returned.
+#[derive(Clone, Copy, Debug)]
+pub struct Denied {
+    site: &'static CallSite,
+    /// The epoch of the state that denied the call.
+    epoch: u64,
+}
+
+impl Denied {
+    /// The error of this denial, from the state that denied the call.
+    ///
+    /// The state is this thread's view of it, still the one that decided
+    /// unless a change was published in between; a call decided against a
+    /// state that changed to allow it meanwhile is denied as still pending
+    /// (calling again runs it).
+    #[cold]
+    #[inline(never)]
+    pub fn error(self) -> LicenseError {
+        // A denial repeated on an unchanged state is cloned from the one this
+        // thread built first, straight into the value returned: building it
+        // field by field and then moving it costs several times more.
+        let view = CURRENT.try_with(|slot| slot.try_borrow().ok()?.clone());
+        if let Ok(Some(view)) = view
+            && let Some(error) = view.kept_denial(self.site, self.epoch)
+        {
+            return LicenseError::clone(&error);
+        }
+        self.build()
+    }
+
+    fn build(self) -> LicenseError {
+        let ask = self.site.ask();
+        let (result, epoch, _) = with_current_view(|view| {
+            let result = view.check(ask);
+            if let Err(error) = &result {
+                view.keep_denial(self.site, error);
+            }
+            result
+        });
+        match result {
+            Err(error) => error,
+            Ok(()) => {
+                debug_assert_ne!(epoch, self.epoch, "one state both denied and allowed");
+                LicenseError::NotLicensed {
+                    product: ask
+                        .product_name()
+                        .unwrap_or(Name::from_static("this application")),
+                    required: ask.required(),
+                    status: LicenseStatus::Pending,
+                }
+            }
+        }
     }
 }
 
@@ -164,6 +255,17 @@ impl Ask<'_> {
 /// a denial copies no string).
 static NO_LICENSE: LazyLock<Arc<str>> = LazyLock::new(|| "no license is present".into());
 
+/// How many call sites' denials a view keeps.
+const KEPT_DENIALS: usize = 4;
+
+/// The denials a view keeps, in place (keeping one allocates nothing).
+#[derive(Debug, Default)]
+struct Denials {
+    slots: [Option<(usize, LicenseError)>; KEPT_DENIALS],
+    /// The slot the next denial goes into.
+    next: usize,
+}
+
 /// What one thread read of a gate's state, and when.
 ///
 /// Reading the state (an `arc-swap` load, trusted time) costs tens of
@@ -187,6 +289,10 @@ pub(crate) struct View {
     /// decides as of `now` and is not kept. `None`: no deadline had passed, and
     /// the next one moves the epoch when the gate publishes it.
     now: Option<SystemTime>,
+    /// The last denials of call sites built from this view, by the site's
+    /// address (the oldest replaced first): a call denied again is copied
+    /// from its denial.
+    denials: RefCell<Denials>,
 }
 
 impl View {
@@ -199,6 +305,7 @@ impl View {
                 snapshot: None,
                 names: Vec::new(),
                 now: None,
+                denials: RefCell::new(Denials::default()),
             };
         };
         let now = cell.now();
@@ -219,6 +326,40 @@ impl View {
             snapshot: Some(snapshot),
             names,
             now: stale.then_some(now),
+            denials: RefCell::new(Denials::default()),
+        }
+    }
+
+    /// The denial kept for `site` decided at `epoch`, if this view decided it.
+    #[inline]
+    fn kept_denial(
+        &self,
+        site: &'static CallSite,
+        epoch: u64,
+    ) -> Option<std::cell::Ref<'_, LicenseError>> {
+        if self.epoch != epoch {
+            return None;
+        }
+        let address = std::ptr::from_ref(site) as usize;
+        let kept = self.denials.try_borrow().ok()?;
+        std::cell::Ref::filter_map(kept, |kept| {
+            kept.slots.iter().find_map(|slot| match slot {
+                Some((at, error)) if *at == address => Some(error),
+                _ => None,
+            })
+        })
+        .ok()
+    }
+
+    /// Keeps `error` as the denial of `site` (only a view kept until the
+    /// epoch moves is asked again).
+    fn keep_denial(&self, site: &'static CallSite, error: &LicenseError) {
+        if self.keepable()
+            && let Ok(mut kept) = self.denials.try_borrow_mut()
+        {
+            let next = kept.next;
+            kept.next = (next + 1) % KEPT_DENIALS;
+            kept.slots[next] = Some((std::ptr::from_ref(site) as usize, error.clone()));
         }
     }
 
@@ -265,6 +406,29 @@ impl View {
     pub(crate) fn has_feature(&self, feature: &str) -> bool {
         self.state(None)
             .is_some_and(|(_, p)| self.grants(p) && p.features.contains(feature))
+    }
+
+    /// Whether `ask` is allowed, as [`View::check`] decides, without building
+    /// a denial.
+    #[inline]
+    pub(crate) fn allows(&self, ask: Ask<'_>) -> bool {
+        let Some((_, state)) = self.state(ask.product()) else {
+            return false;
+        };
+        if !self.grants(state) {
+            return false;
+        }
+        match ask.requirement() {
+            Requirement::Licensed => true,
+            Requirement::All(features) => features.iter().all(|f| state.features.contains(*f)),
+            Requirement::Any(features) => features.iter().any(|f| state.features.contains(*f)),
+        }
+    }
+
+    /// Whether `product` is licensed as of this view (no error built).
+    pub(crate) fn has_product(&self, product: &str) -> bool {
+        self.state(Some(product))
+            .is_some_and(|(_, p)| self.grants(p))
     }
 
     /// Decides `ask`; a denial names what was asked and allocates nothing
@@ -332,10 +496,10 @@ impl View {
 thread_local! {
     /// This thread's view of the gate it sees (the global gate; a scope's
     /// state is never kept).
-    static CURRENT: RefCell<Option<View>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Rc<View>>> = const { RefCell::new(None) };
     /// This thread's view of the last gate it checked through a
     /// `LicenseGate` handle.
-    static HANDLE: RefCell<Option<View>> = const { RefCell::new(None) };
+    static HANDLE: RefCell<Option<Rc<View>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` on this thread's view of `slot`'s gate, reading the state again
@@ -343,7 +507,7 @@ thread_local! {
 /// the epoch the view was read at and whether the view may be kept.
 #[inline]
 fn with_view<R>(
-    slot: &'static LocalKey<RefCell<Option<View>>>,
+    slot: &'static LocalKey<RefCell<Option<Rc<View>>>>,
     cell: usize,
     keep_odd: bool,
     read: impl Fn(u64, bool) -> View,
@@ -363,7 +527,7 @@ fn with_view<R>(
                 if !view.keepable() {
                     return Some((f(&view), false));
                 }
-                *slot = Some(view);
+                *slot = Some(Rc::new(view));
             }
             slot.as_ref().map(|view| (f(view), true))
         });
@@ -401,4 +565,47 @@ pub(crate) fn with_cell_view<R>(cell: &StateCell, f: impl Fn(&View) -> R) -> R {
         f,
     )
     .0
+}
+
+/// Checks `ask` against this thread's view of the gate it sees: decided by
+/// `allows` (which answers as [`View::check`] would, without building an
+/// error), the error built only for a denial.
+#[inline]
+pub(crate) fn check_current(
+    allows: impl Fn(&View) -> bool,
+    ask: Ask<'_>,
+) -> Result<(), LicenseError> {
+    if with_current_view(allows).0 {
+        Ok(())
+    } else {
+        check_current_denied(ask)
+    }
+}
+
+/// The answer of a check that was denied, error and all (decided again: a
+/// change published in between gives the newer answer).
+#[cold]
+#[inline(never)]
+fn check_current_denied(ask: Ask<'_>) -> Result<(), LicenseError> {
+    with_current_view(|view| view.check(ask)).0
+}
+
+/// Checks `ask` against this thread's view of `cell`, as [`check_current`].
+#[inline]
+pub(crate) fn check_cell(
+    cell: &StateCell,
+    allows: impl Fn(&View) -> bool,
+    ask: Ask<'_>,
+) -> Result<(), LicenseError> {
+    if with_cell_view(cell, allows) {
+        Ok(())
+    } else {
+        check_cell_denied(cell, ask)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn check_cell_denied(cell: &StateCell, ask: Ask<'_>) -> Result<(), LicenseError> {
+    with_cell_view(cell, |view| view.check(ask))
 }

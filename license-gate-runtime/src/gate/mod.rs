@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 pub use builder::LicenseGateBuilder;
 use callsite::Ask;
-pub use callsite::{CallSite, Requirement};
+pub use callsite::{CallSite, Denied, Requirement};
 pub use scope::{CurrentScope, ScopeGuard, Scoped};
 
 use crate::error::{GateError, LicenseError};
@@ -106,12 +106,20 @@ impl LicenseGate {
     /// Checks that the default product's license includes `feature`; a denial
     /// says what was needed and allocates nothing.
     pub fn check_feature(&self, feature: &str) -> Result<(), LicenseError> {
-        callsite::with_cell_view(self.cell(), |view| view.check(Ask::Feature(feature)))
+        callsite::check_cell(
+            self.cell(),
+            |view| view.has_feature(feature),
+            Ask::Feature(feature),
+        )
     }
 
     /// Checks that `product` is licensed.
     pub fn check_product(&self, product: &str) -> Result<(), LicenseError> {
-        callsite::with_cell_view(self.cell(), |view| view.check(Ask::Product(product)))
+        callsite::check_cell(
+            self.cell(),
+            |view| view.has_product(product),
+            Ask::Product(product),
+        )
     }
 
     /// A receiver that sees every published snapshot.
@@ -244,7 +252,7 @@ impl LicenseGate {
 /// assert_eq!(denied.required_features().collect::<Vec<_>>(), ["team"]);
 /// ```
 pub fn check_feature(feature: &str) -> Result<(), LicenseError> {
-    callsite::with_current_view(|view| view.check(Ask::Feature(feature))).0
+    callsite::check_current(|view| view.has_feature(feature), Ask::Feature(feature))
 }
 
 /// Whether the default product's license includes `feature` now.
@@ -264,7 +272,7 @@ pub fn has_feature(feature: &str) -> bool {
 
 /// Checks that `product` is licensed (any features).
 pub fn check_product(product: &str) -> Result<(), LicenseError> {
-    callsite::with_current_view(|view| view.check(Ask::Product(product))).0
+    callsite::check_current(|view| view.has_product(product), Ask::Product(product))
 }
 
 /// The snapshot this thread sees (a test scope, else the global gate), or
