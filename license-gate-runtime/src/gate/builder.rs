@@ -9,8 +9,8 @@ use super::cell::StateCell;
 use super::config::{GateConfig, ProductSlot};
 use super::engine::{Engine, slot_request, supervise};
 use super::global;
+use super::handle::{GateInner, LicenseGate};
 use super::own_runtime::OwnRuntime;
-use super::{GateInner, LicenseGate};
 use crate::cache::{Application, CacheLocation, CacheRejection, ProductCache, TimeAnchor};
 use crate::error::GateError;
 use crate::provider::Provider;
@@ -551,5 +551,12 @@ fn bounded_by_evidence(
         expires_at,
         source: Source::Cache,
         ..cached
+    }
+}
+
+impl LicenseGate {
+    /// Starts configuring a gate.
+    pub fn builder() -> LicenseGateBuilder {
+        LicenseGateBuilder::default()
     }
 }
