@@ -2,6 +2,9 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::time::Duration;
+
+use license_gate::providers::exisone::HttpOptions;
 
 use crate::error::{CliError, CliResult};
 
@@ -61,4 +64,20 @@ pub fn env_var(name: &str) -> Option<String> {
         .ok()
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// The connection settings of either service's calls: `--timeout` seconds
+/// (at least one) and an extra trusted root from `--ca-file`.
+///
+/// The CLI is the operator's own tool, so a loopback `--base-url` (an
+/// emulator it runs) may be plain http. Apps never get this from the
+/// environment.
+pub fn http_options(timeout_seconds: u64, ca_file: Option<&Path>) -> CliResult<HttpOptions> {
+    let http = HttpOptions::new()
+        .timeout(Duration::from_secs(timeout_seconds.max(1)))
+        .allow_insecure_loopback();
+    Ok(match ca_file {
+        Some(path) => http.extra_root_certificate(read_file(path, "CA certificate")?),
+        None => http,
+    })
 }

@@ -1,16 +1,12 @@
 //! `license-gate ecosire validate|activate|deactivate`: thin calls through
 //! the ECOSIRE client.
 
-use std::time::Duration;
-
 use license_gate::LicenseKey;
-use license_gate::providers::ecosire::{
-    EcosireClient, EcosireOptions, HttpOptions, SECRET_ENV, check_key,
-};
+use license_gate::providers::ecosire::{EcosireClient, EcosireOptions, SECRET_ENV, check_key};
 
 use crate::cli::{EcosireArgs, EcosireCall, EcosireConnection};
 use crate::error::{CliError, CliResult, Facts};
-use crate::input::{arg_or_stdin, read_file, secret};
+use crate::input::{arg_or_stdin, http_options, secret};
 use crate::report::{Report, masked, opt, time_value};
 
 /// Runs one ECOSIRE call.
@@ -203,14 +199,7 @@ pub fn options(connection: &EcosireConnection) -> CliResult<EcosireOptions> {
                 "no ECOSIRE license secret: set {SECRET_ENV} to the secret itself, or put it in a file and pass --secret-file FILE (the secret is in the ECOSIRE dashboard)"
             ))
         })?;
-    // The operator's own tool: a loopback `--base-url` (an emulator) may
-    // be plain http.
-    let mut http = HttpOptions::new()
-        .timeout(Duration::from_secs(connection.timeout.max(1)))
-        .allow_insecure_loopback();
-    if let Some(path) = &connection.ca_file {
-        http = http.extra_root_certificate(read_file(path, "CA certificate")?);
-    }
+    let http = http_options(connection.timeout, connection.ca_file.as_deref())?;
     let mut options = EcosireOptions::new(connection.base_url.trim())
         .license_secret(secret)
         .http(http);

@@ -1,17 +1,13 @@
 //! `license-gate exisone ...`: thin calls through the ExisOne client, each
 //! sending the request the protocol page gives.
 
-use std::time::Duration;
-
 use license_gate::ProviderError;
-use license_gate::providers::exisone::{
-    BASE_URL_ENV, ExisOneClient, ExisOneClientOptions, HttpOptions,
-};
+use license_gate::providers::exisone::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
 use license_gate_runtime::hardware_id;
 
 use crate::cli::{ExisOneArgs, ExisOneCall, ExisOneConnection, ExisOneValidateArgs};
 use crate::error::{CliError, CliResult, Facts};
-use crate::input::{arg_or_stdin, env_var, read_file, secret};
+use crate::input::{arg_or_stdin, env_var, http_options, read_file, secret};
 use crate::report::{Report, masked, opt, time_value};
 
 /// The environment variable the access token is read from.
@@ -411,14 +407,7 @@ pub fn options(
             "no ExisOne access token: set {TOKEN_ENV} to the token itself, or put it in a file and pass --access-token-file FILE (the token is in the ExisOne dashboard)"
         ))
     })?;
-    // The CLI is the operator's own tool: a loopback `--base-url` (an emulator
-    // it runs) may be plain http. Apps never get this from the environment.
-    let mut http = HttpOptions::new()
-        .timeout(Duration::from_secs(connection.timeout.max(1)))
-        .allow_insecure_loopback();
-    if let Some(path) = &connection.ca_file {
-        http = http.extra_root_certificate(read_file(path, "CA certificate")?);
-    }
+    let http = http_options(connection.timeout, connection.ca_file.as_deref())?;
     let mut options = ExisOneClientOptions::new(base_url)
         .http(http)
         .access_token(token);
