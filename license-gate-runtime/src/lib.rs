@@ -56,7 +56,7 @@ pub use gate::{
 // `license_gate::hardware_id` names (and what doc links to `crate::hardware_id`
 // resolve to).
 pub use hardware_id::hardware_id;
-pub use provider::{LicenseAnswer, LicenseRequest, Provider};
+pub use provider::{Deadline, LicenseAnswer, LicenseRequest, Provider};
 pub use providers::mock;
 pub use retry::RetryPolicy;
 pub use secret::{LicenseKey, Secret};

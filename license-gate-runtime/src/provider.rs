@@ -1,9 +1,10 @@
 //! The provider trait: how the gate asks a licensing service about a license.
 
 use std::collections::BTreeSet;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use tokio::time::Instant;
 
 use crate::error::ProviderError;
 use crate::secret::LicenseKey;
@@ -24,6 +25,62 @@ pub struct LicenseRequest {
     /// `.hardware_id(..)`); `None`: this machine's hardware ID. Read it with
     /// [`LicenseRequest::machine_id`].
     pub machine_id: Option<String>,
+    /// When the call must be over: set by the gate for every provider call
+    /// (its [request timeout](crate::LicenseGateBuilder::request_timeout)
+    /// from the moment the call starts); `None` outside a gate. The built-in
+    /// providers bound their HTTP requests by it.
+    pub deadline: Option<Deadline>,
+}
+
+/// The one deadline of a provider call: the instant it must be over, and the
+/// whole time it was given (named by the timeout error).
+///
+/// ```
+/// use std::time::Duration;
+/// use license_gate::Deadline;
+///
+/// let deadline = Deadline::after(Duration::from_secs(10));
+/// assert_eq!(deadline.budget(), Duration::from_secs(10));
+/// assert!(deadline.remaining() <= Duration::from_secs(10));
+/// assert!(!deadline.has_passed());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    /// The deadline `budget` from now (on the tokio clock, so paused time in
+    /// tests moves it too). A budget too long to add to the clock ends in
+    /// about a century.
+    pub fn after(budget: Duration) -> Self {
+        let now = Instant::now();
+        let at = now
+            .checked_add(budget)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+        Deadline { at, budget }
+    }
+
+    /// The instant the call must be over.
+    pub fn at(&self) -> Instant {
+        self.at
+    }
+
+    /// The whole time the call was given.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// The time left until the deadline; zero once it has passed.
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// Whether the deadline has passed.
+    pub fn has_passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
 }
 
 impl LicenseRequest {
@@ -34,7 +91,15 @@ impl LicenseRequest {
             license_key,
             trusted_now: None,
             machine_id: None,
+            deadline: None,
         }
+    }
+
+    /// The same request with a deadline: the provider's call must be over by
+    /// then (see [`LicenseRequest::deadline`]).
+    pub fn with_deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// The same request for the installation `id` (a blank ID is ignored).

@@ -19,12 +19,17 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::error::ProviderError;
+use crate::provider::Deadline;
 
 /// The default cap on reply bodies: license replies are small.
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 256 * 1024;
 
 /// The default time one request may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest a connection may take to open, within a request's time: a
+/// host that does not answer at all fails then rather than at the deadline.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How much of a reply body error messages quote.
 const EXCERPT_CHARS: usize = 200;
@@ -55,7 +60,12 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpOptions {
-    /// How long one request may take (connect, send, read); default 30 s.
+    /// How long one request may take (connect, send, read the whole reply)
+    /// when nothing sets a deadline: calls of a standalone client or of the
+    /// CLI; default 30 s. Inside a gate, every HTTP request of a provider call
+    /// is bounded instead by the time left until the call's one deadline, the
+    /// gate's [request timeout](crate::LicenseGateBuilder::request_timeout),
+    /// and this setting does not apply.
     pub timeout: Duration,
     /// Extra trusted root certificates (PEM), trusted next to the bundled web
     /// roots, for private deployments and tests.
@@ -113,7 +123,9 @@ impl HttpOptions {
         HttpOptions::default()
     }
 
-    /// Sets the timeout of one request.
+    /// Sets the timeout of one request made outside a gate (see
+    /// [`HttpOptions::timeout`](#structfield.timeout): in a gate, the gate's
+    /// request timeout bounds the whole call instead).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -461,9 +473,10 @@ impl HttpTransport {
         )?;
         let host = host_and_port(&base);
         let tls = tls::client_config(&options.extra_root_certificates, &options.spki_pins)?;
+        // No client-wide timeout: `send_until` bounds each request by its
+        // call's deadline, or by `options.timeout` when there is none.
         let mut builder = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .connect_timeout(CONNECT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("license-gate/", env!("CARGO_PKG_VERSION")))
             // Our own rustls configuration: bundled roots, extra roots, pins;
@@ -493,21 +506,46 @@ impl HttpTransport {
         &self.base
     }
 
-    /// Sends `request` and reads the reply within the cap.
+    /// Sends `request` and reads the reply within the cap, in at most the
+    /// options' timeout: [`HttpTransport::send_until`] with no deadline.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpReply, ProviderError> {
+        self.send_until(request, None).await
+    }
+
+    /// Sends `request` and reads the reply within the cap, all of it by
+    /// `deadline` (the deadline of the provider call this request is part
+    /// of), or within the options' timeout when there is none.
     ///
     /// Transport faults become `Unreachable`, `Timeout` or `ReplyTooLarge`;
-    /// while a server's rate limit is in force, nothing is sent and the call
-    /// fails with `RateLimited` at once. Any HTTP status is returned as a reply:
-    /// the provider reads its body and turns an error status into its error
-    /// with [`HttpReply::error`].
-    pub async fn send(&self, request: HttpRequest) -> Result<HttpReply, ProviderError> {
+    /// `Timeout` names the call's whole budget (the deadline's, else the
+    /// options' timeout), and comes at once, with nothing sent, when the
+    /// deadline has already passed. While a server's rate limit is in force,
+    /// nothing is sent and the call fails with `RateLimited` at once. Any HTTP
+    /// status is returned as a reply: the provider reads its body and turns an
+    /// error status into its error with [`HttpReply::error`].
+    pub async fn send_until(
+        &self,
+        request: HttpRequest,
+        deadline: Option<Deadline>,
+    ) -> Result<HttpReply, ProviderError> {
         if let Some(wait) = self.rate_limit_remaining() {
             return Err(ProviderError::RateLimited {
                 retry_after: Some(wait),
             });
         }
+        let budget = deadline.map_or(self.timeout, |d| d.budget());
+        let time_left = match deadline {
+            None => self.timeout,
+            Some(deadline) => {
+                let left = deadline.remaining();
+                if left.is_zero() {
+                    return Err(self.timed_out(budget));
+                }
+                left
+            }
+        };
         let url = self.url_for(&request.path)?;
-        let mut builder = self.client.request(request.method, url);
+        let mut builder = self.client.request(request.method, url).timeout(time_left);
         for (name, value) in request.headers {
             builder = builder.header(name, value);
         }
@@ -516,7 +554,10 @@ impl HttpTransport {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
-        let mut response = builder.send().await.map_err(|e| self.map_error(e))?;
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| self.map_error(e, budget))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if response
@@ -528,7 +569,11 @@ impl HttpTransport {
             });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.map_error(e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.map_error(e, budget))?
+        {
             if body.len() + chunk.len() > self.max_reply_bytes {
                 return Err(ProviderError::ReplyTooLarge {
                     limit: self.max_reply_bytes,
@@ -568,14 +613,26 @@ impl HttpTransport {
         })
     }
 
-    fn map_error(&self, error: reqwest::Error) -> ProviderError {
-        let host = self.host.clone();
-        if error.is_timeout() {
-            return ProviderError::Timeout {
-                host,
-                after: self.timeout,
-            };
+    /// The error of a request that ran out of its call's `budget`.
+    fn timed_out(&self, budget: Duration) -> ProviderError {
+        ProviderError::Timeout {
+            host: self.host.clone(),
+            after: budget,
         }
+    }
+
+    /// The error `error` stands for, in a call whose whole time was `budget`.
+    fn map_error(&self, error: reqwest::Error, budget: Duration) -> ProviderError {
+        if error.is_timeout() {
+            // Opening the connection has its own, shorter bound.
+            let after = if error.is_connect() {
+                CONNECT_TIMEOUT.min(budget)
+            } else {
+                budget
+            };
+            return self.timed_out(after);
+        }
+        let host = self.host.clone();
         // The chain says what happened (refused, reset, TLS); the URL is left out
         // because it may carry a license key in its path.
         let mut detail = Vec::new();

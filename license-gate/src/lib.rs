@@ -65,7 +65,7 @@ pub use license_gate_macros::{declared_features, licensed, requires_feature};
 
 #[doc(inline)]
 pub use license_gate_runtime::{
-    CHECK_STOPPED, CacheLocation, Clock, CurrentScope, FeatureIter, Features, GRACE_OVER,
+    CHECK_STOPPED, CacheLocation, Clock, CurrentScope, Deadline, FeatureIter, Features, GRACE_OVER,
     GateError, LicenseAnswer, LicenseError, LicenseGate, LicenseGateBuilder, LicenseKey,
     LicenseRequest, LicenseSnapshot, LicenseStatus, NOT_ACTIVATED, Name, ProductState, Provider,
     ProviderError, Required, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, SharedSnapshot,

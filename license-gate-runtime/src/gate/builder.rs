@@ -159,7 +159,18 @@ impl LicenseGateBuilder {
         self
     }
 
-    /// How long one provider call may take before it counts as unreachable (default 30 s).
+    /// How long one provider call may take before it counts as unreachable
+    /// (default 30 s).
+    ///
+    /// This is the call's one deadline, set when the call starts and handed
+    /// to the provider in [`LicenseRequest::deadline`](crate::LicenseRequest::deadline):
+    /// it bounds the whole call, every HTTP request in it included (ExisOne's
+    /// activation and the validation after it, ECOSIRE's validation and the
+    /// activation after it). The built-in providers bound each request by the
+    /// time left until it, in place of their `HttpOptions::timeout`, and the
+    /// gate reports their own `ProviderError::Timeout` (naming the server and
+    /// this budget). A provider that ignores the deadline is cut off by the
+    /// gate a moment (100 ms) after it, with a `Timeout` naming the provider.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.config.request_timeout = timeout;
         self

@@ -26,12 +26,18 @@ use super::config::{GateConfig, ProductSlot};
 use crate::cache::{ProductCache, TimeAnchor};
 use crate::error::{GateError, ProviderError, redact_text};
 use crate::grace;
-use crate::provider::{LicenseAnswer, LicenseRequest};
+use crate::provider::{Deadline, LicenseAnswer, LicenseRequest};
 use crate::retry::jitter;
 use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, SharedSnapshot, Source};
 
 /// The longest the deadline timer sleeps before it reads the clock again.
 const DEADLINE_RECHECK: Duration = Duration::from_secs(60);
+
+/// How long after a call's deadline the gate still waits for the provider's
+/// own answer before it gives up on the call: a provider that honours the
+/// deadline (the HTTP providers do) ends the call with its own error at that
+/// instant, and that error is the one reported.
+const DEADLINE_GRACE: Duration = Duration::from_millis(100);
 
 /// The reason every product shows when the license check itself failed.
 pub const CHECK_STOPPED: &str = "license check stopped: internal error";
@@ -56,14 +62,17 @@ enum Call {
 }
 
 /// What the gate asks `slot`'s provider at trusted time `now`: the product,
-/// its key, and this installation's identity (the builder's `.hardware_id(..)`,
-/// else the machine's, resolved by the request).
+/// its key, this installation's identity (the builder's `.hardware_id(..)`,
+/// else the machine's, resolved by the request), and the call's one
+/// deadline: the request timeout from now.
 pub(crate) fn slot_request(
     config: &GateConfig,
     slot: &ProductSlot,
     now: SystemTime,
 ) -> LicenseRequest {
-    let request = LicenseRequest::new(&slot.name, slot.license_key.clone()).at(now);
+    let request = LicenseRequest::new(&slot.name, slot.license_key.clone())
+        .at(now)
+        .with_deadline(Deadline::after(config.request_timeout));
     match &config.hardware_id {
         Some(id) => request.with_machine_id(id.clone()),
         None => request,
@@ -124,9 +133,16 @@ impl Engine {
         slot_request(&self.config, slot, self.cell.now())
     }
 
+    /// Makes one provider call by its deadline. The provider is asked to be
+    /// over by then (the built-in providers bound their HTTP requests by it,
+    /// and their timeout error is what the gate reports); a provider that
+    /// ignores it is cut off here, [`DEADLINE_GRACE`] after the deadline.
     async fn call(&self, slot: &ProductSlot, call: Call) -> Result<LicenseAnswer, ProviderError> {
         let provider = slot.provider.clone();
         let request = self.request(slot);
+        let deadline = request
+            .deadline
+            .unwrap_or_else(|| Deadline::after(self.config.request_timeout));
         let mut task = tokio::spawn(async move {
             match call {
                 Call::Validate => provider.validate(&request).await,
@@ -137,7 +153,13 @@ impl Engine {
                     .map(|()| LicenseAnswer::licensed(None::<String>)),
             }
         });
-        let outcome = match tokio::time::timeout(self.config.request_timeout, &mut task).await {
+        let joined = match tokio::time::timeout_at(deadline.at(), &mut task).await {
+            Ok(joined) => Ok(joined),
+            // The deadline has passed: a provider that honours it is ending
+            // the call with its own error at this very instant.
+            Err(_) => tokio::time::timeout(DEADLINE_GRACE, &mut task).await,
+        };
+        let outcome = match joined {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(failure)) => {
                 // A provider that panics has no answer to give: deny, with a
@@ -149,9 +171,10 @@ impl Engine {
             }
             Err(_) => {
                 task.abort();
+                tracing::debug!(product = %slot.name, provider = slot.provider.name(), "the license provider ignored the call's deadline; the call is cut off");
                 Err(ProviderError::Timeout {
                     host: slot.provider.name().to_owned(),
-                    after: self.config.request_timeout,
+                    after: deadline.budget(),
                 })
             }
         };

@@ -42,6 +42,9 @@
 //!   Connect errors, timeouts, dropped connections, HTTP 5xx, 429, malformed
 //!   and oversized replies count as not reaching the server
 //!   ([`ProviderError::is_transient`](crate::ProviderError::is_transient)).
+//!   A call has one deadline, the
+//!   [request timeout](crate::LicenseGateBuilder::request_timeout) (30 s)
+//!   from its start, for all its HTTP requests together.
 //! - **Expiry takes effect at its instant**, between heartbeats too: a timer
 //!   publishes the change within milliseconds of the instant, and every check
 //!   reads an instant that has passed as expired even before that.

@@ -102,6 +102,10 @@
 //! ```
 //!
 //! For HTTP, keep the rules the built-in providers keep: https only (plain
-//! http at most for loopback), no redirects, a cap on the size of replies, a
-//! timeout, and the license key never in logs or error messages (mask it with
-//! [`LicenseKey::masked`](crate::LicenseKey::masked)).
+//! http at most for loopback), no redirects, a cap on the size of replies,
+//! the call's deadline ([`LicenseRequest::deadline`](crate::LicenseRequest::deadline),
+//! set by the gate from its request timeout: bound your requests by
+//! [`Deadline::remaining`](crate::Deadline::remaining) and return
+//! `Timeout` when it runs out; a call still running a moment after it is cut
+//! off by the gate), and the license key never in logs or error messages
+//! (mask it with [`LicenseKey::masked`](crate::LicenseKey::masked)).

@@ -13,6 +13,7 @@ use super::wire::{
 };
 use super::{DEFAULT_BASE_URL, SECRET_ENV, SIGNATURE_HEADER};
 use crate::error::ProviderError;
+use crate::provider::Deadline;
 use crate::secret::{LicenseKey, Secret};
 use crate::time::{Clock, SystemClock};
 use crate::transport::{HttpOptions, HttpRequest, HttpTransport};
@@ -212,8 +213,20 @@ impl EcosireClient {
         key: &LicenseKey,
         domain: &str,
     ) -> Result<ValidateReply, ProviderError> {
+        self.validate_until(key, domain, None).await
+    }
+
+    /// [`EcosireClient::validate`], over by `deadline` when there is one.
+    pub(crate) async fn validate_until(
+        &self,
+        key: &LicenseKey,
+        domain: &str,
+        deadline: Option<Deadline>,
+    ) -> Result<ValidateReply, ProviderError> {
         let sent = check_key(key)?;
-        let reply = self.send("/licenses/validate", key, domain).await?;
+        let reply = self
+            .send("/licenses/validate", key, domain, deadline)
+            .await?;
         let mut validated =
             wire::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
         let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
@@ -239,7 +252,19 @@ impl EcosireClient {
         key: &LicenseKey,
         domain: &str,
     ) -> Result<ActivateReply, ProviderError> {
-        let reply = self.send("/licenses/activate", key, domain).await?;
+        self.activate_until(key, domain, None).await
+    }
+
+    /// [`EcosireClient::activate`], over by `deadline` when there is one.
+    pub(crate) async fn activate_until(
+        &self,
+        key: &LicenseKey,
+        domain: &str,
+        deadline: Option<Deadline>,
+    ) -> Result<ActivateReply, ProviderError> {
+        let reply = self
+            .send("/licenses/activate", key, domain, deadline)
+            .await?;
         let mut activated =
             wire::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
         activated.message = activated.message.map(|m| mask_key(m, key));
@@ -252,7 +277,19 @@ impl EcosireClient {
         key: &LicenseKey,
         domain: &str,
     ) -> Result<DeactivateReply, ProviderError> {
-        let reply = self.send("/licenses/deactivate", key, domain).await?;
+        self.deactivate_until(key, domain, None).await
+    }
+
+    /// [`EcosireClient::deactivate`], over by `deadline` when there is one.
+    pub(crate) async fn deactivate_until(
+        &self,
+        key: &LicenseKey,
+        domain: &str,
+        deadline: Option<Deadline>,
+    ) -> Result<DeactivateReply, ProviderError> {
+        let reply = self
+            .send("/licenses/deactivate", key, domain, deadline)
+            .await?;
         let mut deactivated =
             wire::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
         deactivated.message = deactivated.message.map(|m| mask_key(m, key));
@@ -294,6 +331,7 @@ impl EcosireClient {
         path: &str,
         key: &LicenseKey,
         domain: &str,
+        deadline: Option<Deadline>,
     ) -> Result<crate::transport::HttpReply, ProviderError> {
         let payload = self.payload(key, domain)?;
         let mut signature = HeaderValue::from_str(&payload.signature(&self.secret))
@@ -301,7 +339,7 @@ impl EcosireClient {
         signature.set_sensitive(true);
         let request = HttpRequest::post_json(path, payload.body())
             .header(HeaderName::from_static(SIGNATURE_HEADER), signature);
-        self.transport.send(request).await
+        self.transport.send_until(request, deadline).await
     }
 }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::client::{EcosireClient, EcosireOptions};
 use super::wire::{ActivateReply, EcosireStatus, ValidateReply, classify_message};
 use crate::error::ProviderError;
-use crate::provider::{LicenseAnswer, LicenseRequest, Provider, refusal_answer};
+use crate::provider::{Deadline, LicenseAnswer, LicenseRequest, Provider, refusal_answer};
 use crate::secret::LicenseKey;
 use crate::state::LicenseStatus;
 
@@ -133,9 +133,15 @@ impl EcosireProvider {
         self.activated.load(Ordering::Acquire)
     }
 
-    /// Validates and turns the reply into an answer.
-    async fn check(&self, key: &LicenseKey, binding: &str) -> Result<LicenseAnswer, ProviderError> {
-        match self.client.validate(key, binding).await {
+    /// Validates (over by `deadline` when there is one) and turns the reply
+    /// into an answer.
+    async fn check(
+        &self,
+        key: &LicenseKey,
+        binding: &str,
+        deadline: Option<Deadline>,
+    ) -> Result<LicenseAnswer, ProviderError> {
+        match self.client.validate_until(key, binding, deadline).await {
             Ok(reply) => self.answer(reply),
             Err(error) => explicit_denial(error),
         }
@@ -225,15 +231,17 @@ impl EcosireProvider {
         })
     }
 
-    /// Activates after a validation that granted access.
+    /// Activates after a validation that granted access, by the same
+    /// `deadline`.
     async fn activate_after(
         &self,
         key: &LicenseKey,
         binding: &str,
         answer: LicenseAnswer,
+        deadline: Option<Deadline>,
     ) -> Result<LicenseAnswer, ProviderError> {
         let seats = answer.seats.clone();
-        match self.client.activate(key, binding).await {
+        match self.client.activate_until(key, binding, deadline).await {
             Ok(reply) => self.activated(answer, reply),
             Err(ProviderError::ActivationLimitReached {
                 used,
@@ -271,7 +279,7 @@ impl Provider for EcosireProvider {
     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?;
         let binding = self.binding(request);
-        let answer = self.check(key, &binding).await?;
+        let answer = self.check(key, &binding, request.deadline).await?;
         if !answer.status.grants_access()
             || !self.activate_on_first_validation
             || self.is_activated()
@@ -279,7 +287,10 @@ impl Provider for EcosireProvider {
             return Ok(answer);
         }
         let fallback = answer.clone();
-        match self.activate_after(key, &binding, answer).await {
+        match self
+            .activate_after(key, &binding, answer, request.deadline)
+            .await
+        {
             Err(error) if error.is_transient() => {
                 let error = error.redact_key(key);
                 tracing::warn!(provider = "ecosire", %error, "activation failed; retrying at the next validation");
@@ -293,18 +304,22 @@ impl Provider for EcosireProvider {
     async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?;
         let binding = self.binding(request);
-        let answer = self.check(key, &binding).await?;
+        let answer = self.check(key, &binding, request.deadline).await?;
         if !answer.status.grants_access() {
             return Ok(answer);
         }
-        self.activate_after(key, &binding, answer).await
+        self.activate_after(key, &binding, answer, request.deadline)
+            .await
     }
 
     /// Releases this installation's activation. A reply that says nothing was
     /// released is an explicit refusal carrying the server's message.
     async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
         let key = request.require_key()?;
-        let reply = self.client.deactivate(key, &self.binding(request)).await?;
+        let reply = self
+            .client
+            .deactivate_until(key, &self.binding(request), request.deadline)
+            .await?;
         if reply.deactivated {
             self.activated.store(false, Ordering::Release);
             tracing::info!(

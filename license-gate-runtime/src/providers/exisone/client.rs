@@ -14,6 +14,7 @@ use super::wire::{
     read_validation,
 };
 use crate::error::ProviderError;
+use crate::provider::Deadline;
 use crate::secret::{LicenseKey, Secret};
 use crate::state::SeatUsage;
 use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
@@ -267,6 +268,27 @@ impl ExisOneClient {
         product_name: &str,
         version: Option<&str>,
     ) -> Result<ActivationResult, ProviderError> {
+        self.activate_until(
+            activation_key,
+            email,
+            hardware_id,
+            product_name,
+            version,
+            None,
+        )
+        .await
+    }
+
+    /// [`ExisOneClient::activate`], over by `deadline` when there is one.
+    pub(crate) async fn activate_until(
+        &self,
+        activation_key: &str,
+        email: &str,
+        hardware_id: &str,
+        product_name: &str,
+        version: Option<&str>,
+        deadline: Option<Deadline>,
+    ) -> Result<ActivationResult, ProviderError> {
         let body = ActivateBody {
             activation_key: key_text(activation_key)?,
             email,
@@ -274,7 +296,7 @@ impl ExisOneClient {
             product_name,
             version: version.filter(|v| !v.is_empty()),
         };
-        let reply = self.post("/api/license/activate", &body).await?;
+        let reply = self.post("/api/license/activate", &body, deadline).await?;
         let versions: VersionsReply = serde_json::from_slice(&reply.body).unwrap_or_default();
         Ok(ActivationResult {
             success: true,
@@ -297,13 +319,26 @@ impl ExisOneClient {
         product_name: Option<&str>,
         version: Option<&str>,
     ) -> Result<ValidationResult, ProviderError> {
+        self.validate_until(activation_key, hardware_id, product_name, version, None)
+            .await
+    }
+
+    /// [`ExisOneClient::validate`], over by `deadline` when there is one.
+    pub(crate) async fn validate_until(
+        &self,
+        activation_key: &str,
+        hardware_id: &str,
+        product_name: Option<&str>,
+        version: Option<&str>,
+        deadline: Option<Deadline>,
+    ) -> Result<ValidationResult, ProviderError> {
         let body = ValidateBody {
             activation_key: key_text(activation_key)?,
             hardware_id,
             product_name: product_name.filter(|p| !p.is_empty()),
             version: version.filter(|v| !v.is_empty()),
         };
-        let reply = self.post("/api/license/validate", &body).await?;
+        let reply = self.post("/api/license/validate", &body, deadline).await?;
         let mut result = read_validation(&reply)?;
         result.server_time = reply.server_time();
         Ok(result)
@@ -317,12 +352,25 @@ impl ExisOneClient {
         hardware_id: &str,
         product_name: &str,
     ) -> Result<(), ProviderError> {
+        self.deactivate_until(activation_key, hardware_id, product_name, None)
+            .await
+    }
+
+    /// [`ExisOneClient::deactivate`], over by `deadline` when there is one.
+    pub(crate) async fn deactivate_until(
+        &self,
+        activation_key: &str,
+        hardware_id: &str,
+        product_name: &str,
+        deadline: Option<Deadline>,
+    ) -> Result<(), ProviderError> {
         let body = DeactivateBody {
             license_key: key_text(activation_key)?,
             hardware_id,
             product_name,
         };
-        self.post("/api/license/deactivate", &body).await?;
+        self.post("/api/license/deactivate", &body, deadline)
+            .await?;
         Ok(())
     }
 
@@ -341,7 +389,9 @@ impl ExisOneClient {
             plan_id,
             validity_days,
         };
-        let reply = self.post("/api/activationkey/generate", &body).await?;
+        let reply = self
+            .post("/api/activationkey/generate", &body, None)
+            .await?;
         let text = String::from_utf8_lossy(&reply.body);
         // The key comes as plain text; accept a JSON string too.
         let key = match serde_json::from_str::<Value>(&text) {
@@ -369,7 +419,7 @@ impl ExisOneClient {
             subject,
             message,
         };
-        self.post("/api/support/ticket", &body).await?;
+        self.post("/api/support/ticket", &body, None).await?;
         Ok(())
     }
 
@@ -383,7 +433,7 @@ impl ExisOneClient {
         if let Some(auth) = &self.authorization {
             request = request.header(AUTHORIZATION, auth.clone());
         }
-        let reply = self.send(request).await?;
+        let reply = self.send(request, None).await?;
         Ok(reply.json::<SeatUsageReply>()?.into_state())
     }
 
@@ -396,7 +446,7 @@ impl ExisOneClient {
         let body = FeaturesBody {
             activation_key: key_text(activation_key)?,
         };
-        let reply = self.post("/api/license/features/csv", &body).await?;
+        let reply = self.post("/api/license/features/csv", &body, None).await?;
         let data: FeaturesReply = reply.json()?;
         Ok(data
             .features
@@ -408,7 +458,12 @@ impl ExisOneClient {
             .collect())
     }
 
-    async fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<HttpReply, ProviderError> {
+    async fn post<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        deadline: Option<Deadline>,
+    ) -> Result<HttpReply, ProviderError> {
         let json = serde_json::to_vec(body).map_err(|e| {
             ProviderError::Config(format!("could not encode the request to {path}: {e}"))
         })?;
@@ -416,12 +471,17 @@ impl ExisOneClient {
         if let Some(auth) = &self.authorization {
             request = request.header(AUTHORIZATION, auth.clone());
         }
-        self.send(request).await
+        self.send(request, deadline).await
     }
 
-    /// Sends, and turns every non-2xx reply into its error.
-    async fn send(&self, request: HttpRequest) -> Result<HttpReply, ProviderError> {
-        let reply = self.transport.send(request).await?;
+    /// Sends (over by `deadline` when there is one), and turns every non-2xx
+    /// reply into its error.
+    async fn send(
+        &self,
+        request: HttpRequest,
+        deadline: Option<Deadline>,
+    ) -> Result<HttpReply, ProviderError> {
+        let reply = self.transport.send_until(request, deadline).await?;
         if reply.is_success() {
             Ok(reply)
         } else {

@@ -156,6 +156,7 @@ impl Provider for ExisOneProvider {
             Some(&request.product),
             self.app_version.as_deref(),
             request.now(),
+            request.deadline,
         )
         .await;
         match checked {
@@ -196,12 +197,13 @@ impl Provider for ExisOneProvider {
         let hardware_id = self.hardware_id(request);
         if let Err(error) = self
             .client
-            .activate(
+            .activate_until(
                 key,
                 &self.email,
                 &hardware_id,
                 &request.product,
                 self.app_version.as_deref(),
+                request.deadline,
             )
             .await
         {
@@ -216,7 +218,15 @@ impl Provider for ExisOneProvider {
     async fn deactivate(&self, request: &LicenseRequest) -> Result<(), ProviderError> {
         let key = request.require_key()?.expose();
         let hardware_id = self.hardware_id(request);
-        match smart::release(&self.client, key, &hardware_id, &request.product).await? {
+        match smart::release(
+            &self.client,
+            key,
+            &hardware_id,
+            &request.product,
+            request.deadline,
+        )
+        .await?
+        {
             Released::Told => {}
             Released::NotTold(error) => {
                 tracing::warn!(%error, "deactivated locally; the license server could not be told");

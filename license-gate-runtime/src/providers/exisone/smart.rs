@@ -11,6 +11,7 @@ use super::client::ExisOneClient;
 use super::offline::{OfflineValidationResult, is_offline_code, validate_offline_code};
 use super::wire::{DeactivationResult, SmartValidationResult, ValidationResult};
 use crate::error::ProviderError;
+use crate::provider::Deadline;
 use crate::secret::LicenseKey;
 
 /// How long telling the server about a valid offline code may take before
@@ -34,7 +35,8 @@ pub(crate) enum Checked {
 }
 
 /// Checks `key` for `hardware_id`, offline instants compared with `now`
-/// (trusted time). Explicit refusals of the server (403, 404, ...) are errors.
+/// (trusted time), every request over by `deadline` when there is one.
+/// Explicit refusals of the server (403, 404, ...) are errors.
 pub(crate) async fn check(
     client: &ExisOneClient,
     key: &str,
@@ -42,16 +44,17 @@ pub(crate) async fn check(
     product_name: Option<&str>,
     version: Option<&str>,
     now: SystemTime,
+    deadline: Option<Deadline>,
 ) -> Result<Checked, ProviderError> {
     if is_offline_code(key) {
         let offline = client.validate_offline_at(key, hardware_id, now);
         if offline.is_valid {
-            client.tell_server(key, hardware_id).await;
+            client.tell_server(key, hardware_id, deadline).await;
         }
         return Ok(Checked::OfflineCode(offline));
     }
     match client
-        .validate(key, hardware_id, product_name, version)
+        .validate_until(key, hardware_id, product_name, version, deadline)
         .await
     {
         Ok(online) => Ok(Checked::Online(online)),
@@ -76,15 +79,20 @@ pub(crate) enum Released {
     NotTold(ProviderError),
 }
 
-/// Releases the activation of `key` on `hardware_id`; a transient failure is
-/// a local success. Explicit refusals are errors.
+/// Releases the activation of `key` on `hardware_id`, over by `deadline`
+/// when there is one; a transient failure is a local success. Explicit
+/// refusals are errors.
 pub(crate) async fn release(
     client: &ExisOneClient,
     key: &str,
     hardware_id: &str,
     product_name: &str,
+    deadline: Option<Deadline>,
 ) -> Result<Released, ProviderError> {
-    match client.deactivate(key, hardware_id, product_name).await {
+    match client
+        .deactivate_until(key, hardware_id, product_name, deadline)
+        .await
+    {
         Ok(()) => Ok(Released::Told),
         Err(error) if error.is_transient() => {
             Ok(Released::NotTold(error.redact_key(&LicenseKey::new(key))))
@@ -195,7 +203,7 @@ impl ExisOneClient {
         product_name: Option<&str>,
     ) -> Result<SmartValidationResult, ProviderError> {
         let now = crate::time::trusted_now();
-        let checked = check(self, key, hardware_id, product_name, None, now).await?;
+        let checked = check(self, key, hardware_id, product_name, None, now, None).await?;
         Ok(SmartValidationResult::from_checked(checked, product_name))
     }
 
@@ -209,7 +217,7 @@ impl ExisOneClient {
         hardware_id: &str,
         product_name: &str,
     ) -> DeactivationResult {
-        match release(self, key, hardware_id, product_name).await {
+        match release(self, key, hardware_id, product_name, None).await {
             Ok(Released::Told) => DeactivationResult {
                 success: true,
                 server_notified: true,
@@ -231,10 +239,10 @@ impl ExisOneClient {
     }
 
     /// Tells the server about a valid offline code; the outcome is ignored,
-    /// and the call gives up after [`NOTIFY_TIMEOUT`] so a slow server never
-    /// holds up a local answer.
-    async fn tell_server(&self, key: &str, hardware_id: &str) {
-        let call = self.validate(key, hardware_id, None, None);
+    /// and the call gives up after [`NOTIFY_TIMEOUT`] (or at `deadline`, when
+    /// that comes first) so a slow server never holds up a local answer.
+    async fn tell_server(&self, key: &str, hardware_id: &str, deadline: Option<Deadline>) {
+        let call = self.validate_until(key, hardware_id, None, None, deadline);
         match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => {
