@@ -129,6 +129,23 @@ async fn the_gate_reports_the_transports_timeout_at_its_own_deadline() {
     }
 }
 
+/// `error` is the transport's timeout for `url` after `timeout`, and it came
+/// `timeout` after `started` (give or take the timer's tick).
+fn assert_timed_out(error: &ProviderError, url: &str, timeout: Duration, started: Instant) {
+    assert_eq!(
+        *error,
+        ProviderError::Timeout {
+            host: host_of(url),
+            after: timeout
+        }
+    );
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= timeout && elapsed < timeout + Duration::from_millis(50),
+        "{elapsed:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_standalone_client_uses_its_own_timeout() {
     let timeout = Duration::from_millis(300);
@@ -140,18 +157,7 @@ async fn a_standalone_client_uses_its_own_timeout() {
         .validate(EXISONE_KEY, EXISONE_HW, Some(PRODUCT), None)
         .await
         .unwrap_err();
-    assert_eq!(
-        error,
-        ProviderError::Timeout {
-            host: host_of(&url),
-            after: timeout
-        }
-    );
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed >= timeout && elapsed < timeout + Duration::from_millis(50),
-        "{elapsed:?}"
-    );
+    assert_timed_out(&error, &url, timeout, started);
 
     let ecosire = EcosireClient::new(ecosire_options(&url, timeout)).unwrap();
     let started = Instant::now();
@@ -159,18 +165,7 @@ async fn a_standalone_client_uses_its_own_timeout() {
         .validate(&LicenseKey::new(ECOSIRE_KEY), ECOSIRE_DOMAIN)
         .await
         .unwrap_err();
-    assert_eq!(
-        error,
-        ProviderError::Timeout {
-            host: host_of(&url),
-            after: timeout
-        }
-    );
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed >= timeout && elapsed < timeout + Duration::from_millis(50),
-        "{elapsed:?}"
-    );
+    assert_timed_out(&error, &url, timeout, started);
 }
 
 #[tokio::test(start_paused = true)]

@@ -87,7 +87,7 @@ pub(crate) struct Engine {
     /// The cache of each product (`None`: caching is off).
     caches: Vec<Option<ProductCache>>,
     /// Where the latest trusted time is kept besides the caches.
-    anchors: Vec<TimeAnchor>,
+    anchors: Arc<[TimeAnchor]>,
     /// Every product had a usable state at start (cache or local evidence).
     ready_at_start: bool,
     config: GateConfig,
@@ -118,7 +118,7 @@ impl Engine {
             cell,
             products,
             caches,
-            anchors,
+            anchors: anchors.into(),
             ready_at_start,
             config,
             round: Mutex::new(()),
@@ -238,7 +238,7 @@ impl Engine {
                 })
                 .collect()
         });
-        self.store_anchors();
+        self.store_anchors().await;
         let report = RefreshReport {
             snapshot,
             unreachable,
@@ -288,7 +288,7 @@ impl Engine {
             );
             next
         });
-        self.store_anchors();
+        self.store_anchors().await;
         match outcome {
             Ok(_) => Ok(snapshot),
             Err(error) => Err(GateError::Provider(error)),
@@ -406,13 +406,26 @@ impl Engine {
         }
     }
 
-    /// Records the latest trusted time in every anchor.
-    fn store_anchors(&self) {
-        if let Some(latest) = self.cell.latest_seen() {
-            for anchor in &self.anchors {
+    /// Records the latest trusted time in every anchor, on tokio's blocking
+    /// threads: a record is a file write with two `fsync`s, which on the
+    /// runtime's own thread would hold up a current-thread application for
+    /// as long as the disk takes. Awaited, so records keep their order; one
+    /// that fails (or never runs because the runtime is shutting down) keeps
+    /// the previous anchor, as a failed write does.
+    async fn store_anchors(&self) {
+        let Some(latest) = self.cell.latest_seen() else {
+            return;
+        };
+        if self.anchors.is_empty() {
+            return;
+        }
+        let anchors = Arc::clone(&self.anchors);
+        let _ = tokio::task::spawn_blocking(move || {
+            for anchor in anchors.iter() {
                 anchor.store(latest);
             }
-        }
+        })
+        .await;
     }
 
     /// Publishes the effect of expiry and end-of-grace instants that have passed.

@@ -216,7 +216,7 @@ impl EcosireClient {
         self.validate_until(key, domain, None).await
     }
 
-    /// [`EcosireClient::validate`], over by `deadline` when there is one.
+    /// [`EcosireClient::validate`], bounded by `deadline` when there is one.
     pub(crate) async fn validate_until(
         &self,
         key: &LicenseKey,
@@ -255,7 +255,7 @@ impl EcosireClient {
         self.activate_until(key, domain, None).await
     }
 
-    /// [`EcosireClient::activate`], over by `deadline` when there is one.
+    /// [`EcosireClient::activate`], bounded by `deadline` when there is one.
     pub(crate) async fn activate_until(
         &self,
         key: &LicenseKey,
@@ -280,7 +280,7 @@ impl EcosireClient {
         self.deactivate_until(key, domain, None).await
     }
 
-    /// [`EcosireClient::deactivate`], over by `deadline` when there is one.
+    /// [`EcosireClient::deactivate`], bounded by `deadline` when there is one.
     pub(crate) async fn deactivate_until(
         &self,
         key: &LicenseKey,

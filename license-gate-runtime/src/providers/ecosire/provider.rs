@@ -133,7 +133,7 @@ impl EcosireProvider {
         self.activated.load(Ordering::Acquire)
     }
 
-    /// Validates (over by `deadline` when there is one) and turns the reply
+    /// Validates (bounded by `deadline` when there is one) and turns the reply
     /// into an answer.
     async fn check(
         &self,

@@ -279,7 +279,7 @@ impl ExisOneClient {
         .await
     }
 
-    /// [`ExisOneClient::activate`], over by `deadline` when there is one.
+    /// [`ExisOneClient::activate`], bounded by `deadline` when there is one.
     pub(crate) async fn activate_until(
         &self,
         activation_key: &str,
@@ -323,7 +323,7 @@ impl ExisOneClient {
             .await
     }
 
-    /// [`ExisOneClient::validate`], over by `deadline` when there is one.
+    /// [`ExisOneClient::validate`], bounded by `deadline` when there is one.
     pub(crate) async fn validate_until(
         &self,
         activation_key: &str,
@@ -356,7 +356,7 @@ impl ExisOneClient {
             .await
     }
 
-    /// [`ExisOneClient::deactivate`], over by `deadline` when there is one.
+    /// [`ExisOneClient::deactivate`], bounded by `deadline` when there is one.
     pub(crate) async fn deactivate_until(
         &self,
         activation_key: &str,
@@ -474,7 +474,7 @@ impl ExisOneClient {
         self.send(request, deadline).await
     }
 
-    /// Sends (over by `deadline` when there is one), and turns every non-2xx
+    /// Sends (bounded by `deadline` when there is one), and turns every non-2xx
     /// reply into its error.
     async fn send(
         &self,

@@ -35,7 +35,7 @@ pub(crate) enum Checked {
 }
 
 /// Checks `key` for `hardware_id`, offline instants compared with `now`
-/// (trusted time), every request over by `deadline` when there is one.
+/// (trusted time), every request bounded by `deadline` when there is one.
 /// Explicit refusals of the server (403, 404, ...) are errors.
 pub(crate) async fn check(
     client: &ExisOneClient,
@@ -79,7 +79,7 @@ pub(crate) enum Released {
     NotTold(ProviderError),
 }
 
-/// Releases the activation of `key` on `hardware_id`, over by `deadline`
+/// Releases the activation of `key` on `hardware_id`, bounded by `deadline`
 /// when there is one; a transient failure is a local success. Explicit
 /// refusals are errors.
 pub(crate) async fn release(
