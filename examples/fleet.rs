@@ -20,10 +20,18 @@ use plotters::prelude::*;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let clients: usize = match args.next() {
-        Some(n) => n.parse()?,
+        Some(n) => n.parse().map_err(|_| {
+            format!("the first argument is the number of clients, such as 10000 (got `{n}`): cargo run --release --example fleet [CLIENTS] [OUT_DIR]")
+        })?,
         None => 10_000,
     };
     let out = PathBuf::from(args.next().unwrap_or_else(|| "docs".to_owned()));
+    std::fs::create_dir_all(&out).map_err(|error| {
+        format!(
+            "cannot create the folder for the plots, {}: {error}",
+            out.display()
+        )
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
