@@ -31,10 +31,8 @@ const VENDOR_PUBLIC_KEY: &str = TEST_PUBLIC_KEY_PEM;
 /// ExisOne client is set here and nowhere else.
 fn exisone_options() -> ExisOneClientOptions {
     // The configured server is out of reach on this machine; a loopback port
-    // where nothing listens plays it. The client accepts http only for
-    // loopback hosts, a real server is https.
-    // The emulator listens on plain http on loopback: allowed only because the
-    // code opts in; an app talking to the real service never does.
+    // where nothing listens plays it. Plain http to loopback is allowed only
+    // because the code opts in; an app talking to the real service never does.
     ExisOneClientOptions::new(license_gate_testkit::refused_url())
         .offline_public_key(VENDOR_PUBLIC_KEY)
         .http(

@@ -33,8 +33,6 @@ const LICENSE_SECRET: &str = "atlas-reports-demo-secret";
 /// How the service reaches the licensing service: every option of the
 /// ECOSIRE client is set here and nowhere else.
 fn ecosire_options(server_url: &str) -> EcosireOptions {
-    // The emulator serves plain http on 127.0.0.1; the client accepts http
-    // only for loopback hosts, the real service is https.
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
     EcosireOptions::new(server_url)

@@ -24,8 +24,6 @@ const LICENSE_KEY: &str = "ATLD-5K8M-W2QX-N7RB";
 /// How the application reaches the licensing service: every option of the
 /// ExisOne client is set here and nowhere else.
 fn exisone_options(server_url: &str) -> ExisOneClientOptions {
-    // The emulator serves plain http on 127.0.0.1; the client accepts http
-    // only for loopback hosts, a real server is https.
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
     ExisOneClientOptions::new(server_url)

@@ -28,8 +28,6 @@ const SHOP_DOMAIN: &str = "shop.example.com";
 /// How the add-on reaches the licensing service: every option of the ECOSIRE
 /// client is set here and nowhere else.
 fn ecosire_options(server_url: &str) -> EcosireOptions {
-    // The emulator serves plain http on 127.0.0.1; the client accepts http
-    // only for loopback hosts, the real service is https.
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
     EcosireOptions::new(server_url)

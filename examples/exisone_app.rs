@@ -26,8 +26,6 @@ const BUYER_EMAIL: &str = "buyer@example.com";
 /// How the application reaches the licensing service: every option of the
 /// ExisOne client is set here and nowhere else.
 fn exisone_options(server_url: &str) -> ExisOneClientOptions {
-    // The emulator serves plain http on 127.0.0.1; the client accepts http
-    // only for loopback hosts, a real server is https.
     // The emulator listens on plain http on loopback: allowed only because the
     // code opts in; an app talking to the real service never does.
     ExisOneClientOptions::new(server_url)
