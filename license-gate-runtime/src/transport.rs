@@ -533,16 +533,12 @@ impl HttpTransport {
                 retry_after: Some(wait),
             });
         }
-        let budget = deadline.map_or(self.timeout, |d| d.budget());
-        let time_left = match deadline {
-            None => self.timeout,
-            Some(deadline) => {
-                let left = deadline.remaining();
-                if left.is_zero() {
-                    return Err(self.timed_out(budget));
-                }
-                left
+        let (budget, time_left) = match deadline {
+            None => (self.timeout, self.timeout),
+            Some(deadline) if deadline.has_passed() => {
+                return Err(self.timed_out(deadline.budget()));
             }
+            Some(deadline) => (deadline.budget(), deadline.remaining()),
         };
         let url = self.url_for(&request.path)?;
         let mut builder = self.client.request(request.method, url).timeout(time_left);

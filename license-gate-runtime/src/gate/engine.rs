@@ -62,17 +62,15 @@ enum Call {
 }
 
 /// What the gate asks `slot`'s provider at trusted time `now`: the product,
-/// its key, this installation's identity (the builder's `.hardware_id(..)`,
-/// else the machine's, resolved by the request), and the call's one
-/// deadline: the request timeout from now.
+/// its key and this installation's identity (the builder's `.hardware_id(..)`,
+/// else the machine's, resolved by the request). A call to the server adds
+/// its deadline ([`Engine::call`]).
 pub(crate) fn slot_request(
     config: &GateConfig,
     slot: &ProductSlot,
     now: SystemTime,
 ) -> LicenseRequest {
-    let request = LicenseRequest::new(&slot.name, slot.license_key.clone())
-        .at(now)
-        .with_deadline(Deadline::after(config.request_timeout));
+    let request = LicenseRequest::new(&slot.name, slot.license_key.clone()).at(now);
     match &config.hardware_id {
         Some(id) => request.with_machine_id(id.clone()),
         None => request,
@@ -129,20 +127,14 @@ impl Engine {
         }
     }
 
-    pub(crate) fn request(&self, slot: &ProductSlot) -> LicenseRequest {
-        slot_request(&self.config, slot, self.cell.now())
-    }
-
     /// Makes one provider call by its deadline. The provider is asked to be
     /// over by then (the built-in providers bound their HTTP requests by it,
     /// and their timeout error is what the gate reports); a provider that
     /// ignores it is cut off here, [`DEADLINE_GRACE`] after the deadline.
     async fn call(&self, slot: &ProductSlot, call: Call) -> Result<LicenseAnswer, ProviderError> {
         let provider = slot.provider.clone();
-        let request = self.request(slot);
-        let deadline = request
-            .deadline
-            .unwrap_or_else(|| Deadline::after(self.config.request_timeout));
+        let deadline = Deadline::after(self.config.request_timeout);
+        let request = slot_request(&self.config, slot, self.cell.now()).with_deadline(deadline);
         let mut task = tokio::spawn(async move {
             match call {
                 Call::Validate => provider.validate(&request).await,
