@@ -143,7 +143,7 @@ impl EcosireProvider {
     ) -> Result<LicenseAnswer, ProviderError> {
         match self.client.validate_until(key, binding, deadline).await {
             Ok(reply) => self.answer(reply),
-            Err(error) => explicit_denial(error),
+            Err(error) => refusal_answer(&error).ok_or(error),
         }
     }
 
@@ -178,7 +178,7 @@ impl EcosireProvider {
                         None => "the server says the license is not valid".to_owned(),
                     });
                 match classify_message(200, &message) {
-                    Some(error) => return explicit_denial(error),
+                    Some(error) => return refusal_answer(&error).ok_or(error),
                     None => LicenseAnswer::denied(LicenseStatus::Invalid {
                         reason: message.into(),
                     }),
@@ -258,12 +258,6 @@ impl EcosireProvider {
             Err(error) => Err(error),
         }
     }
-}
-
-/// The refusals that name a license state become that state (an explicit
-/// answer); every other error stays an error.
-fn explicit_denial(error: ProviderError) -> Result<LicenseAnswer, ProviderError> {
-    refusal_answer(&error).ok_or(error)
 }
 
 #[async_trait]
