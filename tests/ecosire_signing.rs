@@ -4,11 +4,9 @@ use license_gate::Secret;
 use license_gate::providers::ecosire::{SignedPayload, canonical_message, sign};
 use serde_json::Value;
 
-#[test]
+license_gate_testkit::vectors_test! {
 fn every_vector_signs_as_expected() {
-    let Some(text) = license_gate_testkit::vectors::read("ecosire-signing/cases.json") else {
-        return;
-    };
+    let text = license_gate_testkit::vectors::require("ecosire-signing/cases.json");
     let doc: Value = serde_json::from_str(&text).expect("cases.json is JSON");
     assert_eq!(doc["header"], "X-Ecosire-Signature");
     let cases = doc["cases"].as_array().expect("a list of cases");
@@ -49,4 +47,5 @@ fn every_vector_signs_as_expected() {
         let body: Value = serde_json::from_slice(&payload.body()).unwrap();
         assert_eq!(body, case["payload"], "case {index}");
     }
+}
 }

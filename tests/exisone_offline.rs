@@ -22,14 +22,10 @@ fn outcome_name(outcome: OfflineOutcome) -> &'static str {
     }
 }
 
-#[test]
+license_gate_testkit::vectors_test! {
 fn shared_vectors_give_the_expected_outcomes() {
-    let Some(cases) = license_gate_testkit::vectors::read("exisone-offline/cases.json") else {
-        return;
-    };
-    let Some(pem) = license_gate_testkit::vectors::read("exisone-offline/public_key.pem") else {
-        return;
-    };
+    let cases = license_gate_testkit::vectors::require("exisone-offline/cases.json");
+    let pem = license_gate_testkit::vectors::require("exisone-offline/public_key.pem");
     let key = OfflinePublicKey::from_pem(&pem).expect("the vector key reads");
     let cases: Value = serde_json::from_str(&cases).expect("cases.json is JSON");
     let cases = cases["cases"].as_array().expect("a list of cases");
@@ -63,6 +59,7 @@ fn shared_vectors_give_the_expected_outcomes() {
             assert_eq!(result.features, features, "case `{name}`");
         }
     }
+}
 }
 
 #[test]

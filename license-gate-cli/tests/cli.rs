@@ -62,14 +62,10 @@ fn hardware_id_components_show_no_machine_identifiers() {
     assert_eq!(unique.len(), kinds.len(), "{kinds:?}");
 }
 
-#[test]
+license_gate_testkit::vectors_test! {
 fn offline_verify_agrees_with_the_shared_vectors() {
-    let Some(cases) = license_gate_testkit::vectors::read("exisone-offline/cases.json") else {
-        return;
-    };
-    let Some(dir) = license_gate_testkit::vectors::dir() else {
-        return;
-    };
+    let cases = license_gate_testkit::vectors::require("exisone-offline/cases.json");
+    let dir = license_gate_testkit::vectors::dir().expect("the vectors were found when the tests were built");
     let public_key = dir.join("exisone-offline").join("public_key.pem");
     let cases: Value = serde_json::from_str(&cases).expect("cases.json is JSON");
     let cases = cases["cases"].as_array().expect("a list of cases");
@@ -104,6 +100,7 @@ fn offline_verify_agrees_with_the_shared_vectors() {
             assert_eq!(&report["features"], features, "{name}");
         }
     }
+}
 }
 
 #[test]
