@@ -26,6 +26,7 @@
 //! | `macros` | yes | the [`requires_feature`] and [`licensed`] attributes |
 //! | `exisone` | yes | [`providers::exisone`]: the ExisOne client, provider and offline codes |
 //! | `ecosire` | yes | [`providers::ecosire`]: the ECOSIRE client and provider |
+//! | `webhooks` | no | [`providers::ecosire::webhook`](providers::ecosire): a tower service for ECOSIRE webhooks that makes the gate validate at once (a nudge, never authority) |
 //! | `aws-lc` | yes | TLS cryptography for rustls from aws-lc-rs |
 //! | `ring` | no | TLS cryptography for rustls from ring (with `default-features = false`) |
 //! | `testing` | no | `TestLicense`, `TestClock` and the mock provider, for tests |

@@ -127,6 +127,21 @@ impl Engine {
         }
     }
 
+    /// Whether a product of this gate uses the license key `normalised`
+    /// (letters and digits, upper case), compared in any spelling.
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn holds_license_key(&self, normalised: &str) -> bool {
+        self.products.iter().any(|slot| {
+            slot.license_key.as_ref().is_some_and(|key| {
+                key.expose()
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_uppercase())
+                    .eq(normalised.chars())
+            })
+        })
+    }
+
     /// Makes one provider call by its deadline. The provider is asked to be
     /// over by then (the built-in providers bound their HTTP requests by it,
     /// and their timeout error is what the gate reports); a provider that

@@ -127,6 +127,13 @@ impl LicenseGate {
         self.inner.engine.refresh().await.snapshot
     }
 
+    /// Whether a product of this gate uses the license key `normalised`
+    /// (letters and digits, upper case).
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn holds_license_key(&self, normalised: &str) -> bool {
+        self.inner.engine.holds_license_key(normalised)
+    }
+
     /// Activates the license of the default product on this installation.
     pub async fn activate(&self) -> Result<SharedSnapshot, GateError> {
         self.ensure_running()?;

@@ -45,6 +45,9 @@ mod client;
 mod key;
 mod provider;
 mod signing;
+#[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
+pub mod webhook;
 mod wire;
 
 pub use crate::transport::HttpOptions;
