@@ -25,6 +25,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::error::ProviderError;
+use crate::provider::LicenseAnswer;
+use crate::state::{LicenseStatus, ProductState, Source};
+
 /// How far trusted time may be behind the floor before the clock counts as
 /// set back: one day. It is more than the largest mix-up of time zones (a
 /// clock kept in local time by another system on the same machine is off by
@@ -182,8 +186,16 @@ impl ClockFloor {
         found
     }
 
-    /// The floor these sources give now (see [`floor_of`]).
-    pub(crate) fn floor(&self) -> Option<SystemTime> {
+    /// Reads the sources now and returns the floor they give: the newest
+    /// instant two independent sources both reach (`None` when fewer than
+    /// two have evidence). Costs at most 200 `stat` calls; the gate calls it
+    /// once, at start.
+    ///
+    /// ```
+    /// let floor = license_gate::ClockFloor::none().read();
+    /// assert_eq!(floor, None);
+    /// ```
+    pub fn read(&self) -> Option<SystemTime> {
         floor_of(&self.collect())
     }
 
@@ -230,6 +242,58 @@ pub(crate) fn is_set_back(now: SystemTime, floor: Option<SystemTime>, tolerance:
             .duration_since(now)
             .is_ok_and(|behind| behind > tolerance)
     })
+}
+
+/// The state a product shows while the clock is set back: a cached grant or
+/// an offline code's grant becomes `Unlicensed` with [`CLOCK_SET_BACK`]; a
+/// denial stays as it is (the floor never makes a state better).
+pub(crate) fn withhold(state: ProductState) -> ProductState {
+    if !state.status.grants_access() {
+        return state;
+    }
+    ProductState {
+        status: LicenseStatus::Unlicensed {
+            reason: CLOCK_SET_BACK.into(),
+        },
+        features: Default::default(),
+        ..state
+    }
+}
+
+/// Whether `status` is the one [`withhold`] gives (never written to the
+/// cache: once the date is right, the cached state counts again).
+pub(crate) fn is_withheld(status: &LicenseStatus) -> bool {
+    matches!(status, LicenseStatus::Unlicensed { reason } if &**reason == CLOCK_SET_BACK)
+}
+
+/// Whether an outcome is the license server's own answer, which the floor
+/// never overrides: any answer but one made on this machine (an offline
+/// code checked locally, without the server's time), and any refusal.
+pub(crate) fn answered_by_server(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
+    match outcome {
+        Ok(answer) => {
+            answer.server_time.is_some()
+                || !matches!(answer.source, Source::OfflineCode | Source::Cache)
+        }
+        Err(error) => !error.is_transient(),
+    }
+}
+
+/// The next state of a product while the clock is set back: the server's
+/// answer as it is; otherwise a grant is withheld, and a state already
+/// withheld stays as it was (so nothing new is cached).
+pub(crate) fn hold(
+    previous: &ProductState,
+    next: ProductState,
+    outcome: &Result<LicenseAnswer, ProviderError>,
+) -> ProductState {
+    if answered_by_server(outcome) {
+        next
+    } else if is_withheld(&previous.status) && next.status.grants_access() {
+        previous.clone()
+    } else {
+        withhold(next)
+    }
 }
 
 /// `path`'s modification time, within the budget of `stat` calls.
@@ -473,6 +537,43 @@ mod tests {
     }
 
     #[test]
+    fn a_set_back_clock_withholds_local_grants_but_never_a_server_answer() {
+        let cached = ProductState {
+            source: Source::Cache,
+            ..ProductState::new("P", LicenseStatus::Licensed, ["pro"])
+        };
+        let held = withhold(cached.clone());
+        assert!(is_withheld(&held.status));
+        assert!(held.features.is_empty());
+        // A denial stays a denial.
+        let expired = ProductState::new("P", LicenseStatus::Expired, ["pro"]);
+        assert_eq!(withhold(expired.clone()), expired);
+
+        let local = Ok(LicenseAnswer::licensed(["pro"]).from_source(Source::OfflineCode));
+        let granted = ProductState {
+            source: Source::OfflineCode,
+            ..cached.clone()
+        };
+        // A local offline-code answer does not lift it, and changes nothing.
+        assert_eq!(hold(&held, granted.clone(), &local), held);
+        // The server's answer (with its time, or from the server itself) does.
+        let told = Ok(LicenseAnswer::licensed(["pro"])
+            .from_source(Source::OfflineCode)
+            .with_server_time(at(0.0)));
+        assert_eq!(hold(&held, granted.clone(), &told), granted);
+        let online = Ok(LicenseAnswer::licensed(["pro"]));
+        assert_eq!(hold(&held, cached.clone(), &online), cached);
+        // Unreachable: held.
+        let unreachable = Err(ProviderError::Unreachable {
+            host: "h".into(),
+            detail: "refused".into(),
+        });
+        assert!(is_withheld(
+            &hold(&cached, cached.clone(), &unreachable).status
+        ));
+    }
+
+    #[test]
     fn collecting_reads_chosen_files_and_folders_within_bounds() {
         let dir = tempfile::tempdir().unwrap();
         let logs = dir.path().join("logs");
@@ -489,7 +590,7 @@ mod tests {
         // The folder itself and at most 48 of its 100 entries; one file.
         assert_eq!(found.iter().filter(|c| c.source == 0).count(), 49);
         assert_eq!(found.iter().filter(|c| c.source == 1).count(), 1);
-        assert!(floor.floor().is_some());
+        assert!(floor.read().is_some());
         assert_eq!(floor.source_name(1), "packages");
     }
 
