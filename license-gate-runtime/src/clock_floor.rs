@@ -597,7 +597,14 @@ mod tests {
     #[test]
     fn the_system_floor_stays_within_its_budget() {
         let floor = ClockFloor::system();
-        assert!(floor.collect().len() <= MAX_STATS);
+        let found = floor.collect();
+        assert!(found.len() <= MAX_STATS);
+        println!(
+            "{} sources, {} timestamps, floor {:?}",
+            floor.source_count(),
+            found.len(),
+            floor.read().map(crate::time::format_rfc3339)
+        );
     }
 
     /// A small deterministic generator (splitmix64) for the synthetic machines.
