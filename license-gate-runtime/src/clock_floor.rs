@@ -230,7 +230,7 @@ fn floor_agreed_by(candidates: &[Candidate], agreeing: usize) -> Option<SystemTi
             None => newest.push((c.source, c.at)),
         }
     }
-    newest.sort_by(|a, b| b.1.cmp(&a.1));
+    newest.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
     newest.get(agreeing.checked_sub(1)?).map(|(_, at)| *at)
 }
 
@@ -480,10 +480,16 @@ fn platform_sources() -> Vec<FloorSource> {
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 fn platform_sources() -> Vec<FloorSource> {
-    vec![folders("system logs", &["/var/log"])]
-        .into_iter()
-        .chain(user_source(&[], &[".cache"]))
-        .collect()
+    vec![
+        folders("system logs", &["/var/log"]),
+        files(
+            "system state",
+            &["/var/db", "/var/run/utmp", "/var/run/utmpx"],
+        ),
+    ]
+    .into_iter()
+    .chain(user_source(&[], &[".cache"]))
+    .collect()
 }
 
 #[cfg(test)]
