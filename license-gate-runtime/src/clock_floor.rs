@@ -149,8 +149,9 @@ impl ClockFloor {
         self
     }
 
-    /// How far trusted time may be behind the floor (default one day,
-    /// [`DEFAULT_TOLERANCE`]).
+    /// How far trusted time may be behind the floor (default one day: more
+    /// than the largest time-zone mix-up, 14 hours, so an honest clock is
+    /// never that far behind).
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
         self.tolerance = tolerance;
         self
