@@ -112,8 +112,9 @@
 //! - **A machine whose bundled roots are replaced**: rebuilding the binary with
 //!   other roots is patching it.
 //! - **No persistence at all** (`no_cache()`): with nothing on disk, a clock set
-//!   back before the first answer of a run is caught only when the server
-//!   answers; an offline code is then checked against that clock.
+//!   back before the first answer of a run, and not seen by the clock floor,
+//!   is caught only when the server answers; until then an offline code is
+//!   checked against that clock (as in the previous point).
 //!
 //! ## The clock-tamper floor, and how it was measured
 //!
