@@ -451,3 +451,40 @@ async fn a_valid_offline_code_grants_again_at_the_first_server_answer_after_a_cl
     assert_eq!(at_start.status, LicenseStatus::Licensed);
     assert_eq!(answered.status, LicenseStatus::Licensed);
 }
+
+#[tokio::test]
+async fn an_offline_code_is_withheld_at_start_behind_the_files_and_read_at_the_servers_time_after()
+{
+    let emulator = ExisOneEmulator::start().await.expect("the emulator starts");
+    let real = SystemTime::now();
+    // The machine's files were written an hour ago; the clock reads ten days back.
+    let evidence = Evidence::new();
+    evidence
+        .write("logs", "syslog", real - Duration::from_secs(3600))
+        .write("packages", "status", real - Duration::from_secs(7200))
+        .folders_at(real - Duration::from_secs(3600));
+    let set_back = TestClock::starting_at(real - 10 * DAY);
+
+    for (code, after_answer) in [
+        (mint(real - DAY), LicenseStatus::Expired),
+        (mint(real + 30 * DAY), LicenseStatus::Licensed),
+    ] {
+        let installation = Installation::new();
+        let gate = installation
+            .gate(&set_back)
+            .provider(offline_provider(&emulator.url()))
+            .license_key(code.as_str())
+            .clock_floor(evidence.floor())
+            .start()
+            .await
+            .expect("the gate starts");
+        // At start, before any answer, the code (valid at the clock's
+        // reading) does not grant.
+        assert_eq!(gate.product_state().status, set_back_reason());
+        assert!(!gate.has_feature("pro"));
+        // The server's answer decides, at the server's time.
+        gate.refresh().await;
+        assert_eq!(gate.product_state().status, after_answer);
+        gate.shutdown().await;
+    }
+}
