@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub(crate) mod cache;
+pub(crate) mod clock_floor;
 pub(crate) mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -47,6 +48,7 @@ pub mod transport;
 pub(crate) mod vendor_secret;
 
 pub use cache::CacheLocation;
+pub use clock_floor::{CLOCK_SET_BACK, ClockFloor};
 pub use error::{FeatureIter, Features, GateError, LicenseError, Name, ProviderError, Required};
 pub use gate::{
     CHECK_STOPPED, CurrentScope, LicenseGate, LicenseGateBuilder, ScopeGuard, Scoped,

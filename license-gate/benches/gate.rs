@@ -6,7 +6,8 @@
 //! `HashSet<String>` lookup per call, and a `RwLock<HashSet<String>>`) and the
 //! `featureflag` crate's `is_enabled!` on a locally loaded flag set, on one
 //! thread and with every core calling at once. Then start-up from a valid
-//! cache to the first allowed call with the server unreachable, and
+//! cache to the first allowed call with the server unreachable (with and
+//! without the clock-tamper floor, and the floor's reading alone), and
 //! publishing a change until a call on another thread sees it.
 //!
 //! Run with `cargo bench --bench gate`; `scripts/bench-medians` prints the
@@ -22,7 +23,8 @@ use arc_swap::ArcSwap;
 use criterion::{Criterion, criterion_group, criterion_main};
 use license_gate::providers::mock::MockProvider;
 use license_gate::{
-    LicenseError, LicenseGate, check_feature, check_product, has_feature, requires_feature,
+    ClockFloor, LicenseError, LicenseGate, check_feature, check_product, has_feature,
+    requires_feature,
 };
 
 #[derive(Debug)]
@@ -255,6 +257,31 @@ fn lifecycle(c: &mut Criterion) {
                         license_gate::Source::Cache,
                         "the first call is answered from the cache"
                     );
+                    runtime.block_on(gate.shutdown());
+                }
+                total
+            })
+        },
+    );
+    // The part of start-up that reads the clock-tamper floor (the system's
+    // sources: a bounded number of `stat` calls), and the same start without it.
+    group.bench_function("reading the system clock floor", |b| {
+        b.iter(|| black_box(ClockFloor::system().read()))
+    });
+    group.bench_function(
+        "from valid cache, server unreachable, to first allowed call, no clock floor",
+        |b| {
+            b.iter_custom(|n| {
+                let mut total = Duration::ZERO;
+                for _ in 0..n {
+                    let (offline, handle) = MockProvider::licensed(["pro"]);
+                    handle.go_offline();
+                    let start = Instant::now();
+                    let gate = runtime
+                        .block_on(builder(offline).clock_floor(ClockFloor::none()).start())
+                        .expect("starts from the cache");
+                    assert!(gated(1).is_ok(), "the first call is allowed from the cache");
+                    total += start.elapsed();
                     runtime.block_on(gate.shutdown());
                 }
                 total

@@ -12,6 +12,7 @@ use super::global;
 use super::handle::{GateInner, LicenseGate};
 use super::own_runtime::OwnRuntime;
 use crate::cache::{Application, CacheLocation, CacheRejection, ProductCache, TimeAnchor};
+use crate::clock_floor::{self, ClockFloor};
 use crate::error::GateError;
 use crate::provider::Provider;
 use crate::retry::RetryPolicy;
@@ -73,6 +74,8 @@ impl Default for LicenseGateBuilder {
                 startup_timeout: Duration::from_secs(5),
                 request_timeout: Duration::from_secs(30),
                 clock: Arc::new(SystemClock),
+                clock_floor: None,
+                system_clock: true,
                 cache: CacheLocation::Platform,
                 anchor_dir: None,
                 application: None,
@@ -179,6 +182,20 @@ impl LicenseGateBuilder {
     /// The wall clock (tests use `testing::TestClock`).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.config.clock = Arc::new(clock);
+        self.config.system_clock = false;
+        self
+    }
+
+    /// Where the gate looks for evidence that the clock was set back (default:
+    /// [`ClockFloor::system`] with the system clock, none with a clock set
+    /// by [`clock`](Self::clock)).
+    ///
+    /// When trusted time at start is earlier than the floor by more than its
+    /// tolerance, a cached state and an offline code do not grant (the status
+    /// is `Unlicensed` with [`CLOCK_SET_BACK`](crate::CLOCK_SET_BACK)) until
+    /// the license server answers; the server's answer applies as always.
+    pub fn clock_floor(mut self, floor: ClockFloor) -> Self {
+        self.config.clock_floor = Some(floor);
         self
     }
 
@@ -396,19 +413,17 @@ impl LicenseGateBuilder {
             // Expiry and grace instants that passed while the program was not running.
             products.push(crate::grace::settle(state, now));
         }
+        // A clock set back behind what this machine's files show: no cached
+        // state or offline code grants until the server answers.
+        let set_back = clock_set_back(&config.clock_floor(), now);
+        if set_back {
+            products = products.into_iter().map(clock_floor::withhold).collect();
+        }
         let ready_at_start = products.iter().all(|p| p.source != Source::None);
         cell.publish(LicenseSnapshot::new(products));
-        Ok((
-            Arc::new(Engine::new(
-                cell,
-                slots,
-                caches,
-                anchors,
-                ready_at_start,
-                config,
-            )),
-            install_global,
-        ))
+        let engine = Engine::new(cell, slots, caches, anchors, ready_at_start, config);
+        engine.hold_for_clock_set_back(set_back);
+        Ok((Arc::new(engine), install_global))
     }
 
     fn launch(
@@ -491,6 +506,28 @@ impl LicenseGateBuilder {
         let _ = started.blocking_recv();
         Ok(gate)
     }
+}
+
+/// Whether trusted time `now` is behind the floor `floor` gives by more than
+/// its tolerance (logged with both instants when it is).
+fn clock_set_back(floor: &ClockFloor, now: std::time::SystemTime) -> bool {
+    let found = floor.collect();
+    let at = clock_floor::floor_of(&found);
+    let set_back = clock_floor::is_set_back(now, at, floor.tolerance_value());
+    if let (true, Some(at)) = (set_back, at) {
+        let sources: std::collections::BTreeSet<&str> = found
+            .iter()
+            .filter(|c| c.at >= at)
+            .map(|c| floor.source_name(c.source))
+            .collect();
+        tracing::warn!(
+            clock = %crate::time::format_rfc3339(now),
+            files_written_up_to = %crate::time::format_rfc3339(at),
+            ?sources,
+            "the system clock is set back; cached licenses and offline codes do not grant until the license server answers"
+        );
+    }
+    set_back
 }
 
 /// Opens the cache of each product, bound to its key, this machine and the

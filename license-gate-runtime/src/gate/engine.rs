@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use super::cell::StateCell;
 use super::config::{GateConfig, ProductSlot};
 use crate::cache::{ProductCache, TimeAnchor};
+use crate::clock_floor;
 use crate::error::{GateError, ProviderError, redact_text};
 use crate::grace;
 use crate::provider::{Deadline, LicenseAnswer, LicenseRequest};
@@ -101,6 +102,9 @@ pub(crate) struct Engine {
     round_done: Notify,
     /// Features granted but not declared have been logged once.
     unknown_features_logged: AtomicBool,
+    /// The clock was set back at start (see `clock_floor`): local grants are
+    /// withheld until an authentic server `Date` re-anchors trusted time.
+    clock_set_back: AtomicBool,
 }
 
 impl Engine {
@@ -124,6 +128,29 @@ impl Engine {
             last_round: std::sync::Mutex::new(None),
             round_done: Notify::new(),
             unknown_features_logged: AtomicBool::new(false),
+            clock_set_back: AtomicBool::new(false),
+        }
+    }
+
+    /// Withholds local grants until the server answers (the clock was set
+    /// back at start).
+    pub(crate) fn hold_for_clock_set_back(&self, set_back: bool) {
+        self.clock_set_back.store(set_back, Ordering::Release);
+    }
+
+    /// The next state of one product after `outcome`: the lifecycle rules,
+    /// then, while the clock is set back, local grants withheld.
+    fn next_product(
+        &self,
+        previous: &ProductState,
+        outcome: &Result<LicenseAnswer, ProviderError>,
+        now: SystemTime,
+    ) -> ProductState {
+        let next = grace::next_state(previous, outcome, now, self.config.grace_period);
+        if self.clock_set_back.load(Ordering::Acquire) {
+            clock_floor::hold(previous, next, outcome)
+        } else {
+            next
         }
     }
 
@@ -209,6 +236,8 @@ impl Engine {
         }) = outcome
         {
             self.cell.reanchor(*at);
+            // Trusted time is the server's now: the clock no longer matters.
+            self.clock_set_back.store(false, Ordering::Release);
         }
     }
 
@@ -240,9 +269,7 @@ impl Engine {
                 .products
                 .iter()
                 .zip(&outcomes)
-                .map(|(previous, outcome)| {
-                    grace::next_state(previous, outcome, now, self.config.grace_period)
-                })
+                .map(|(previous, outcome)| self.next_product(previous, outcome, now))
                 .collect()
         });
         self.store_anchors().await;
@@ -287,12 +314,7 @@ impl Engine {
         self.reanchor(&outcome);
         let snapshot = self.update("activation", |current, now| {
             let mut next = current.products.clone();
-            next[index] = grace::next_state(
-                &current.products[index],
-                &outcome,
-                now,
-                self.config.grace_period,
-            );
+            next[index] = self.next_product(&current.products[index], &outcome, now);
             next
         });
         self.store_anchors().await;
@@ -404,7 +426,13 @@ impl Engine {
             .zip(&self.caches)
         {
             let Some(cache) = cache else { continue };
-            if old == new || new.status == LicenseStatus::Pending || new.source == Source::None {
+            // A grant withheld for a clock set back is not cached: once the
+            // date is right, the cached state counts again.
+            if old == new
+                || new.status == LicenseStatus::Pending
+                || new.source == Source::None
+                || clock_floor::is_withheld(&new.status)
+            {
                 continue;
             }
             if let Err(error) = cache.store(new, latest_seen) {

@@ -46,7 +46,8 @@
 //! ## Attacks and results
 //!
 //! Each row is a test in the repository (`tests/attacks.rs` for the cache,
-//! clock and crash rows; `tests/attack_transport.rs` and the provider tests
+//! clock and crash rows, `tests/attacks_clock.rs` for the clock floor and
+//! the server's time for offline codes; `tests/attack_transport.rs` and the provider tests
 //! for the network rows) that tries the attack the way a user would, across
 //! restarts where it matters.
 //!
@@ -59,8 +60,12 @@
 //! | restore an old cache and set the clock back to when it was written | no grant | the latest trusted time is also kept in a separate time anchor; the later of the two counts |
 //! | set the clock back between runs after the license expired | stays expired | trusted time never goes back; it starts from the cache and the anchor |
 //! | set the clock back while the program runs | extends nothing | trusted time is carried forward by the monotonic clock |
-//! | set the clock back with no cache and no anchor (first run) | caught at the first answer | every authentic reply re-anchors trusted time from the server's `Date` |
+//! | set the clock back with no cache and no anchor (first run) | caught at start when this machine's files were written more than a day later than the clock says (a cache or offline code does not grant: `Unlicensed` with [`CLOCK_SET_BACK`](crate::CLOCK_SET_BACK)); otherwise at the first answer | the clock-tamper floor ([`ClockFloor`](crate::ClockFloor)); every authentic reply re-anchors trusted time from the server's `Date` |
+//! | restore both the cache and the time anchor (a matching pair) and set the clock back, server firewalled | no grant when this machine's files were written more than a day after the clock's reading: `Unlicensed` with `CLOCK_SET_BACK` until the server answers; the withheld state is never cached | the clock-tamper floor (`tests/attacks_clock.rs`) |
+//! | files dated in the future (an archive extracted with its times, a network mount with a fast clock) | no denial from one source of them; see the measured rates below | the floor is the newest instant two independent sources both reach, and counts only past a day's tolerance |
 //! | an expired ExisOne offline code with the clock set back | stays expired | codes are checked at trusted time, never the raw clock; a cache never grants more than its code |
+//! | the same with the cache and the anchor deleted and the clock set back 10 days, server reachable | expired at the server's first answer, and after restarts | whenever the server answers, a code is read at the server's time: the `Date` of the reply to the validation call that tells the server about the code (refusal or not), which also re-anchors trusted time (`tests/attacks_clock.rs`) |
+//! | (lockout) one run with the clock a year ahead, then corrected: a valid 30-day offline code read as expired | licensed again at the first server answer, and offline after it | the server's `Date` re-anchors trusted time, also for offline codes; the code is read at the server's time |
 //! | a claimed confirmation later than the time the cache was written | rejected | cached instants in the future of their own writing are a forgery |
 //! | keep the app closed for a day, then start with the server firewalled | `Grace` until `last_confirmed + grace`, then denied | grace counts from the server's last confirmation |
 //! | restart daily to dodge the heartbeat | revocation seen at every start | a start from cache validates at once, in the background |
@@ -84,12 +89,81 @@
 //!   saves both the cache and the time anchor (two folders) and restores both
 //!   with the clock set back, while the server stays firewalled, replays the
 //!   state they saved — for at most the grace period measured from the saved
-//!   confirmation, and only until the program next reaches the server.
+//!   confirmation, and only until the program next reaches the server —
+//!   **only** when the clock-tamper floor does not see it: the clock is set
+//!   back by less than a day; or the files it reads were set back too (system
+//!   files need the administrator; `touch` on the user's own files is not
+//!   enough, they are one source of several); or fewer than two sources have
+//!   evidence (a minimal container); or the program runs in a mount namespace
+//!   an unprivileged user made (`unshare -Urm`) with folders of their own
+//!   bound over the system's logs and state. That last one is a small script
+//!   that works against every application built with license-gate: the floor
+//!   raises the cost of the restore from copying two folders to that script,
+//!   no further.
+//! - **Before the first answer of a run**: with no record that remembers a
+//!   later time and no floor evidence, a start from an offline code reads the
+//!   code at the clock as set back, until the first answer (one request, at
+//!   once in the background) reads it at the server's time.
+//! - **A clock that was far ahead while the system wrote files** leaves them
+//!   dated ahead; when the clock is corrected, starts without the server read
+//!   as "clock set back" (a false positive: cached states and offline codes do
+//!   not grant) until those files are written again, or, in each run, until
+//!   the server answers. The floor cannot tell that clock from one set back.
 //! - **A machine whose bundled roots are replaced**: rebuilding the binary with
 //!   other roots is patching it.
 //! - **No persistence at all** (`no_cache()`): with nothing on disk, a clock set
-//!   back before the first answer of a run is caught only when the server
-//!   answers; an offline code is then checked against that clock.
+//!   back before the first answer of a run, and not seen by the clock floor,
+//!   is caught only when the server answers; until then an offline code is
+//!   checked against that clock (as in the previous point).
+//!
+//! ## The clock-tamper floor, and how it was measured
+//!
+//! Every file a program writes takes the clock's reading as its modification
+//! time; setting the clock back changes the files written afterwards, not
+//! those written before. At start a gate that reads the system clock takes
+//! the newest modification times of independent sources the user cannot
+//! cheaply set back — on Linux the system logs (`/var/log`), the journal,
+//! package-manager state (`/var/lib/dpkg/status`, rpm, pacman, apk, snapd),
+//! time keeping (`/var/lib/systemd/timesync/clock`, `/etc/adjtime`, chrony,
+//! ntp), systemd timer stamps and other system state, and the user's own
+//! recent files as one source; on macOS `/private/var/log`, the unified log,
+//! installer receipts and system configuration; on Windows the event logs,
+//! the registry hives, Windows Update's data store and `C:\Windows\Logs` —
+//! at most 200 `stat` calls (48 entries per folder, never a walk of a tree).
+//! The **floor** is the newest instant that two of these sources both reach
+//! (the second-newest of the sources' newest times); the clock counts as
+//! set back when trusted time at start is more than the tolerance behind it.
+//! The tolerance is one day: more than the largest time-zone mix-up of a
+//! clock kept in local time by another system (14 hours), and a user who
+//! sets the clock back by less gains less than a day. A gate given its own
+//! clock (tests) reads no floor unless given one with
+//! [`LicenseGateBuilder::clock_floor`](crate::LicenseGateBuilder::clock_floor).
+//!
+//! The floor never turns a server's answer into a denial: it withholds only
+//! grants made on this machine (a cached state, an offline code read without
+//! the server's time), it is lifted by the first authentic `Date`, and the
+//! withheld state is never written to the cache.
+//!
+//! Measured on 100 000 synthetic machines per line (the test
+//! `clock_floor::tests::false_positives_on_future_dated_files_and_detection_rates`):
+//! six sources, the newest file of each a random age old (exponential, mean
+//! 2.4 hours to 3 days); the user's own files dated 1 hour to 2 years in the
+//! future on 30 % of machines, each system source on 0 %, 1 % or 10 %; a
+//! clock set back by 2 or 10 days rewrites each source written since with
+//! probability ½ (pessimistic: folders keep older files).
+//!
+//! | future-dated system sources | false positives, newest time alone | false positives, two sources (in force) | caught, set back 2 days | caught, set back 10 days |
+//! |---|---|---|---|---|
+//! | 0 % | 29.9 % | 0.00 % | 74.3 % | 91.1 % |
+//! | 1 % | 33.3 % | 1.53 % | 75.1 % | 91.4 % |
+//! | 10 % | 58.5 % | 17.6 % | 82.5 % | 93.8 % |
+//!
+//! Requiring three sources would cut the 1 % line's false positives to
+//! 0.04 % but catch only 70 % of 10-day set-backs. Reading the floor costs
+//! about 0.15 ms at start with the file system's cache warm (the benchmark
+//! `start-up/reading the system clock floor` in `cargo bench --bench gate`,
+//! on a shared two-core Linux machine where it found 16 timestamps in 7
+//! sources); a cold cache adds a disk read per place not read recently.
 //!
 //! ## Advice to vendors
 //!

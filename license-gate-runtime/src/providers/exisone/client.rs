@@ -2,6 +2,7 @@
 //! (the smart calls and offline checks are in `smart.rs`).
 
 use std::fmt;
+use std::time::SystemTime;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
@@ -344,6 +345,43 @@ impl ExisOneClient {
         Ok(result)
     }
 
+    /// [`ExisOneClient::validate_until`], with the server's `Date` whatever
+    /// the reply's status (`None` when no reply came, or it had no date): the
+    /// reply is authentic (verified TLS, or loopback the code opted into), so
+    /// its clock counts even when the server refuses the key.
+    pub(crate) async fn validate_timed(
+        &self,
+        activation_key: &str,
+        hardware_id: &str,
+        deadline: Option<Deadline>,
+    ) -> (Option<SystemTime>, Result<ValidationResult, ProviderError>) {
+        let body = match key_text(activation_key) {
+            Ok(key) => ValidateBody {
+                activation_key: key,
+                hardware_id,
+                product_name: None,
+                version: None,
+            },
+            Err(error) => return (None, Err(error)),
+        };
+        let reply = match self
+            .post_any("/api/license/validate", &body, deadline)
+            .await
+        {
+            Ok(reply) => reply,
+            Err(error) => return (None, Err(error)),
+        };
+        let server_time = reply.server_time();
+        if !reply.is_success() {
+            return (server_time, Err(error_for(&reply)));
+        }
+        let result = read_validation(&reply).map(|mut result| {
+            result.server_time = server_time;
+            result
+        });
+        (server_time, result)
+    }
+
     /// Releases the activation of `activation_key` on `hardware_id`
     /// (`POST /api/license/deactivate`, which names the key `licenseKey`).
     pub async fn deactivate(
@@ -464,6 +502,22 @@ impl ExisOneClient {
         body: &B,
         deadline: Option<Deadline>,
     ) -> Result<HttpReply, ProviderError> {
+        let reply = self.post_any(path, body, deadline).await?;
+        if reply.is_success() {
+            Ok(reply)
+        } else {
+            Err(error_for(&reply))
+        }
+    }
+
+    /// Posts `body` as JSON (bounded by `deadline` when there is one) and
+    /// returns the reply whatever its status.
+    async fn post_any<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        deadline: Option<Deadline>,
+    ) -> Result<HttpReply, ProviderError> {
         let json = serde_json::to_vec(body).map_err(|e| {
             ProviderError::Config(format!("could not encode the request to {path}: {e}"))
         })?;
@@ -471,7 +525,7 @@ impl ExisOneClient {
         if let Some(auth) = &self.authorization {
             request = request.header(AUTHORIZATION, auth.clone());
         }
-        self.send(request, deadline).await
+        self.transport.send_until(request, deadline).await
     }
 
     /// Sends (bounded by `deadline` when there is one), and turns every non-2xx

@@ -15,7 +15,9 @@ use crate::state::{LicenseStatus, Source};
 /// A [`Provider`] backed by ExisOne.
 ///
 /// - `validate` (the heartbeat) validates an online key with the server, and
-///   an offline code locally (then tells the server, ignoring the outcome).
+///   an offline code locally, at the server's time when the server answers
+///   the call that tells it about the code (its verdict is ignored), else at
+///   trusted time.
 ///   When the server cannot be reached and a public key is configured, a key
 ///   that is a valid offline code still answers; otherwise the error stays a
 ///   transient one, so the gate keeps the last confirmed state through the
@@ -160,7 +162,16 @@ impl Provider for ExisOneProvider {
         )
         .await;
         match checked {
-            Ok(Checked::OfflineCode(offline)) => Ok(self.offline_answer(offline)),
+            Ok(Checked::OfflineCode {
+                offline,
+                server_time,
+            }) => {
+                // Read at the server's time when it answered: the gate then
+                // re-anchors trusted time on it.
+                let mut answer = self.offline_answer(offline);
+                answer.server_time = server_time;
+                Ok(answer)
+            }
             Ok(Checked::Online(result)) => Ok(online_answer(result)),
             // The fallback counts only when it proves the license; otherwise
             // the fault stays transient and grace applies.

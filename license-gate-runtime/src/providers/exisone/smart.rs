@@ -21,9 +21,13 @@ pub const NOTIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5
 /// What checking a key found.
 #[derive(Debug)]
 pub(crate) enum Checked {
-    /// The key is an offline code, checked locally (valid or not); when
-    /// valid, the server was told.
-    OfflineCode(OfflineValidationResult),
+    /// The key is an offline code, checked locally (valid or not) at the
+    /// server's time when the server answered (`server_time`), else at
+    /// trusted time.
+    OfflineCode {
+        offline: OfflineValidationResult,
+        server_time: Option<SystemTime>,
+    },
     /// The server answered.
     Online(ValidationResult),
     /// The server could not be reached: why (the key masked), and the key
@@ -47,11 +51,16 @@ pub(crate) async fn check(
     deadline: Option<Deadline>,
 ) -> Result<Checked, ProviderError> {
     if is_offline_code(key) {
-        let offline = client.validate_offline_at(key, hardware_id, now);
-        if offline.is_valid {
-            client.tell_server(key, hardware_id, deadline).await;
-        }
-        return Ok(Checked::OfflineCode(offline));
+        // The server is told about the code and its reply's `Date` read,
+        // whatever the code says here: the code is read at the server's
+        // time when it answers, so neither a clock set back nor trusted time
+        // once pushed far ahead decides it; at trusted time when it does not.
+        let server_time = client.tell_server(key, hardware_id, deadline).await;
+        let offline = client.validate_offline_at(key, hardware_id, server_time.unwrap_or(now));
+        return Ok(Checked::OfflineCode {
+            offline,
+            server_time,
+        });
     }
     match client
         .validate_until(key, hardware_id, product_name, version, deadline)
@@ -116,7 +125,7 @@ impl SmartValidationResult {
             }
         };
         match checked {
-            Checked::OfflineCode(offline) => {
+            Checked::OfflineCode { offline, .. } => {
                 let status = if offline.is_valid {
                     "licensed"
                 } else if offline.is_expired {
@@ -189,8 +198,9 @@ impl ExisOneClient {
 
     /// Validates an online key or an offline code, whichever `key` is.
     ///
-    /// An offline code is checked locally; when valid, the server is told
-    /// with a validation call whose outcome is ignored. An online key is
+    /// An offline code is checked locally, at the server's time (its `Date`)
+    /// when the server answers the validation call that tells it about the
+    /// code, else at trusted time; the call's verdict is ignored. An online key is
     /// validated by the server; when the server cannot be reached, the key is
     /// checked as an offline code if a public key is configured, else the
     /// result has status `offline`. Explicit refusals (403, 404, ...) are
@@ -238,20 +248,28 @@ impl ExisOneClient {
         }
     }
 
-    /// Tells the server about a valid offline code; the outcome is ignored,
-    /// and the call gives up after [`NOTIFY_TIMEOUT`] (or at `deadline`, when
+    /// Tells the server about an offline code and returns its clock (the
+    /// reply's `Date`, refusal or not); the reply's verdict is ignored, and
+    /// the call gives up after [`NOTIFY_TIMEOUT`] (or at `deadline`, when
     /// that comes first) so a slow server never holds up a local answer.
-    async fn tell_server(&self, key: &str, hardware_id: &str, deadline: Option<Deadline>) {
-        let call = self.validate_until(key, hardware_id, None, None, deadline);
+    async fn tell_server(
+        &self,
+        key: &str,
+        hardware_id: &str,
+        deadline: Option<Deadline>,
+    ) -> Option<SystemTime> {
+        let call = self.validate_timed(key, hardware_id, deadline);
         match tokio::time::timeout(NOTIFY_TIMEOUT, call).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
+            Ok((server_time, Ok(_))) => server_time,
+            Ok((server_time, Err(error))) => {
                 // The code is the key: keep it out of the log line.
                 let error = error.redact_key(&LicenseKey::new(key));
-                tracing::debug!(%error, "the license server was not told about the offline code");
+                tracing::debug!(%error, "the license server did not take the offline code");
+                server_time
             }
             Err(_) => {
                 tracing::debug!("the license server did not answer in time about the offline code");
+                None
             }
         }
     }
