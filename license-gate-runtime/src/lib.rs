@@ -49,8 +49,9 @@ pub(crate) mod vendor_secret;
 pub use cache::CacheLocation;
 pub use error::{FeatureIter, Features, GateError, LicenseError, Name, ProviderError, Required};
 pub use gate::{
-    CHECK_STOPPED, CurrentScope, LicenseGate, LicenseGateBuilder, ScopeGuard, Scoped,
-    check_feature, check_product, has_feature, snapshot, subscribe,
+    CHECK_STOPPED, CurrentScope, GATE_DROPPED, GATE_SHUT_DOWN, LicenseGate, LicenseGateBuilder,
+    RUNTIME_STOPPED, ScopeGuard, Scoped, check_feature, check_product, has_feature, snapshot,
+    subscribe,
 };
 // The function, beside the hidden module of the same name: what
 // `license_gate::hardware_id` names (and what doc links to `crate::hardware_id`
