@@ -663,18 +663,28 @@ fn in_own_process(name: &str, body: impl FnOnce()) {
         body();
         return;
     }
+    run_child(name, &[]);
+}
+
+/// Runs the single test `name` of this binary in a child process with the
+/// variables `env` set, and returns its standard output.
+fn run_child(name: &str, env: &[(&str, std::ffi::OsString)]) -> String {
     let exe = std::env::current_exe().expect("the test binary's path");
-    let output = std::process::Command::new(exe)
+    let mut command = std::process::Command::new(exe);
+    command
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .output()
-        .expect("the child test runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+        .env(CHILD, name);
+    for (variable, value) in env {
+        command.env(variable, value);
+    }
+    let output = command.output().expect("the child test runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success() && stdout.contains("1 passed"),
         "the child `{name}` failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
 }
 
 /// A current-thread runtime with tokio's time paused, as `#[tokio::test(start_paused = true)]` makes.
@@ -884,5 +894,63 @@ fn a_global_gate_denies_once_the_runtime_it_ran_on_has_shut_down() {
                 Err(license_gate::LicenseError::NoGate { .. })
             ));
         },
+    );
+}
+
+// ---- the hardware ID: what PATH and the environment cannot change ------------
+
+/// The ID a process computes with a fake program of every name the ID could
+/// run (`hostname`, `ioreg`, `sysctl`, `ifconfig`, `scutil`, `reg`,
+/// `getmac`, `cat`) first on `PATH`, each printing another machine's values,
+/// and the variables that name a machine set to another one's.
+#[test]
+fn the_hardware_id_ignores_fake_programs_on_path_and_the_environment() {
+    const NAME: &str = "the_hardware_id_ignores_fake_programs_on_path_and_the_environment";
+    const MARK: &str = "hardware-id:";
+    if std::env::var(CHILD).is_ok_and(|v| v == NAME) {
+        println!("{MARK} {}", license_gate::hardware_id());
+        return;
+    }
+    let fakes = TempDir::new().expect("a folder for the fake programs");
+    for program in [
+        "hostname", "ioreg", "sysctl", "ifconfig", "scutil", "reg", "getmac", "cat", "uname",
+    ] {
+        let path = fakes.path().join(program);
+        fs::write(
+            &path,
+            "#!/bin/sh\necho '\"IOPlatformUUID\" = \"MACHINE-A\"'\necho 'MachineGuid REG_SZ MACHINE-A'\necho machine-a\n",
+        )
+        .expect("write a fake program");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                .expect("make it runnable");
+        }
+    }
+    let mut path = std::ffi::OsString::from(fakes.path());
+    if let Some(old) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(old);
+    }
+    let env: Vec<(&str, std::ffi::OsString)> = vec![
+        ("PATH", path),
+        ("HOSTNAME", "machine-a".into()),
+        ("COMPUTERNAME", "MACHINE-A".into()),
+        ("PROCESSOR_IDENTIFIER", "Machine A CPU".into()),
+        ("NUMBER_OF_PROCESSORS", "97".into()),
+        ("SystemRoot", fakes.path().into()),
+        ("windir", fakes.path().into()),
+    ];
+    let stdout = run_child(NAME, &env);
+    let presented = stdout
+        .lines()
+        .find_map(|l| l.split_once(MARK).map(|(_, id)| id))
+        .unwrap_or_else(|| panic!("no ID in the child's output:\n{stdout}"))
+        .trim();
+    assert_eq!(
+        presented,
+        license_gate::hardware_id(),
+        "PATH or the environment changed the hardware ID"
     );
 }
