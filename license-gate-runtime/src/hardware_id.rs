@@ -11,7 +11,7 @@
 //! the host name and the platform name.
 //!
 //! On macOS and Windows the components come from system programs run by
-//! their absolute paths ([`programs`]), never looked up on `PATH`, and with
+//! their absolute paths (`programs`), never looked up on `PATH`, and with
 //! none of the user's environment variables read: a program of the user's
 //! earlier on `PATH`, or a `COMPUTERNAME` or `PROCESSOR_IDENTIFIER` set for
 //! the app, changes nothing. On Linux the ID reads only files of `/etc`,
