@@ -481,11 +481,9 @@ impl Engine {
             return;
         }
         self.deny_all_locked(reason);
-        if reason == GATE_DROPPED {
-            tracing::info!(reason, "license gate stopped; gated code denies");
-        } else {
-            tracing::debug!(reason, "license gate stopped; gated code denies");
-        }
+        // Debug, not louder: every program stops its gates at exit, and a
+        // server may drop one gate per licensee as a matter of course.
+        tracing::debug!(reason, "license gate stopped; its state denies");
     }
 
     /// Whether [`Engine::stop`] has run.
