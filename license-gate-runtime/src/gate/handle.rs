@@ -136,8 +136,13 @@ impl LicenseGate {
     /// gate started without keeping its handle (`start().await?;`), to shut
     /// it down, activate or subscribe.
     ///
-    /// ```
-    /// assert!(license_gate::LicenseGate::global().is_none());
+    /// ```no_run
+    /// # async fn at_exit() {
+    /// if let Some(gate) = license_gate::LicenseGate::global() {
+    ///     gate.shutdown().await;
+    /// }
+    /// # }
+    /// # let _ = at_exit;
     /// ```
     pub fn global() -> Option<LicenseGate> {
         INSTALLED_GATE
