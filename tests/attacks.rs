@@ -954,3 +954,66 @@ fn the_hardware_id_ignores_fake_programs_on_path_and_the_environment() {
         "PATH or the environment changed the hardware ID"
     );
 }
+
+/// The limit the security guide states: the hardware ID is what the machine
+/// presents. With user, mount and UTS namespaces (no privileges needed where
+/// the kernel allows them), a process sees the machine ID file and host name
+/// its user chose, and its ID follows them: any machine can present the
+/// same identity, so a cache copied along with those files is that machine's.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_user_with_namespaces_makes_this_machine_present_a_chosen_identity() {
+    const NAME: &str = "a_user_with_namespaces_makes_this_machine_present_a_chosen_identity";
+    const MARK: &str = "hardware-id:";
+    if std::env::var(CHILD).is_ok_and(|v| v == NAME) {
+        println!("{MARK} {}", license_gate::hardware_id());
+        return;
+    }
+    let machine_a = TempDir::new().expect("machine A's files");
+    let machine_id = machine_a.path().join("machine-id");
+    fs::write(&machine_id, "0123456789abcdef0123456789abcdef\n").expect("A's machine ID");
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let script = format!(
+        "hostname machine-a && mount --bind '{}' /etc/machine-id && exec '{}' {NAME} --exact --nocapture --test-threads=1",
+        machine_id.display(),
+        exe.display()
+    );
+    let present = || {
+        let output = std::process::Command::new("unshare")
+            .args([
+                "--user",
+                "--map-root-user",
+                "--mount",
+                "--uts",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .env(CHILD, NAME)
+            .output();
+        let output = match output {
+            Ok(output) if output.status.success() => output,
+            failed => {
+                eprintln!(
+                    "skipped: this system does not let an unprivileged user make namespaces here ({failed:?})"
+                );
+                return None;
+            }
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let id = stdout
+            .lines()
+            .find_map(|l| l.split_once(MARK).map(|(_, id)| id.trim().to_owned()))
+            .unwrap_or_else(|| panic!("no ID in the child's output:\n{stdout}"));
+        Some(id)
+    };
+    let (Some(first), Some(second)) = (present(), present()) else {
+        return;
+    };
+    assert_ne!(
+        first,
+        license_gate::hardware_id(),
+        "the chosen files changed nothing"
+    );
+    assert_eq!(first, second, "the same presented files give the same ID");
+}

@@ -98,8 +98,10 @@
 //!   verifies on B, and online one activation serves both machines. The same
 //!   holds wherever B can be made to report A's values (a virtual machine
 //!   cloned from A, or given A's identifiers). No fingerprint taken on the
-//!   client can tell the two apart; only the license server can notice (one
-//!   activation validating from two places at once). Without that effort, a
+//!   client can tell the two apart (`tests/attacks.rs` runs the ID in such
+//!   namespaces: it follows the files the user chose); only the license
+//!   server can notice (one activation validating from two places at once).
+//!   Without that effort, a
 //!   copied cache is rejected, and `PATH` or environment variables do not
 //!   change the ID.
 //! - **A machine whose bundled roots are replaced**: rebuilding the binary with
