@@ -647,3 +647,373 @@ async fn an_expired_offline_code_stays_expired_with_the_clock_set_back_and_the_c
         "an expired offline code worked again with the clock set back"
     );
 }
+
+// ---- dropping the handle ----------------------------------------------------
+//
+// The global gate is one per process, so each test that installs it runs in a
+// child process of its own (this binary, filtered to the one test).
+
+/// Set in a child process to the name of the test it runs.
+const CHILD: &str = "LICENSE_GATE_ATTACKS_CHILD";
+
+/// Runs `body` in a child process of its own (this test binary, filtered to
+/// `name`), so the global gate it installs is the only one in its process.
+fn in_own_process(name: &str, body: impl FnOnce()) {
+    if std::env::var(CHILD).is_ok_and(|v| v == name) {
+        body();
+        return;
+    }
+    run_child(name, &[]);
+}
+
+/// Runs the single test `name` of this binary in a child process with the
+/// variables `env` set, and returns its standard output.
+fn run_child(name: &str, env: &[(&str, std::ffi::OsString)]) -> String {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = std::process::Command::new(exe);
+    command
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, name);
+    for (variable, value) in env {
+        command.env(variable, value);
+    }
+    let output = command.output().expect("the child test runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the child `{name}` failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// A current-thread runtime with tokio's time paused, as `#[tokio::test(start_paused = true)]` makes.
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+}
+
+#[license_gate::requires_feature("pro")]
+fn export(pages: u32) -> Result<u32, license_gate::LicenseError> {
+    Ok(pages)
+}
+
+/// The status a denied gated call names.
+fn denied_status() -> LicenseStatus {
+    match export(1) {
+        Ok(_) => panic!("the gated call was allowed"),
+        Err(license_gate::LicenseError::NotLicensed { status, .. }) => status,
+        Err(other) => panic!("denied for another reason: {other}"),
+    }
+}
+
+/// Starts `builder` the way an application that only uses the attributes
+/// does: `start().await?;`, the handle dropped at once.
+async fn start_without_keeping_the_handle(builder: LicenseGateBuilder) -> Result<(), GateError> {
+    builder.start().await?;
+    Ok(())
+}
+
+fn global_builder(provider: MockProvider, clock: &TestClock) -> LicenseGateBuilder {
+    LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider)
+        .license_key("AAAA-BBBB-CCCC-DDDD")
+        .no_cache()
+        .clock(clock.clone())
+        .heartbeat_interval(Duration::from_secs(1))
+        .jitter(0.0)
+}
+
+#[test]
+fn a_global_gate_whose_handle_was_dropped_sees_a_revocation_at_the_next_heartbeat() {
+    in_own_process(
+        "a_global_gate_whose_handle_was_dropped_sees_a_revocation_at_the_next_heartbeat",
+        || {
+            paused_runtime().block_on(async {
+                let clock = TestClock::starting_at(t0());
+                let (provider, server) = MockProvider::licensed(["pro"]);
+                start_without_keeping_the_handle(global_builder(provider, &clock))
+                    .await
+                    .expect("the gate starts");
+                assert_eq!(export(3).unwrap(), 3);
+
+                server.revoke();
+                tokio::time::sleep(Duration::from_millis(1100)).await;
+                assert_eq!(
+                    denied_status(),
+                    LicenseStatus::Revoked,
+                    "the gate stopped checking when its handle was dropped"
+                );
+
+                // The handle comes back from the process, to shut the gate down.
+                LicenseGate::global()
+                    .expect("the global gate is still installed")
+                    .shutdown()
+                    .await;
+                assert!(matches!(
+                    export(4),
+                    Err(license_gate::LicenseError::NoGate { .. })
+                ));
+            });
+        },
+    );
+}
+
+#[test]
+fn a_global_gate_whose_handle_was_dropped_denies_at_the_expiry_instant() {
+    in_own_process(
+        "a_global_gate_whose_handle_was_dropped_denies_at_the_expiry_instant",
+        || {
+            paused_runtime().block_on(async {
+                let clock = TestClock::starting_at(t0());
+                let expiry = t0() + Duration::from_millis(2500);
+                let (provider, _server) =
+                    MockProvider::new(LicenseAnswer::licensed(["pro"]).expiring_at(expiry));
+                let builder = global_builder(provider, &clock).heartbeat_interval(DAY);
+                start_without_keeping_the_handle(builder)
+                    .await
+                    .expect("the gate starts");
+                assert_eq!(export(1).unwrap(), 1);
+                tokio::time::sleep(Duration::from_millis(2490)).await;
+                assert_eq!(export(2).unwrap(), 2);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                assert_eq!(
+                    denied_status(),
+                    LicenseStatus::Expired,
+                    "the expiry instant passed unnoticed after the handle was dropped"
+                );
+                LicenseGate::global().expect("installed").shutdown().await;
+            });
+        },
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gate_that_is_not_global_denies_once_its_last_handle_is_dropped() {
+    let (provider, _server) = MockProvider::licensed(["pro"]);
+    let gate = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider)
+        .install_global(false)
+        .no_cache()
+        .start()
+        .await
+        .expect("the gate starts");
+    let copy = gate.clone();
+    let changes = gate.subscribe();
+    // Gated code on this thread sees the gate, as a test's scope does.
+    let seen = gate.enter();
+    drop(copy);
+    assert!(
+        license_gate::has_feature("pro"),
+        "dropping one of two handles stops nothing"
+    );
+
+    drop(gate);
+    let dropped = LicenseStatus::Unlicensed {
+        reason: license_gate::GATE_DROPPED.into(),
+    };
+    assert_eq!(
+        changes.borrow().products[0].status,
+        dropped,
+        "a dropped gate kept its last grant"
+    );
+    assert!(!license_gate::has_feature("pro"));
+    // Nothing the ended task still had under way brings the grant back.
+    settle().await;
+    tokio::time::sleep(2 * DAY).await;
+    assert_eq!(changes.borrow().products[0].status, dropped);
+    assert!(!license_gate::has_feature("pro"));
+    drop(seen);
+}
+
+#[test]
+fn a_global_gate_denies_once_the_runtime_it_ran_on_has_shut_down() {
+    in_own_process(
+        "a_global_gate_denies_once_the_runtime_it_ran_on_has_shut_down",
+        || {
+            let stopped = LicenseStatus::Unlicensed {
+                reason: license_gate::RUNTIME_STOPPED.into(),
+            };
+            // `#[tokio::main]` returning: its runtime ends, the gate stays installed.
+            let runtime = paused_runtime();
+            runtime.block_on(async {
+                let clock = TestClock::starting_at(t0());
+                let (provider, _server) = MockProvider::licensed(["pro"]);
+                start_without_keeping_the_handle(global_builder(provider, &clock))
+                    .await
+                    .expect("the gate starts");
+                assert_eq!(export(1).unwrap(), 1);
+            });
+            drop(runtime);
+            assert_eq!(
+                denied_status(),
+                stopped,
+                "a gate without a runtime kept granting"
+            );
+
+            // Shutting it down afterwards, from another runtime, neither hangs nor panics.
+            paused_runtime().block_on(async {
+                let gate = LicenseGate::global().expect("still installed");
+                assert!(matches!(gate.activate().await, Err(GateError::ShutDown)));
+                gate.shutdown().await;
+            });
+            assert!(matches!(
+                export(2),
+                Err(license_gate::LicenseError::NoGate { .. })
+            ));
+
+            // The same on a multi-thread runtime, with the handle kept, shut
+            // down afterwards from plain code.
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let gate = runtime.block_on(async {
+                let (provider, _server) = MockProvider::licensed(["pro"]);
+                LicenseGate::builder()
+                    .product(PRODUCT)
+                    .provider(provider)
+                    .no_cache()
+                    .start()
+                    .await
+                    .expect("the gate starts")
+            });
+            assert_eq!(export(3).unwrap(), 3);
+            drop(runtime);
+            assert_eq!(denied_status(), stopped);
+            assert_eq!(gate.status(), stopped);
+            gate.shutdown_blocking();
+            assert!(matches!(
+                export(4),
+                Err(license_gate::LicenseError::NoGate { .. })
+            ));
+        },
+    );
+}
+
+// ---- the hardware ID: what PATH and the environment cannot change ------------
+
+/// The ID a process computes with a fake program of every name the ID could
+/// run (`hostname`, `ioreg`, `sysctl`, `ifconfig`, `scutil`, `reg`,
+/// `getmac`, `cat`) first on `PATH`, each printing another machine's values,
+/// and the variables that name a machine set to another one's.
+#[test]
+fn the_hardware_id_ignores_fake_programs_on_path_and_the_environment() {
+    const NAME: &str = "the_hardware_id_ignores_fake_programs_on_path_and_the_environment";
+    const MARK: &str = "hardware-id:";
+    if std::env::var(CHILD).is_ok_and(|v| v == NAME) {
+        println!("{MARK} {}", license_gate::hardware_id());
+        return;
+    }
+    let fakes = TempDir::new().expect("a folder for the fake programs");
+    for program in [
+        "hostname", "ioreg", "sysctl", "ifconfig", "scutil", "reg", "getmac", "cat", "uname",
+    ] {
+        let path = fakes.path().join(program);
+        fs::write(
+            &path,
+            "#!/bin/sh\necho '\"IOPlatformUUID\" = \"MACHINE-A\"'\necho 'MachineGuid REG_SZ MACHINE-A'\necho machine-a\n",
+        )
+        .expect("write a fake program");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
+                .expect("make it runnable");
+        }
+    }
+    let mut path = std::ffi::OsString::from(fakes.path());
+    if let Some(old) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(old);
+    }
+    let env: Vec<(&str, std::ffi::OsString)> = vec![
+        ("PATH", path),
+        ("HOSTNAME", "machine-a".into()),
+        ("COMPUTERNAME", "MACHINE-A".into()),
+        ("PROCESSOR_IDENTIFIER", "Machine A CPU".into()),
+        ("NUMBER_OF_PROCESSORS", "97".into()),
+        ("SystemRoot", fakes.path().into()),
+        ("windir", fakes.path().into()),
+    ];
+    let stdout = run_child(NAME, &env);
+    let presented = stdout
+        .lines()
+        .find_map(|l| l.split_once(MARK).map(|(_, id)| id))
+        .unwrap_or_else(|| panic!("no ID in the child's output:\n{stdout}"))
+        .trim();
+    assert_eq!(
+        presented,
+        license_gate::hardware_id(),
+        "PATH or the environment changed the hardware ID"
+    );
+}
+
+/// The limit the security guide states: the hardware ID is what the machine
+/// presents. With user, mount and UTS namespaces (no privileges needed where
+/// the kernel allows them), a process sees the machine ID file and host name
+/// its user chose, and its ID follows them: any machine can present the
+/// same identity, so a cache copied along with those files is that machine's.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_user_with_namespaces_makes_this_machine_present_a_chosen_identity() {
+    const NAME: &str = "a_user_with_namespaces_makes_this_machine_present_a_chosen_identity";
+    const MARK: &str = "hardware-id:";
+    if std::env::var(CHILD).is_ok_and(|v| v == NAME) {
+        println!("{MARK} {}", license_gate::hardware_id());
+        return;
+    }
+    let machine_a = TempDir::new().expect("machine A's files");
+    let machine_id = machine_a.path().join("machine-id");
+    fs::write(&machine_id, "0123456789abcdef0123456789abcdef\n").expect("A's machine ID");
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let script = format!(
+        "hostname machine-a && mount --bind '{}' /etc/machine-id && exec '{}' {NAME} --exact --nocapture --test-threads=1",
+        machine_id.display(),
+        exe.display()
+    );
+    let present = || {
+        let output = std::process::Command::new("unshare")
+            .args([
+                "--user",
+                "--map-root-user",
+                "--mount",
+                "--uts",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .env(CHILD, NAME)
+            .output();
+        let output = match output {
+            Ok(output) if output.status.success() => output,
+            failed => {
+                eprintln!(
+                    "skipped: this system does not let an unprivileged user make namespaces here ({failed:?})"
+                );
+                return None;
+            }
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let id = stdout
+            .lines()
+            .find_map(|l| l.split_once(MARK).map(|(_, id)| id.trim().to_owned()))
+            .unwrap_or_else(|| panic!("no ID in the child's output:\n{stdout}"));
+        Some(id)
+    };
+    let (Some(first), Some(second)) = (present(), present()) else {
+        return;
+    };
+    assert_ne!(
+        first,
+        license_gate::hardware_id(),
+        "the chosen files changed nothing"
+    );
+    assert_eq!(first, second, "the same presented files give the same ID");
+}

@@ -10,6 +10,18 @@
 //! skipped so they can come and go), the architecture word, the CPU count,
 //! the host name and the platform name.
 //!
+//! On macOS and Windows the components come from system programs run by
+//! their absolute paths (`programs`), never looked up on `PATH`, and with
+//! none of the user's environment variables read: a program of the user's
+//! earlier on `PATH`, or a `COMPUTERNAME` or `PROCESSOR_IDENTIFIER` set for
+//! the app, changes nothing. On Linux the ID reads only files of `/etc`,
+//! `/var/lib`, `/proc` and `/sys`.
+//!
+//! The ID is what the machine presents. A user who makes one machine present
+//! another's files (for example with user, mount and UTS namespaces, which an
+//! unprivileged Linux user can make) is, to this ID, that other machine: no
+//! fingerprint taken on the client can tell them apart.
+//!
 //! What matters is that the same machine gives the same ID on every call and
 //! after reboots. Two things the published SDK includes are left out on
 //! purpose because they break that: the kernel version in the platform string
@@ -75,6 +87,47 @@ fn architecture_word() -> &'static str {
     } else {
         "x86"
     }
+}
+
+/// The system programs the ID runs on macOS and Windows, by absolute path:
+/// never looked up on `PATH`, which the user sets. (On Windows the system
+/// folder is named outright rather than read from `%SystemRoot%`, which is an
+/// environment variable too.)
+#[allow(dead_code)] // each platform runs only its own
+pub(crate) mod programs {
+    /// macOS: the I/O registry (platform UUID and serial number).
+    pub(crate) const IOREG: &str = "/usr/sbin/ioreg";
+    /// macOS: kernel values (CPU brand, CPU count).
+    pub(crate) const SYSCTL: &str = "/usr/sbin/sysctl";
+    /// macOS: network interfaces (MAC addresses).
+    pub(crate) const IFCONFIG: &str = "/sbin/ifconfig";
+    /// macOS: the local host name.
+    pub(crate) const SCUTIL: &str = "/usr/sbin/scutil";
+    /// macOS and other Unix systems: the host name.
+    pub(crate) const HOSTNAME: &str = "/bin/hostname";
+    /// Windows: registry values (machine GUID, processor, computer name).
+    pub(crate) const REG: &str = r"C:\Windows\System32\reg.exe";
+    /// Windows: network adapters (MAC addresses).
+    pub(crate) const GETMAC: &str = r"C:\Windows\System32\getmac.exe";
+
+    /// Every program above (for the test that they are absolute).
+    pub(crate) const ALL: &[&str] = &[IOREG, SYSCTL, IFCONFIG, SCUTIL, HOSTNAME, REG, GETMAC];
+}
+
+/// The data of value `name` in the output of `reg query` (lines such as
+/// `    MachineGuid    REG_SZ    1f7e…`), trimmed; the data may hold spaces.
+#[allow(dead_code)] // Windows only, tested everywhere
+pub(crate) fn reg_value(output: &str, name: &str) -> Option<String> {
+    output.lines().find_map(|line| {
+        let line = line.trim();
+        let (key, rest) = line.split_once(char::is_whitespace)?;
+        if !key.eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let (kind, data) = rest.trim_start().split_once(char::is_whitespace)?;
+        let data = data.trim();
+        (kind.starts_with("REG_") && !data.is_empty()).then(|| data.to_owned())
+    })
 }
 
 /// Interface names that belong to containers, bridges, VPNs and virtual
@@ -199,8 +252,11 @@ mod platform {
 mod platform {
     use std::process::Command;
 
+    use super::programs::{HOSTNAME, IFCONFIG, IOREG, SCUTIL, SYSCTL};
+
+    /// Runs a system program by its absolute path with an empty environment.
     fn run(program: &str, args: &[&str]) -> Option<String> {
-        let output = Command::new(program).args(args).output().ok()?;
+        let output = Command::new(program).args(args).env_clear().output().ok()?;
         let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
         (output.status.success() && !text.is_empty()).then_some(text)
     }
@@ -213,12 +269,12 @@ mod platform {
 
     pub(super) fn machine_components() -> Vec<String> {
         let mut parts = Vec::new();
-        if let Some(ioreg) = run("ioreg", &["-rd1", "-c", "IOPlatformExpertDevice"]) {
+        if let Some(ioreg) = run(IOREG, &["-rd1", "-c", "IOPlatformExpertDevice"]) {
             parts.extend(platform_value(&ioreg, "IOPlatformUUID"));
             parts.extend(platform_value(&ioreg, "IOPlatformSerialNumber"));
         }
-        parts.extend(run("sysctl", &["-n", "machdep.cpu.brand_string"]));
-        if let Some(ifconfig) = run("ifconfig", &[]) {
+        parts.extend(run(SYSCTL, &["-n", "machdep.cpu.brand_string"]));
+        if let Some(ifconfig) = run(IFCONFIG, &[]) {
             parts.push(macs(&ifconfig));
         }
         parts
@@ -245,14 +301,14 @@ mod platform {
     }
 
     pub(super) fn cpu_count() -> usize {
-        run("sysctl", &["-n", "hw.ncpu"])
+        run(SYSCTL, &["-n", "hw.ncpu"])
             .and_then(|n| n.parse().ok())
             .unwrap_or(1)
     }
 
     pub(super) fn host_name() -> String {
-        run("scutil", &["--get", "LocalHostName"])
-            .or_else(|| run("hostname", &[]))
+        run(SCUTIL, &["--get", "LocalHostName"])
+            .or_else(|| run(HOSTNAME, &[]))
             .unwrap_or_default()
     }
 }
@@ -261,32 +317,35 @@ mod platform {
 mod platform {
     use std::process::Command;
 
+    use super::programs::{GETMAC, REG};
+    use super::reg_value;
+
+    /// Where Windows keeps the system-wide environment it gives every
+    /// process at logon (`PROCESSOR_IDENTIFIER`, `NUMBER_OF_PROCESSORS`): read
+    /// here, not from this process's environment, which the user sets.
+    const SYSTEM_ENVIRONMENT: &str =
+        r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment";
+
+    /// Runs a system program by its absolute path.
     fn run(program: &str, args: &[&str]) -> Option<String> {
         let output = Command::new(program).args(args).output().ok()?;
         let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
         (output.status.success() && !text.is_empty()).then_some(text)
     }
 
+    /// Value `name` of registry key `key` (under `HKLM`), through `reg.exe`.
+    fn registry(key: &str, name: &str) -> Option<String> {
+        reg_value(&run(REG, &["query", key, "/v", name])?, name)
+    }
+
     pub(super) fn machine_components() -> Vec<String> {
         let mut parts = Vec::new();
-        let guid = run(
-            "reg",
-            &[
-                "query",
-                r"HKLM\SOFTWARE\Microsoft\Cryptography",
-                "/v",
-                "MachineGuid",
-            ],
-        )
-        .and_then(|out| {
-            out.lines()
-                .find(|l| l.contains("MachineGuid"))
-                .map(str::to_owned)
-        })
-        .and_then(|line| line.split_whitespace().last().map(str::to_owned));
-        parts.extend(guid);
-        parts.extend(std::env::var("PROCESSOR_IDENTIFIER").ok());
-        if let Some(getmac) = run("getmac", &["/fo", "csv", "/nh"]) {
+        parts.extend(registry(
+            r"HKLM\SOFTWARE\Microsoft\Cryptography",
+            "MachineGuid",
+        ));
+        parts.extend(registry(SYSTEM_ENVIRONMENT, "PROCESSOR_IDENTIFIER"));
+        if let Some(getmac) = run(GETMAC, &["/fo", "csv", "/nh"]) {
             let macs = getmac
                 .lines()
                 .filter_map(|l| l.split(',').next())
@@ -298,14 +357,18 @@ mod platform {
     }
 
     pub(super) fn cpu_count() -> usize {
-        std::env::var("NUMBER_OF_PROCESSORS")
-            .ok()
+        registry(SYSTEM_ENVIRONMENT, "NUMBER_OF_PROCESSORS")
             .and_then(|n| n.parse().ok())
             .unwrap_or(1)
     }
 
+    /// The computer name, as `COMPUTERNAME` would give it.
     pub(super) fn host_name() -> String {
-        std::env::var("COMPUTERNAME").unwrap_or_default()
+        registry(
+            r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\ActiveComputerName",
+            "ComputerName",
+        )
+        .unwrap_or_default()
     }
 }
 
@@ -321,8 +384,16 @@ mod platform {
             .unwrap_or(1)
     }
 
+    /// The host name from the system program, by its absolute path (not
+    /// `$HOSTNAME`, which the user sets).
     pub(super) fn host_name() -> String {
-        std::env::var("HOSTNAME").unwrap_or_default()
+        std::process::Command::new(super::programs::HOSTNAME)
+            .env_clear()
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -363,6 +434,42 @@ mod tests {
     fn volatile_cpuinfo_lines_are_dropped() {
         let info = "processor\t: 0\nmodel name\t: Test CPU\ncpu MHz\t\t: 2400.01\nbogomips\t: 4800\nflags\t: fpu";
         assert_eq!(stable_cpuinfo(info), "model name\t: Test CPU\nflags\t: fpu");
+    }
+
+    #[test]
+    fn system_programs_are_named_by_absolute_path() {
+        for program in programs::ALL {
+            assert!(
+                program.starts_with('/') || program.starts_with(r"C:\Windows\System32\"),
+                "{program} would be looked up on PATH"
+            );
+        }
+    }
+
+    #[test]
+    fn registry_values_are_read_from_reg_query_output() {
+        let output = "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\r\n    MachineGuid    REG_SZ    1f7e4a1c-2b3d-4e5f-8a9b-0c1d2e3f4a5b\r\n\r\n";
+        assert_eq!(
+            reg_value(output, "MachineGuid").as_deref(),
+            Some("1f7e4a1c-2b3d-4e5f-8a9b-0c1d2e3f4a5b")
+        );
+        let output = "\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment\n    PROCESSOR_IDENTIFIER    REG_SZ    Intel64 Family 6 Model 158 Stepping 10, GenuineIntel\n    NUMBER_OF_PROCESSORS    REG_SZ    12\n";
+        assert_eq!(
+            reg_value(output, "PROCESSOR_IDENTIFIER").as_deref(),
+            Some("Intel64 Family 6 Model 158 Stepping 10, GenuineIntel")
+        );
+        assert_eq!(
+            reg_value(output, "NUMBER_OF_PROCESSORS").as_deref(),
+            Some("12")
+        );
+        assert_eq!(reg_value(output, "PROCESSOR"), None);
+        assert_eq!(
+            reg_value(
+                "ERROR: The system was unable to find the specified registry key or value.",
+                "MachineGuid"
+            ),
+            None
+        );
     }
 
     #[test]

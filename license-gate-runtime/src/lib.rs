@@ -51,8 +51,9 @@ pub use cache::CacheLocation;
 pub use clock_floor::{CLOCK_SET_BACK, ClockFloor};
 pub use error::{FeatureIter, Features, GateError, LicenseError, Name, ProviderError, Required};
 pub use gate::{
-    CHECK_STOPPED, CurrentScope, LicenseGate, LicenseGateBuilder, ScopeGuard, Scoped,
-    check_feature, check_product, has_feature, snapshot, subscribe,
+    CHECK_STOPPED, CurrentScope, GATE_DROPPED, GATE_SHUT_DOWN, LicenseGate, LicenseGateBuilder,
+    RUNTIME_STOPPED, ScopeGuard, Scoped, check_feature, check_product, has_feature, snapshot,
+    subscribe,
 };
 // The function, beside the hidden module of the same name: what
 // `license_gate::hardware_id` names (and what doc links to `crate::hardware_id`

@@ -196,13 +196,22 @@ pub(crate) fn saturate(t: SystemTime) -> SystemTime {
 /// Never panics: an instant RFC 3339 cannot write (after 9999-12-31, or
 /// before year 1) is written in seconds from the Unix epoch.
 pub fn format_rfc3339(t: SystemTime) -> String {
-    let seconds = match t.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).ok(),
-        Err(before) => i64::try_from(before.duration().as_secs()).ok().map(|s| -s),
-    };
-    let nanos = match t.duration_since(UNIX_EPOCH) {
-        Ok(after) => after.subsec_nanos(),
-        Err(_) => 0,
+    // Whole seconds from the epoch, rounded down (towards the past), and the
+    // nanoseconds after them: 0.001 s after a second before 1970 is that
+    // second plus 1 ms, not the next second.
+    let (seconds, nanos) = match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => (i64::try_from(after.as_secs()).ok(), after.subsec_nanos()),
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_secs()).ok();
+            match before.subsec_nanos() {
+                0 => (whole.map(|s| -s), 0),
+                n => (
+                    whole.and_then(|s| s.checked_add(1)).map(|s| -s),
+                    1_000_000_000 - n,
+                ),
+            }
+        }
     };
     let formatted = seconds
         .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
@@ -391,6 +400,24 @@ mod tests {
         let at = parse_iso8601("-003010-01-01T00:00:09.00-00").unwrap();
         assert_eq!(format_rfc3339(at), "0000-01-01T00:00:00Z");
         assert_eq!(parse_iso8601(&format_rfc3339(at)), Some(at));
+    }
+
+    /// Found by the `iso8601` fuzz target: an instant before 1970 with a
+    /// fraction of a second was written one second late, without its
+    /// fraction (`1015-01-01T00:00:00.0010000` as `1015-01-01T00:00:01Z`).
+    #[test]
+    fn instants_before_1970_with_a_fraction_format_and_read_back() {
+        let at = parse_iso8601("1015-01-01T00:00:00.0010000").unwrap();
+        assert_eq!(format_rfc3339(at), "1015-01-01T00:00:00.001Z");
+        assert_eq!(parse_iso8601(&format_rfc3339(at)), Some(at));
+        let just_before = UNIX_EPOCH - Duration::from_millis(1);
+        assert_eq!(format_rfc3339(just_before), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            parse_iso8601(&format_rfc3339(just_before)),
+            Some(just_before)
+        );
+        let first = parse_iso8601("0000-01-01T00:00:00.5Z").unwrap();
+        assert_eq!(format_rfc3339(first), "0000-01-01T00:00:00.5Z");
     }
 
     #[test]

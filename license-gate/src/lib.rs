@@ -67,11 +67,12 @@ pub use license_gate_macros::{declared_features, licensed, requires_feature};
 #[doc(inline)]
 pub use license_gate_runtime::{
     CHECK_STOPPED, CLOCK_SET_BACK, CacheLocation, Clock, ClockFloor, CurrentScope, Deadline,
-    FeatureIter, Features, GRACE_OVER, GateError, LicenseAnswer, LicenseError, LicenseGate,
-    LicenseGateBuilder, LicenseKey, LicenseRequest, LicenseSnapshot, LicenseStatus, NOT_ACTIVATED,
-    Name, ProductState, Provider, ProviderError, Required, RetryPolicy, ScopeGuard, Scoped,
-    SeatUsage, Secret, SharedSnapshot, Source, SystemClock, VendorSecret, check_feature,
-    check_product, embed_secret, has_feature, snapshot, subscribe, trusted_now,
+    FeatureIter, Features, GATE_DROPPED, GATE_SHUT_DOWN, GRACE_OVER, GateError, LicenseAnswer,
+    LicenseError, LicenseGate, LicenseGateBuilder, LicenseKey, LicenseRequest, LicenseSnapshot,
+    LicenseStatus, NOT_ACTIVATED, Name, ProductState, Provider, ProviderError, RUNTIME_STOPPED,
+    Required, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, SharedSnapshot, Source,
+    SystemClock, VendorSecret, check_feature, check_product, embed_secret, has_feature, snapshot,
+    subscribe, trusted_now,
 };
 
 // The function only: the runtime's module of the same name is not API.

@@ -450,6 +450,11 @@ impl LicenseGateBuilder {
                 own_runtime: Mutex::new(own_runtime),
             }),
         };
+        if install {
+            // The process keeps the global gate running until `shutdown`,
+            // whether or not the caller keeps the handle.
+            gate.keep_installed();
+        }
         Ok((gate, started_rx))
     }
 

@@ -9,7 +9,11 @@
 //!   snapshot under one lock ([`Engine::update`]), so no update is lost;
 //! - **fail closed**: the task is supervised ([`supervise`]); if it ever
 //!   panics, every product becomes unlicensed with [`CHECK_STOPPED`] and the
-//!   task restarts. A provider that panics is an explicit denial, not a crash;
+//!   task restarts. A provider that panics is an explicit denial, not a crash.
+//!   When the task ends for good (shutdown, every handle of a gate that is
+//!   not the global one dropped, the runtime it ran on shut down), the state
+//!   is left denying with a reason that says which ([`Engine::stop`]) and
+//!   nothing publishes after it;
 //! - **a start from cache checks at once**: the cache bridges the start, and
 //!   the first validation runs right after it in the background.
 
@@ -42,6 +46,21 @@ const DEADLINE_GRACE: Duration = Duration::from_millis(100);
 
 /// The reason every product shows when the license check itself failed.
 pub const CHECK_STOPPED: &str = "license check stopped: internal error";
+
+/// The reason every product shows after [`LicenseGate::shutdown`](crate::LicenseGate::shutdown),
+/// to whatever still holds the gate's state (a scope, a subscriber, a clone).
+pub const GATE_SHUT_DOWN: &str =
+    "license check stopped: the gate was shut down; start a new gate to check again";
+
+/// The reason every product shows when every handle of a gate that is not
+/// the global one was dropped: its heartbeat ends, and nothing keeps the
+/// state right any more.
+pub const GATE_DROPPED: &str = "license check stopped: every handle of this gate was dropped; keep the `LicenseGate` for as long as gated code runs";
+
+/// The reason every product shows when the tokio runtime that ran the gate's
+/// heartbeat shut down (for example `#[tokio::main]` returned, or a test's
+/// runtime ended) while the gate was still installed or held.
+pub const RUNTIME_STOPPED: &str = "license check stopped: the async runtime it ran on shut down; start the gate on a runtime that lives as long as the gated code";
 
 /// What one round of validation found.
 #[derive(Debug, Clone)]
@@ -105,6 +124,9 @@ pub(crate) struct Engine {
     /// The clock was set back at start (see `clock_floor`): local grants are
     /// withheld until an authentic server `Date` re-anchors trusted time.
     clock_set_back: AtomicBool,
+    /// The heartbeat has ended for good ([`Engine::stop`]): the state denies
+    /// and nothing publishes any more. Read and set under the writer lock.
+    stopped: AtomicBool,
 }
 
 impl Engine {
@@ -129,6 +151,7 @@ impl Engine {
             round_done: Notify::new(),
             unknown_features_logged: AtomicBool::new(false),
             clock_set_back: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
         }
     }
 
@@ -356,6 +379,11 @@ impl Engine {
     ) -> SharedSnapshot {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let current = self.cell.snapshot();
+        if self.stopped.load(Ordering::Relaxed) {
+            // A round that was under way when the gate stopped brings no
+            // grant back: the stopped state is the last one.
+            return current;
+        }
         let now = self.cell.now();
         let next = change(&current, now);
         self.publish_locked(&current, next, cause)
@@ -475,16 +503,47 @@ impl Engine {
     }
 
     /// Denies every product with [`CHECK_STOPPED`]: what is left when the
-    /// heartbeat task died. Reads no clock, so it works whatever failed.
+    /// heartbeat task died (it restarts). Reads no clock, so it works
+    /// whatever failed.
     pub(crate) fn fail_closed(&self) {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.stopped.load(Ordering::Relaxed) {
+            self.deny_all_locked(CHECK_STOPPED);
+        }
+    }
+
+    /// Ends the gate's checking for good: every product is denied with
+    /// `reason` ([`GATE_SHUT_DOWN`], [`GATE_DROPPED`], [`RUNTIME_STOPPED`])
+    /// and no later update publishes, so a gate that no longer checks never
+    /// keeps its last grant. The first reason stays. Writes no file (the
+    /// cache keeps the last confirmed state for the next start), reads no
+    /// clock and needs no runtime, so it works from a `Drop`.
+    pub(crate) fn stop(&self, reason: &'static str) {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.stopped.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        self.deny_all_locked(reason);
+        // Debug, not louder: every program stops its gates at exit, and a
+        // server may drop one gate per licensee as a matter of course.
+        tracing::debug!(reason, "license gate stopped; its state denies");
+    }
+
+    /// Whether [`Engine::stop`] has run.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Publishes every product as unlicensed with `reason`, features gone;
+    /// the writer lock is held.
+    fn deny_all_locked(&self, reason: &'static str) {
         let current = self.cell.snapshot();
         let next = current
             .products
             .iter()
             .map(|p| ProductState {
                 status: LicenseStatus::Unlicensed {
-                    reason: CHECK_STOPPED.into(),
+                    reason: reason.into(),
                 },
                 features: BTreeSet::new(),
                 ..p.clone()
@@ -604,11 +663,52 @@ fn needs_activation(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
     matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if &**reason == crate::state::NOT_ACTIVATED)
 }
 
+/// Stops the engine ([`Engine::stop`]) when the supervised heartbeat ends in
+/// any way: it returned (shutdown, or the stop channel closed because every
+/// handle was dropped), or its future was dropped unfinished (the runtime
+/// shut down, also before it first ran).
+struct StopOnExit {
+    engine: Arc<Engine>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Drop for StopOnExit {
+    fn drop(&mut self) {
+        let reason = if *self.stop.borrow() {
+            GATE_SHUT_DOWN
+        } else if self.stop.has_changed().is_err() {
+            GATE_DROPPED
+        } else {
+            RUNTIME_STOPPED
+        };
+        self.engine.stop(reason);
+    }
+}
+
 /// Runs the heartbeat task and keeps the gate closed if it ever dies: a panic
 /// anywhere in it denies every product with [`CHECK_STOPPED`], is logged as an
 /// error, and the task starts again after the retry policy's delay (the next
-/// good answer restores the license).
-pub(crate) async fn supervise(
+/// good answer restores the license). However the task ends — shutdown, the
+/// stop channel closed, the runtime shutting down, the future dropped before
+/// it ran — the engine stops and its state denies ([`StopOnExit`]).
+pub(crate) fn supervise(
+    engine: Arc<Engine>,
+    stop: watch::Receiver<bool>,
+    started: oneshot::Sender<()>,
+) -> impl Future<Output = ()> + Send + 'static {
+    // Made now, not when the future first runs: a runtime that shuts down
+    // before polling it still drops it, and with it this guard.
+    let on_exit = StopOnExit {
+        engine: engine.clone(),
+        stop: stop.clone(),
+    };
+    async move {
+        let _on_exit = on_exit;
+        supervise_lives(engine, stop, started).await;
+    }
+}
+
+async fn supervise_lives(
     engine: Arc<Engine>,
     stop: watch::Receiver<bool>,
     started: oneshot::Sender<()>,

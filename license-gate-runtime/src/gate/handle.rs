@@ -10,10 +10,16 @@ use tokio::sync::watch;
 use super::callsite::{self, Ask};
 use super::cell::StateCell;
 use super::engine::Engine;
+use super::engine::{GATE_DROPPED, GATE_SHUT_DOWN};
 use super::scope::{ScopeGuard, Scoped};
 use super::{global, own_runtime};
 use crate::error::{GateError, LicenseError};
 use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
+
+/// The handle of the installed global gate, kept by the process from `start`
+/// to `shutdown`: what keeps the global gate's heartbeat running when the
+/// application drops every handle of its own.
+static INSTALLED_GATE: Mutex<Option<LicenseGate>> = Mutex::new(None);
 
 /// A running license gate: the license state of the application, kept right by
 /// a heartbeat, and the checks against it.
@@ -22,6 +28,63 @@ use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
 /// gate that `#[requires_feature]`, `#[licensed]`, [`check_feature`] and
 /// [`has_feature`] consult. The handle is cheap to clone; the gate runs until
 /// [`LicenseGate::shutdown`].
+///
+/// # Dropping the handle
+///
+/// Dropping a handle never leaves a grant that nobody checks any more:
+///
+/// - **The global gate keeps running** when every handle is dropped: the
+///   process holds one until [`LicenseGate::shutdown`], so
+///   `LicenseGate::builder()…start().await?;` without `let` is enough for the
+///   attributes, and [`LicenseGate::global`] gives the handle back (to shut
+///   the gate down, activate, or subscribe).
+/// - **A gate started with `.install_global(false)` stops** when its last
+///   handle is dropped, and its state, as scopes and subscribers still see
+///   it, denies with the reason [`GATE_DROPPED`](crate::GATE_DROPPED).
+/// - **Whenever a gate stops checking** — [`shutdown`](LicenseGate::shutdown)
+///   ([`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN)), or the tokio runtime that ran
+///   it shut down, as when `#[tokio::main]` returns
+///   ([`RUNTIME_STOPPED`](crate::RUNTIME_STOPPED)) — its state denies from
+///   then on; the cache keeps the last confirmed state for the next start.
+///
+/// ```
+/// use license_gate::{LicenseGate, providers::mock::MockProvider};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (provider, _handle) = MockProvider::licensed(["pro"]);
+/// // No `let`: the global gate runs on without the handle.
+/// LicenseGate::builder()
+///     .product("Atlas Studio")
+///     .provider(provider)
+///     .no_cache() // an example keeps nothing on disk
+///     .start()
+///     .await?;
+/// assert!(license_gate::has_feature("pro"));
+///
+/// // A gate that is not the global one stops when its last handle goes.
+/// let (provider, _handle) = MockProvider::licensed(["pro"]);
+/// let local = LicenseGate::builder()
+///     .product("Atlas Render")
+///     .provider(provider)
+///     .install_global(false)
+///     .no_cache()
+///     .start()
+///     .await?;
+/// let changes = local.subscribe();
+/// drop(local);
+/// assert!(!changes.borrow().products[0].status.grants_access());
+///
+/// // The global gate runs until it is shut down.
+/// if let Some(gate) = LicenseGate::global() {
+///     gate.shutdown().await;
+/// }
+/// assert!(!license_gate::has_feature("pro"));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Starting and shutting down, with the handle kept:
 ///
 /// ```
 /// use license_gate::{LicenseGate, providers::mock::MockProvider};
@@ -55,9 +118,42 @@ pub(super) struct GateInner {
     pub(super) own_runtime: Mutex<Option<own_runtime::OwnRuntime>>,
 }
 
+impl Drop for GateInner {
+    /// The last handle is gone (never the case for the installed global
+    /// gate, which the process holds): the heartbeat ends, so the state
+    /// denies now, not when the task next runs.
+    fn drop(&mut self) {
+        self.engine.stop(GATE_DROPPED);
+    }
+}
+
 impl LicenseGate {
     fn cell(&self) -> &Arc<StateCell> {
         &self.inner.engine.cell
+    }
+
+    /// A handle of the installed global gate, if one runs: the way back to a
+    /// gate started without keeping its handle (`start().await?;`), to shut
+    /// it down, activate or subscribe.
+    ///
+    /// ```no_run
+    /// # async fn at_exit() {
+    /// if let Some(gate) = license_gate::LicenseGate::global() {
+    ///     gate.shutdown().await;
+    /// }
+    /// # }
+    /// # let _ = at_exit;
+    /// ```
+    pub fn global() -> Option<LicenseGate> {
+        INSTALLED_GATE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Makes the process hold this (global) gate until it is shut down.
+    pub(super) fn keep_installed(&self) {
+        *INSTALLED_GATE.lock().unwrap_or_else(|e| e.into_inner()) = Some(self.clone());
     }
 
     /// The current state of every product.
@@ -122,8 +218,12 @@ impl LicenseGate {
     }
 
     /// Validates every product now, outside the heartbeat schedule, and
-    /// returns the resulting snapshot.
+    /// returns the resulting snapshot. A gate that has stopped asks nobody
+    /// and returns its (denying) state.
     pub async fn refresh(&self) -> SharedSnapshot {
+        if self.ensure_running().is_err() {
+            return self.snapshot();
+        }
         self.inner.engine.refresh().await.snapshot
     }
 
@@ -177,8 +277,12 @@ impl LicenseGate {
     }
 
     /// Stops the heartbeat, removes the gate from the global slot and waits for
-    /// its task to end. Gated code denies afterwards (no gate is running).
+    /// its task to end. Gated code denies afterwards (no gate is running), and
+    /// so does what still holds this gate's state (a scope, a subscriber, a
+    /// clone of the handle): every product reads
+    /// `Unlicensed` with the reason [`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN).
     pub async fn shutdown(self) {
+        self.inner.engine.stop(GATE_SHUT_DOWN);
         self.inner.stop.send_replace(true);
         let task = self
             .inner
@@ -195,14 +299,16 @@ impl LicenseGate {
     /// [`LicenseGate::shutdown`] for programs without an async runtime: stops
     /// the heartbeat, removes the global gate and ends the gate's own runtime.
     pub fn shutdown_blocking(self) {
+        self.inner.engine.stop(GATE_SHUT_DOWN);
         self.inner.stop.send_replace(true);
         // Dropping the gate's own runtime (if any) ends the heartbeat task.
         self.tear_down();
     }
 
-    /// Refuses calls to the server through a clone of a gate that was shut down.
+    /// Refuses calls to the server through a clone of a gate that has
+    /// stopped (shut down, or its runtime gone).
     fn ensure_running(&self) -> Result<(), GateError> {
-        if *self.inner.stop.borrow() {
+        if *self.inner.stop.borrow() || self.inner.engine.is_stopped() {
             return Err(GateError::ShutDown);
         }
         Ok(())
@@ -214,6 +320,15 @@ impl LicenseGate {
         let inner = &self.inner;
         if inner.global {
             global::uninstall(&inner.engine.cell);
+            let kept = {
+                let mut installed = INSTALLED_GATE.lock().unwrap_or_else(|e| e.into_inner());
+                match &*installed {
+                    Some(gate) if Arc::ptr_eq(&gate.inner, inner) => installed.take(),
+                    _ => None,
+                }
+            };
+            // Dropped outside the lock.
+            drop(kept);
         }
         let own = inner
             .own_runtime

@@ -68,6 +68,59 @@
 //!   ([`start_blocking`](crate::LicenseGateBuilder::start_blocking) from a
 //!   plain `fn main`).
 //!
+//! ## Dropping the handle, shutdown, and the runtime
+//!
+//! A gate never keeps a grant that nobody checks any more:
+//!
+//! - **The global gate runs until [`shutdown`](crate::LicenseGate::shutdown)**,
+//!   whether or not the application keeps a handle: the process holds one
+//!   from `start` on. `LicenseGate::builder()…start().await?;` without `let`
+//!   is enough for code gated by the attributes; the heartbeat, the expiry
+//!   timer and the end of grace go on, and
+//!   [`LicenseGate::global`](crate::LicenseGate::global) gives the handle back.
+//! - **A gate started with `.install_global(false)` stops when its last handle
+//!   is dropped**; whatever still sees its state (a
+//!   [`scope`](crate::LicenseGate::scope), an [`enter`](crate::LicenseGate::enter)
+//!   guard, a subscriber) reads every product as
+//!   [`Unlicensed`](crate::LicenseStatus::Unlicensed) with the reason
+//!   [`GATE_DROPPED`](crate::GATE_DROPPED) from that moment.
+//! - **Shutdown** removes the global gate (gated code then denies with
+//!   `LicenseError::NoGate`) and leaves the state of the gate itself
+//!   unlicensed with [`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN).
+//! - **The runtime the heartbeat ran on shuts down** (`#[tokio::main]`
+//!   returns, a test's runtime ends, an application drops the runtime it
+//!   started the gate on): the gate stays installed but denies, with
+//!   [`RUNTIME_STOPPED`](crate::RUNTIME_STOPPED); a later `shutdown`, from
+//!   any runtime or [`shutdown_blocking`](crate::LicenseGate::shutdown_blocking)
+//!   from plain code, neither hangs nor panics. Start the gate on a runtime
+//!   that lives as long as the gated code, or with
+//!   [`start_blocking`](crate::LicenseGateBuilder::start_blocking) on one of
+//!   its own.
+//!
+//! None of these writes the cache: the next start begins from the last
+//! confirmed state, as after any exit.
+//!
+//! ```
+//! use license_gate::{LicenseGate, providers::mock::MockProvider};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let (provider, _server) = MockProvider::licensed(["pro"]);
+//! LicenseGate::builder()
+//!     .product("Atlas Studio")
+//!     .provider(provider)
+//!     .no_cache() // an example keeps nothing on disk
+//!     .start()
+//!     .await?; // no `let`: the gate runs on
+//! assert!(license_gate::has_feature("pro"));
+//!
+//! // At exit, or to start another gate:
+//! LicenseGate::global().expect("the gate runs").shutdown().await;
+//! assert!(!license_gate::has_feature("pro"));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ## The cache
 //!
 //! The last confirmed state of each product is kept in a file (by default in

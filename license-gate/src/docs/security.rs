@@ -55,7 +55,8 @@
 //! |---|---|---|
 //! | write a cache by script: `licensed`, every feature, confirmed in 2076 | no grant | without the vendor secret a cache never grants on its own; with it, the script cannot compute the HMAC |
 //! | a cache written without the vendor secret, or with a guessed one | rejected, logged, `Pending` | HKDF key from the vendor secret |
-//! | copy a cache from another machine, or re-tag it for this one | rejected | the hardware ID is part of the key; re-tagging needs the vendor secret |
+//! | copy a cache from another machine, or re-tag it for this one | rejected, as long as this machine presents its own identity | the hardware ID is part of the key; re-tagging needs the vendor secret. A machine made to present the other's identity (user, mount and UTS namespaces) is that machine: see "What remains possible" |
+//! | a fake `hostname`, `ioreg`, `sysctl`, `ifconfig`, `scutil`, `reg` or `getmac` first on `PATH`; `HOSTNAME`, `COMPUTERNAME`, `PROCESSOR_IDENTIFIER`, `NUMBER_OF_PROCESSORS`, `SystemRoot` set for the app | the hardware ID does not change | system programs run by absolute path; no environment variable is read (Windows reads those values from the registry); Linux reads only files of `/etc`, `/var/lib`, `/proc` and `/sys` |
 //! | edit, truncate or replace bytes of the cache | rejected | HMAC-SHA256, compared in constant time |
 //! | restore an old cache and set the clock back to when it was written | no grant | the latest trusted time is also kept in a separate time anchor; the later of the two counts |
 //! | set the clock back between runs after the license expired | stays expired | trusted time never goes back; it starts from the cache and the anchor |
@@ -76,6 +77,8 @@
 //! | a huge, endless, slow or deeply nested reply; garbage instead of HTTP | transport fault, no panic | size caps, timeouts, a strict parser |
 //! | a date past 9999-12-31 in a reply, a clock at year 10026, `grace_period(Duration::MAX)` | no panic; out-of-range settings are clear errors | every instant saturates at 9999-12-31; builder durations have upper bounds |
 //! | the background task panics (a bug, a provider that panics) | every product `Unlicensed { reason: "license check stopped: internal error" }`, logged; the task restarts | the heartbeat is supervised and fails closed |
+//! | start the gate with `start().await?;` (handle dropped at once), then the license is revoked or reaches its expiry | denied at the next heartbeat; at the expiry instant | the process holds the global gate, and its heartbeat, until `shutdown` |
+//! | drop every handle of a gate that is not the global one; end the runtime its heartbeat ran on (`#[tokio::main]` returns) | every product `Unlicensed` with `GATE_DROPPED` or `RUNTIME_STOPPED`; no panic, no hang | a gate that stops checking fails closed, and nothing publishes after the stop |
 //! | racing a refresh against expiry deadlines and gated calls | no update lost | one serialized writer derives every state from the latest one |
 //! | a key echoed without dashes, with spaces, percent-encoded or in another case | masked in logs and statuses | redaction normalises before matching |
 //! | a stray `TestLicense::…scoped()` in release code | does not compile | test helpers are behind the `testing` cargo feature, for `[dev-dependencies]` only |
@@ -109,6 +112,23 @@
 //!   as "clock set back" (a false positive: cached states and offline codes do
 //!   not grant) until those files are written again, or, in each run, until
 //!   the server answers. The floor cannot tell that clock from one set back.
+//!   confirmation, and only until the program next reaches the server.
+//! - **Presenting another machine's identity.** The hardware ID is what the
+//!   machine presents. On Linux it is read from files (`/etc/machine-id`,
+//!   `/proc/cpuinfo`, `/sys/class/net/*/address`) and the host name, all of
+//!   which an unprivileged user can replace for one process tree with user,
+//!   mount and UTS namespaces (`unshare -Urmu`, then bind-mounting machine
+//!   A's copies over them). Machine B doing so is machine A to the gate: A's
+//!   copied cache and time anchor grant on B, an offline code issued for A
+//!   verifies on B, and online one activation serves both machines. The same
+//!   holds wherever B can be made to report A's values (a virtual machine
+//!   cloned from A, or given A's identifiers). No fingerprint taken on the
+//!   client can tell the two apart (`tests/attacks.rs` runs the ID in such
+//!   namespaces: it follows the files the user chose); only the license
+//!   server can notice (one activation validating from two places at once).
+//!   Without that effort, a
+//!   copied cache is rejected, and `PATH` or environment variables do not
+//!   change the ID.
 //! - **A machine whose bundled roots are replaced**: rebuilding the binary with
 //!   other roots is patching it.
 //! - **No persistence at all** (`no_cache()`): with nothing on disk, a clock set
@@ -164,6 +184,33 @@
 //! `start-up/reading the system clock floor` in `cargo bench --bench gate`,
 //! on a shared two-core Linux machine where it found 16 timestamps in 7
 //! sources); a cold cache adds a disk read per place not read recently.
+//!
+//! ## Fuzzing
+//!
+//! The code that reads outside input is fuzzed with cargo-fuzz (`fuzz/`,
+//! `scripts/fuzz`; nightly only, not run in CI). Every crash found became a
+//! unit test next to its fix. The last campaign ran after the fixes, one
+//! target at a time at the lowest priority on a shared 2-core machine, and
+//! found nothing:
+//!
+//! | target | what it feeds | executions | time | crashes |
+//! |---|---|---:|---:|---:|
+//! | `iso8601` | any text as a date; what parses must format and read back to the same instant | 1,000,000 | 22 s | 0 |
+//! | `exisone_reply` | HTTP status, headers and body of every ExisOne call | 1,000,000 | 150 s | 0 |
+//! | `ecosire_reply` | the same for ECOSIRE, and license-key formats | 1,000,000 | 203 s | 0 |
+//! | `cache_load` | cache and time-anchor files, raw or behind a valid tag | 1,000,000 | 266 s | 0 |
+//! | `macro_args` | any tokens as the attributes' arguments | 1,000,000 | 453 s | 0 |
+//! | `exisone_offline` | any text as an offline code, against the test key | 1,000,000 | 425 s | 0 |
+//! | `exisone_offline_roundtrip` | offline codes minted from any content, RSA-signed, validated back | 96,873 | 603 s | 0 |
+//!
+//! (`FUZZ_FLAGS=-runs=1000000 scripts/fuzz 1800 TARGET` for the first six,
+//! `scripts/fuzz 600 exisone_offline_roundtrip` for the round trip, which
+//! signs every input with RSA.) Before it, the `iso8601` target had found
+//! that an instant before 1970 with a fraction of a second was written one
+//! second late without its fraction (`1015-01-01T00:00:00.0010000` came back
+//! as `1015-01-01T00:00:01Z`); `time::format_rfc3339` now rounds such an
+//! instant down to its second and keeps the fraction, and the input is a
+//! unit test and a seed.
 //!
 //! ## Advice to vendors
 //!
