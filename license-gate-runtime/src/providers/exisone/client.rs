@@ -156,12 +156,19 @@ impl ExisOneClientOptions {
 /// Accepts a base URL from `EXISONE_BASEURL` only when the code names the
 /// server: its host in the allowed hosts, or the server's key pinned.
 fn check_env_url(url: &str, http: &HttpOptions) -> Result<(), ProviderError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        ProviderError::Config(format!(
+            "{BASE_URL_ENV} holds `{url}`, which is not a valid URL ({e}): use a form like `https://license.example.com`"
+        ))
+    })?;
+    // https first (plain http only to loopback, opted in by the code).
+    crate::transport::check_url_policy(&parsed, None, http.allow_insecure_loopback)?;
     if !http.spki_pins.is_empty() {
         return Ok(());
     }
-    let host = reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()))
+    let host = parsed
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_owned())
         .unwrap_or_default();
     let named = http.allowed_hosts.as_ref().is_some_and(|hosts| {
         !host.is_empty()
