@@ -607,10 +607,29 @@ fn child_builds_from_env() {
         Ok(client) => println!("OPTED_IN=accepted {}", client.base_url()),
         Err(error) => println!("OPTED_IN=refused {error}"),
     }
+    match ExisOneClient::new(
+        ExisOneClientOptions::from_env().http(
+            HttpOptions::new()
+                .allow_insecure_loopback()
+                .allowed_hosts(["127.0.0.1"]),
+        ),
+    ) {
+        Ok(client) => println!("NAMED=accepted {}", client.base_url()),
+        Err(error) => println!("NAMED=refused {error}"),
+    }
+    match ExisOneClient::new(
+        ExisOneClientOptions::from_env()
+            .http(HttpOptions::new().allowed_hosts(["license.example.com"])),
+    ) {
+        Ok(client) => println!("VENDOR_HOST=accepted {}", client.base_url()),
+        Err(error) => println!("VENDOR_HOST=refused {error}"),
+    }
 }
 
 /// Attack: `EXISONE_BASEURL=http://127.0.0.1:P`, a fake server the user
-/// runs. `from_env` refuses it and says how code opts in; nothing is sent.
+/// runs. `from_env` refuses it and says how code opts in; the loopback
+/// opt-in alone is not enough either: the code must name the host. Nothing
+/// is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_env_refuses_a_plain_loopback_base_url() {
     let fake = Emulated::start(Service::ExisOne).await;
@@ -622,9 +641,51 @@ async fn from_env_refuses_a_plain_loopback_base_url() {
     let refused = marked(&out, "FROM_ENV=");
     assert!(refused.starts_with("refused"), "{refused}");
     assert!(refused.contains("allow_insecure_loopback"), "{refused}");
-    // Only code can opt in.
-    assert!(marked(&out, "OPTED_IN=").starts_with("accepted"), "{out}");
+    let opted_in = marked(&out, "OPTED_IN=");
+    assert!(opted_in.starts_with("refused"), "{opted_in}");
+    assert!(opted_in.contains("allowed_hosts"), "{opted_in}");
+    // Only code can name the server the variable may choose.
+    assert!(marked(&out, "NAMED=").starts_with("accepted"), "{out}");
     assert_eq!(fake.requests(), 0);
+}
+
+/// Attack: `EXISONE_BASEURL=https://licenses.attacker.example`, a domain of
+/// the user's own with a publicly trusted certificate (free) serving
+/// "valid, every feature". The application names no such server, so the
+/// client is refused when it is built, with an error that says how code
+/// names its servers; nothing is contacted. The vendor's own host named in
+/// code is accepted (the variable still serves development).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_env_refuses_a_host_the_app_did_not_name() {
+    let out = run_child_async(
+        "child_builds_from_env",
+        vec![(
+            "EXISONE_BASEURL",
+            "https://licenses.attacker.example".to_owned(),
+        )],
+    )
+    .await;
+    for marker in ["FROM_ENV=", "OPTED_IN=", "NAMED=", "VENDOR_HOST="] {
+        let outcome = marked(&out, marker);
+        assert!(
+            outcome.starts_with("refused"),
+            "{marker} a host the app did not name must be refused: {outcome}"
+        );
+        assert!(
+            outcome.contains("allowed_hosts") && outcome.contains("EXISONE_BASEURL"),
+            "{marker} the error says what to do: {outcome}"
+        );
+    }
+    let out = run_child_async(
+        "child_builds_from_env",
+        vec![("EXISONE_BASEURL", "https://license.example.com".to_owned())],
+    )
+    .await;
+    assert!(
+        marked(&out, "VENDOR_HOST=").starts_with("accepted https://license.example.com"),
+        "{out}"
+    );
+    assert!(marked(&out, "FROM_ENV=").starts_with("refused"), "{out}");
 }
 
 /// Attack: plain http to a host that is not loopback, even with the loopback

@@ -13,7 +13,9 @@ use license_gate::providers::ecosire::{
 use license_gate_testkit::ecosire::{EmulatedLicense, EmulatedStatus, RateLimits};
 use license_gate_testkit::{Fault, TestCertificate};
 use serde_json::json;
-use support::ecosire::{FixedClock, KEY, SECRET, client, emulator, emulator_with, options};
+use support::ecosire::{
+    FixedClock, KEY, OffClock, SECRET, client, emulator, emulator_with, options,
+};
 
 fn key() -> LicenseKey {
     LicenseKey::new(KEY)
@@ -27,13 +29,16 @@ async fn each_endpoint_sends_the_signed_vector_request() {
     let emulator = emulator().await;
     let handle = emulator.handle();
     handle.set_timestamp_tolerance(ANY_TIME);
-    // Vector case 1: secret `test-secret`, 2026-01-01T00:00:00Z.
-    let client =
-        EcosireClient::new(options(&emulator).clock(FixedClock::at_unix(1_767_225_600))).unwrap();
+    // Vector case 1: secret `test-secret`, 2026-01-01T00:00:00Z. A client
+    // learns the server's time from each reply, so each endpoint gets a new
+    // client whose first request is stamped by its clock alone.
+    let client = || {
+        EcosireClient::new(options(&emulator).clock(FixedClock::at_unix(1_767_225_600))).unwrap()
+    };
     let domain = "mystore.myshopify.com";
-    client.validate(&key(), domain).await.unwrap();
-    client.activate(&key(), domain).await.unwrap();
-    client.deactivate(&key(), domain).await.unwrap();
+    client().validate(&key(), domain).await.unwrap();
+    client().activate(&key(), domain).await.unwrap();
+    client().deactivate(&key(), domain).await.unwrap();
 
     let requests = handle.requests();
     let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
@@ -260,14 +265,15 @@ async fn explicit_errors_in_both_shapes() {
                 message: "Invalid signature".into()
             }
         );
-        assert!(!err.is_transient());
+        // The vendor's secret, not the user's license: transient.
+        assert!(err.is_transient() && err.is_credentials_fault());
         assert!(!err.to_string().contains("not-the-secret"));
+        assert!(err.to_string().contains("license secret"), "{err}");
 
-        let err = skewed.validate(&key(), "shop.example").await.unwrap_err();
-        assert!(
-            matches!(err, ProviderError::Refused { status: 400, .. }),
-            "{err:?}"
-        );
+        // A clock an hour behind is refused once, then corrected from the
+        // refusal's `Date`.
+        let reply = skewed.validate(&key(), "shop.example").await.unwrap();
+        assert!(reply.valid);
 
         for (status, code) in [
             (EmulatedStatus::Suspended, CODE_SUSPENDED),
@@ -295,8 +301,8 @@ async fn injected_statuses_and_broken_replies() {
 
     for (status, transient) in [
         (400, false),
-        (403, false),
-        (404, false),
+        (403, true),
+        (404, true),
         (409, false),
         (422, false),
         (500, true),
@@ -307,11 +313,14 @@ async fn injected_statuses_and_broken_replies() {
         let err = validate().await.unwrap_err();
         assert_eq!(err.is_transient(), transient, "HTTP {status}: {err:?}");
         match status {
+            // In the service's shape, a 403 refuses the credentials.
             403 => assert!(matches!(
                 err,
                 ProviderError::PermissionDenied { status: 403, .. }
             )),
-            404 => assert!(matches!(err, ProviderError::NotFound { .. })),
+            // A 404 that does not say "License not found" is no answer
+            // about the license.
+            404 => assert!(matches!(err, ProviderError::NotAnAnswer { .. })),
             409 => assert!(matches!(err, ProviderError::ActivationLimitReached { .. })),
             400 | 422 => {
                 assert!(matches!(err, ProviderError::Refused { status: s, .. } if s == status))
@@ -555,4 +564,157 @@ async fn server_messages_mask_the_key_and_replies_carry_the_server_clock() {
         matches!(&err, ProviderError::Refused { code: Some(c), .. } if c == "key_mismatch"),
         "{err:?}"
     );
+}
+
+// ---- the server's clock ------------------------------------------------------
+
+/// Lockout (issue: a clock 10 minutes off gets "timestamp too far from the
+/// server time", which used to be `Invalid` at once). Against the emulator's
+/// 5-minute tolerance, a client whose clock is 10 minutes ahead or behind is
+/// refused once, retries at once with the time of the refusal's `Date`, and
+/// is validated; its later requests are stamped with the server's time from
+/// the start.
+#[tokio::test]
+async fn a_clock_ten_minutes_off_is_corrected_from_the_server_date() {
+    for off in [600, -600] {
+        let emulator = emulator().await;
+        let client = EcosireClient::new(options(&emulator).clock(OffClock(off))).unwrap();
+        let reply = client
+            .validate(&key(), "shop.example")
+            .await
+            .unwrap_or_else(|e| panic!("clock {off:+} s: {e}"));
+        assert!(reply.valid, "clock {off:+} s");
+        let learned = client.server_offset_secs();
+        assert!(
+            (learned + off).abs() <= 2,
+            "clock {off:+} s: learned offset {learned}"
+        );
+        // One refusal, one retry; then the next call goes through at once.
+        let faults = emulator.handle().faults().clone();
+        assert_eq!(faults.requests(), 2, "clock {off:+} s");
+        client.activate(&key(), "shop.example").await.unwrap();
+        assert_eq!(faults.requests(), 3, "clock {off:+} s");
+        let stamped: i64 = emulator
+            .handle()
+            .last_request()
+            .unwrap()
+            .field("timestamp")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let skew = stamped - unix_now() as i64;
+        assert!(skew.abs() <= 2, "clock {off:+} s: stamped {skew:+} s off");
+    }
+}
+
+/// A server that keeps refusing the time stamp (here: the refusal injected
+/// twice) gives `ClockOff`: transient, and it says by how much the clock is
+/// off, from the refusal's `Date`.
+#[tokio::test]
+async fn a_time_stamp_refused_twice_says_how_far_the_clock_is_off() {
+    let emulator = emulator().await;
+    let refusal = r#"{"statusCode": 400, "message": "Request timestamp is too far from the server time", "error": "Bad Request"}"#;
+    emulator
+        .handle()
+        .faults()
+        .inject_next(2, Fault::Reply(400, refusal.to_owned()));
+    let client = EcosireClient::new(options(&emulator).clock(OffClock(600))).unwrap();
+    let err = client.validate(&key(), "shop.example").await.unwrap_err();
+    match &err {
+        ProviderError::ClockOff {
+            offset_secs: Some(ahead),
+            ..
+        } => assert!((ahead - 600).abs() <= 2, "{err:?}"),
+        other => panic!("expected ClockOff with an offset, got {other:?}"),
+    }
+    assert!(err.is_transient());
+    let text = err.to_string();
+    assert!(text.contains("s ahead of the server's"), "{text}");
+    assert!(text.contains("set this machine's date and time"), "{text}");
+    assert_eq!(
+        emulator.handle().faults().requests(),
+        2,
+        "one retry, no more"
+    );
+}
+
+// ---- keys in errors ----------------------------------------------------------
+
+/// `text` reduced to the letters and digits a key matcher would see.
+fn key_letters(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut byte = bytes[at];
+        if byte == b'%'
+            && at + 2 < bytes.len()
+            && let Some(decoded) = std::str::from_utf8(&bytes[at + 1..at + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            byte = decoded;
+            at += 2;
+        }
+        if byte.is_ascii_alphanumeric() {
+            out.push(char::from(byte.to_ascii_uppercase()));
+        }
+        at += 1;
+    }
+    out
+}
+
+/// Privacy: whatever the server's error quotes the key in (as sent, without
+/// dashes, with spaces, percent-encoded, in lower case; in a refusal, an
+/// HTML page, an unreadable reply), no error of the client shows it.
+#[tokio::test]
+async fn errors_never_quote_the_key_in_any_spelling() {
+    let emulator = emulator().await;
+    let client = client(&emulator);
+    let bare: String = KEY.chars().filter(|c| *c != '-').collect();
+    let spellings = [
+        KEY.to_owned(),
+        bare.clone(),
+        bare.to_ascii_lowercase(),
+        KEY.replace('-', " "),
+        KEY.replace('-', "%2D"),
+        KEY.to_ascii_lowercase(),
+    ];
+    for echoed in &spellings {
+        let replies = [
+            Fault::Reply(
+                400,
+                format!(
+                    r#"{{"statusCode": 400, "message": "key {echoed} is on hold", "error": "Bad Request"}}"#
+                ),
+            ),
+            Fault::Reply(
+                404,
+                format!(r#"{{"statusCode": 404, "message": "License not found: {echoed}"}}"#),
+            ),
+            Fault::Reply(
+                401,
+                format!(r#"{{"statusCode": 401, "message": "Invalid signature for {echoed}"}}"#),
+            ),
+            Fault::Page(403, format!("<html>blocked: {echoed}</html>")),
+            Fault::Reply(200, format!(r#"{{"valid": "{echoed}"}}"#)),
+            Fault::Reply(503, format!("down for {echoed}")),
+        ];
+        for reply in replies {
+            for call in 0..3 {
+                emulator.handle().faults().inject_next(1, reply.clone());
+                let err = match call {
+                    0 => client.validate(&key(), "shop.example").await.map(|_| ()),
+                    1 => client.activate(&key(), "shop.example").await.map(|_| ()),
+                    _ => client.deactivate(&key(), "shop.example").await.map(|_| ()),
+                }
+                .expect_err("the injected reply is an error");
+                let text = format!("{err} {err:?}");
+                assert!(
+                    !key_letters(&text).contains(&key_letters(KEY)),
+                    "call {call}, {reply:?}: the error quotes the key: {text}"
+                );
+            }
+        }
+    }
 }

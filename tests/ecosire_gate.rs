@@ -10,7 +10,7 @@ use license_gate::{
     GateError, LicenseGate, LicenseRequest, LicenseStatus, ProviderError, SeatUsage,
 };
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense, RateLimits};
-use support::ecosire::{KEY, SECRET, emulator, emulator_with, options};
+use support::ecosire::{KEY, OffClock, SECRET, emulator, emulator_with, options};
 
 const PRODUCT: &str = "Shop Booster";
 const DOMAIN: &str = "shop.example";
@@ -173,20 +173,30 @@ async fn the_features_stay_in_grace_while_the_service_is_down() {
 
 #[tokio::test]
 async fn explicit_refusals_deny_without_grace() {
-    // A wrong secret: 401 bad signature.
+    // A wrong secret: 401 bad signature. The vendor's configuration, not an
+    // answer about the license: transient, so a gate with nothing confirmed
+    // yet waits (`Pending`, denied) instead of calling the license invalid.
     let emulator = emulator().await;
     let wrong = EcosireProvider::from_options(options(&emulator).license_secret("wrong-secret"))
         .unwrap()
         .domain(DOMAIN)
         .features(["pro"]);
-    let gate = start_gate(wrong).await;
-    match gate.status() {
-        LicenseStatus::Invalid { reason } => {
-            assert!(reason.contains("Invalid signature"), "{reason}");
-            assert!(!reason.contains("wrong-secret"), "{reason}");
-        }
-        other => panic!("expected invalid, got {other:?}"),
-    }
+    let gate = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(wrong)
+        .license_key(KEY)
+        .request_timeout(Duration::from_secs(5))
+        .startup_timeout(Duration::from_millis(500))
+        .install_global(false)
+        .no_cache()
+        .start()
+        .await
+        .expect("the gate starts");
+    assert!(
+        matches!(gate.status(), LicenseStatus::Pending),
+        "{:?}",
+        gate.status()
+    );
     assert!(!gate.has_feature("pro"));
     gate.shutdown().await;
 
@@ -336,5 +346,42 @@ async fn without_a_domain_the_gate_machine_identity_is_bound() {
     );
     gate.deactivate().await.unwrap();
     assert!(emulator.handle().bindings(KEY).is_empty());
+    gate.shutdown().await;
+}
+
+/// Lockout (issue: requests stamped with a clock 10 minutes off got HTTP 400
+/// "timestamp too far from the server time", which was `Invalid` at once,
+/// even with a valid cache). A user whose clock is 10 minutes ahead starts
+/// licensed (the refused time stamp is retried with the server's time); when
+/// the server keeps refusing the time stamp, a licensed user stays licensed
+/// in grace, never `Invalid`; and is confirmed again once it accepts.
+#[tokio::test]
+async fn a_clock_ten_minutes_off_never_locks_out_a_licensed_user() {
+    let emulator = emulator().await;
+    let off = EcosireProvider::from_options(options(&emulator).clock(OffClock(600)))
+        .unwrap()
+        .domain(DOMAIN)
+        .features(["pro"]);
+    let gate = start_gate(off).await;
+    assert_eq!(gate.status(), LicenseStatus::Licensed);
+    assert!(gate.has_feature("pro"));
+
+    let refusal = r#"{"statusCode": 400, "message": "Request timestamp is too far from the server time", "error": "Bad Request"}"#;
+    let faults = emulator.handle().faults().clone();
+    faults.inject_next(
+        1000,
+        license_gate_testkit::Fault::Reply(400, refusal.to_owned()),
+    );
+    gate.refresh().await;
+    assert!(
+        matches!(gate.status(), LicenseStatus::Grace { .. }),
+        "a refused time stamp is a clock problem, not an answer: {:?}",
+        gate.status()
+    );
+    assert!(gate.has_feature("pro"));
+
+    faults.clear();
+    gate.refresh().await;
+    assert_eq!(gate.status(), LicenseStatus::Licensed);
     gate.shutdown().await;
 }

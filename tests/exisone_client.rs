@@ -215,7 +215,10 @@ async fn validate_without_the_verify_permission_is_permission_denied() {
         }
         other => panic!("expected PermissionDenied, got {other:?}"),
     }
-    assert!(!err.is_transient());
+    // The vendor's token, not the user's license: transient, and the
+    // message names what to fix.
+    assert!(err.is_transient() && err.is_credentials_fault());
+    assert!(err.to_string().contains("access token"), "{err}");
     assert!(!err.to_string().contains("no-verify"));
 }
 
@@ -623,5 +626,120 @@ async fn tls_works_with_the_test_certificate_as_extra_root() {
     assert!(
         matches!(err, ProviderError::Unreachable { .. }),
         "an unknown CA must fail: {err:?}"
+    );
+}
+
+// ---- keys in errors ----------------------------------------------------------
+
+/// `text` reduced to the letters and digits a key matcher would see.
+fn key_letters(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut byte = bytes[at];
+        if byte == b'%'
+            && at + 2 < bytes.len()
+            && let Some(decoded) = std::str::from_utf8(&bytes[at + 1..at + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            byte = decoded;
+            at += 2;
+        }
+        if byte.is_ascii_alphanumeric() {
+            out.push(char::from(byte.to_ascii_uppercase()));
+        }
+        at += 1;
+    }
+    out
+}
+
+/// Privacy (issue: `ExisOneClient` errors quoted the license key as the
+/// server sent it). Whatever an error reply quotes the key in (as sent,
+/// without dashes, with spaces, percent-encoded, in lower case; in a refusal,
+/// an HTML page, an unreadable reply), no error of any call with a key shows
+/// it, in `Display` or `Debug`.
+#[tokio::test]
+async fn errors_never_quote_the_key_in_any_spelling() {
+    let (emulator, _control) = emulator().await;
+    let client = client(&emulator.url());
+    let bare: String = KEY.chars().filter(|c| *c != '-').collect();
+    let spellings = [
+        KEY.to_owned(),
+        bare.clone(),
+        bare.to_ascii_lowercase(),
+        KEY.replace('-', " "),
+        KEY.replace('-', "%2D"),
+        KEY.to_ascii_lowercase(),
+    ];
+    for echoed in &spellings {
+        let mut replies = vec![
+            Fault::Reply(
+                404,
+                format!(r#"{{"error": "not_found", "message": "no license {echoed}"}}"#),
+            ),
+            Fault::Reply(
+                400,
+                format!(r#"{{"error": "invalid_key", "message": "key {echoed} is malformed"}}"#),
+            ),
+            Fault::Reply(
+                403,
+                format!(r#"{{"error": "forbidden", "message": "{echoed}: no verify"}}"#),
+            ),
+            Fault::Reply(
+                409,
+                format!(r#"{{"error": "seat_limit", "message": "{echoed} is full"}}"#),
+            ),
+            Fault::Page(403, format!("<html>blocked: {echoed}</html>")),
+            Fault::Reply(503, format!("down for {echoed}")),
+        ];
+        // Replies that only fail the calls that read a 2xx body.
+        let unreadable = Fault::Reply(
+            200,
+            format!(r#"{{"isValid": "{echoed}", "currentSeats": "{echoed}", "features": 7}}"#),
+        );
+        replies.push(unreadable.clone());
+        for reply in replies {
+            for call in 0..5 {
+                if reply == unreadable && matches!(call, 1 | 2) {
+                    continue; // activate and deactivate accept any 2xx
+                }
+                emulator.faults().inject_next(1, reply.clone());
+                let outcome = match call {
+                    0 => client
+                        .validate(KEY, HW, Some(PRODUCT), None)
+                        .await
+                        .map(|_| ()),
+                    1 => client
+                        .activate(KEY, EMAIL, HW, PRODUCT, None)
+                        .await
+                        .map(|_| ()),
+                    2 => client.deactivate(KEY, HW, PRODUCT).await,
+                    3 => client.get_seat_usage(KEY).await.map(|_| ()),
+                    _ => client.get_licensed_features(KEY).await.map(|_| ()),
+                };
+                let err = outcome.expect_err("the injected reply is an error");
+                let text = format!("{err} {err:?}");
+                assert!(
+                    !key_letters(&text).contains(&key_letters(KEY)),
+                    "call {call}, {reply:?}: the error quotes the key: {text}"
+                );
+            }
+        }
+    }
+    // A validation whose status word quotes the key.
+    emulator.faults().inject_next(
+        1,
+        Fault::Reply(
+            200,
+            format!(r#"{{"isValid": false, "status": "invalid {bare}"}}"#),
+        ),
+    );
+    let result = client.validate(KEY, HW, Some(PRODUCT), None).await.unwrap();
+    assert!(
+        !key_letters(&result.status).contains(&key_letters(KEY)),
+        "{}",
+        result.status
     );
 }

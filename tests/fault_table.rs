@@ -23,6 +23,22 @@ use support::{ECOSIRE_KEY, ECOSIRE_SECRET, EXISONE_KEY, Emulated, Service, TIMEO
 
 const GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// What a CDN in front of the service answers when it blocks a client.
+const CDN_PAGE: &str = "<!DOCTYPE html><html><head><title>Access denied</title></head><body><h1>403 Forbidden</h1><p>Request blocked by the edge network. Ray ID: 7f3a9c.</p></body></html>";
+/// What a firewall in front of the service answers for a path it hides.
+const FIREWALL_PAGE: &str = "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>firewall</center></body></html>";
+/// A CDN's JSON error: not the service's error shape.
+const CDN_JSON: &str =
+    r#"{"success": false, "errors": [{"code": 1020, "detail": "Access denied"}]}"#;
+/// An API gateway's JSON 404: not the service's error shape.
+const GATEWAY_JSON: &str =
+    r#"{"type": "about:blank", "title": "Not Found", "status": 404, "traceId": "00-ab"}"#;
+/// ECOSIRE's refusal of a request stamped too far from its clock.
+const TIMESTAMP_REFUSED: &str = r#"{"statusCode": 400, "message": "Request timestamp is too far from the server time", "error": "Bad Request"}"#;
+/// ECOSIRE's (NestJS's) answer for a route it does not have.
+const ROUTE_NOT_FOUND: &str =
+    r#"{"statusCode": 404, "message": "Cannot POST /api/licenses/validate", "error": "Not Found"}"#;
+
 /// A provider that talks to the emulator until told to talk to a loopback
 /// port where nothing listens, so a licensed gate meets a refused connection.
 #[derive(Debug)]
@@ -191,6 +207,46 @@ fn rows() -> Vec<Row> {
                 Reaches::Yes,
                 Expect::Grace,
             ),
+            row(
+                "a CDN's HTML 403 page in front of the service",
+                |r| {
+                    r.emulated
+                        .faults()
+                        .inject_next(1, Fault::Page(403, CDN_PAGE.into()))
+                },
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "a firewall's HTML 404 page in front of the service",
+                |r| {
+                    r.emulated
+                        .faults()
+                        .inject_next(1, Fault::Page(404, FIREWALL_PAGE.into()))
+                },
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "HTTP 403 with JSON of another shape (a CDN's)",
+                |r| {
+                    r.emulated
+                        .faults()
+                        .inject_next(1, Fault::Reply(403, CDN_JSON.into()))
+                },
+                Reaches::Yes,
+                Expect::Grace,
+            ),
+            row(
+                "HTTP 404 with JSON of another shape (a gateway's)",
+                |r| {
+                    r.emulated
+                        .faults()
+                        .inject_next(1, Fault::Reply(404, GATEWAY_JSON.into()))
+                },
+                Reaches::Yes,
+                Expect::Grace,
+            ),
         ]);
     }
 
@@ -231,14 +287,14 @@ fn rows() -> Vec<Row> {
             Expect::Invalid("not found on the license server"),
         ),
         exisone(
-            "token lacks `verify` (HTTP 403)",
+            "token lacks `verify` (HTTP 403: the vendor's configuration, logged as an error)",
             |r| {
                 r.emulated.exisone().add_token(
                     license_gate_testkit::exisone::ExisOneEmulator::TOKEN,
                     &[Permission::Generate, Permission::Email],
                 )
             },
-            Expect::Invalid("denied permission (HTTP 403)"),
+            Expect::Grace,
         ),
     ]);
 
@@ -276,7 +332,7 @@ fn rows() -> Vec<Row> {
             Expect::Invalid("License not found"),
         ),
         ecosire(
-            "bad signature (HTTP 401, secret rotated)",
+            "bad signature (HTTP 401, secret rotated: the vendor's configuration, logged as an error)",
             |r| {
                 r.emulated.ecosire().add_license(
                     license_gate_testkit::ecosire::EmulatedLicense::new(
@@ -286,7 +342,37 @@ fn rows() -> Vec<Row> {
                 )
             },
             Refresh,
-            Expect::Invalid("Invalid signature"),
+            Expect::Grace,
+        ),
+        ecosire(
+            "time stamp refused once (clock off; retried with the server's time)",
+            |r| {
+                r.emulated
+                    .faults()
+                    .inject_next(1, Fault::Reply(400, TIMESTAMP_REFUSED.into()))
+            },
+            Refresh,
+            Expect::Licensed,
+        ),
+        ecosire(
+            "time stamp refused on every try (clock off)",
+            |r| {
+                r.emulated
+                    .faults()
+                    .inject_next(2, Fault::Reply(400, TIMESTAMP_REFUSED.into()))
+            },
+            Refresh,
+            Expect::Grace,
+        ),
+        ecosire(
+            "HTTP 404 in the service's shape about a route, not the license",
+            |r| {
+                r.emulated
+                    .faults()
+                    .inject_next(1, Fault::Reply(404, ROUTE_NOT_FOUND.into()))
+            },
+            Refresh,
+            Expect::Grace,
         ),
         ecosire(
             "activation limit (HTTP 409, on activate)",
@@ -448,4 +534,146 @@ async fn fault_table() {
         table.push(format!("| {} | {} | {} |", row.service, row.fault, column));
     }
     println!("{}", table.join("\n"));
+}
+
+/// Attack (on a paying user): whatever stands in front of the service (a
+/// CDN, a proxy, a firewall) answers every request with its own error page.
+/// A user whose license was confirmed and cached starts the app again
+/// behind it: the cache starts the gate, the background check meets the
+/// page, and the license stays, in grace, with its features; never
+/// `Invalid`. For ECOSIRE also a server that refuses every time stamp (a
+/// clock problem, not an answer about the license).
+#[tokio::test]
+async fn a_cached_license_behind_an_error_page_stays_in_grace_across_a_restart() {
+    for service in Service::ALL {
+        let mut pages = vec![
+            ("a CDN's HTML 403", Fault::Page(403, CDN_PAGE.into())),
+            (
+                "a firewall's HTML 404",
+                Fault::Page(404, FIREWALL_PAGE.into()),
+            ),
+            (
+                "JSON of another shape (403)",
+                Fault::Reply(403, CDN_JSON.into()),
+            ),
+        ];
+        if service == Service::Ecosire {
+            pages.push((
+                "a refused time stamp",
+                Fault::Reply(400, TIMESTAMP_REFUSED.into()),
+            ));
+        }
+        for (what, page) in pages {
+            let what = format!("{service} / {what}");
+            let emulated = Emulated::start(service).await;
+            let cache = tempfile::TempDir::new().expect("a temporary folder");
+            let anchor = tempfile::TempDir::new().expect("a temporary folder");
+            let builder = || {
+                emulated
+                    .builder()
+                    .cache_dir(cache.path())
+                    .time_anchor_dir(anchor.path())
+                    .grace_period(GRACE)
+            };
+            let first = builder().start().await.expect("the first gate starts");
+            assert_eq!(first.status(), LicenseStatus::Licensed, "{what}");
+            let confirmed = first
+                .product_state()
+                .last_confirmed
+                .expect("a confirmation time");
+            first.shutdown().await;
+
+            emulated.faults().inject_next(1000, page);
+            let requests = emulated.requests();
+            let gate = builder().start().await.expect("the second gate starts");
+            gate.refresh().await;
+            assert!(
+                emulated.requests() > requests,
+                "{what}: the check reached the page"
+            );
+            let state = gate.product_state();
+            // The cache keeps instants to the millisecond.
+            let millis = |t: std::time::SystemTime| {
+                t.duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis()
+            };
+            match &state.status {
+                LicenseStatus::Grace { until } => assert_eq!(
+                    millis(*until),
+                    millis(confirmed + GRACE),
+                    "{what}: grace runs from the last confirmation"
+                ),
+                other => panic!(
+                    "{what}: an error page in front of the service must keep the license in grace, have {other:?}"
+                ),
+            }
+            assert!(
+                gate.has_feature("pro") && gate.has_feature("export"),
+                "{what}: the features stay in grace, have {:?}",
+                state.features
+            );
+            gate.shutdown().await;
+        }
+    }
+}
+
+/// A refusal of the application's own credentials (ExisOne: the access
+/// token lacks `verify`; ECOSIRE: the license secret was rotated on the
+/// server) keeps the license through grace, and is logged at error level
+/// naming what to fix, never the credential itself.
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_credential_keeps_grace_and_is_logged_as_an_error() {
+    let logs = support::LogBuffer::default();
+    let _capture = logs.capture();
+    for service in Service::ALL {
+        logs.clear();
+        let emulated = Emulated::start(service).await;
+        let gate = emulated
+            .builder()
+            .grace_period(GRACE)
+            .start()
+            .await
+            .expect("the gate starts");
+        let confirmed = gate.product_state().last_confirmed.expect("confirmed");
+        match service {
+            Service::ExisOne => emulated.exisone().add_token(
+                license_gate_testkit::exisone::ExisOneEmulator::TOKEN,
+                &[Permission::Generate, Permission::Email],
+            ),
+            Service::Ecosire => {
+                emulated
+                    .ecosire()
+                    .add_license(license_gate_testkit::ecosire::EmulatedLicense::new(
+                        ECOSIRE_KEY,
+                        "rotated-on-the-server",
+                    ))
+            }
+        }
+        gate.refresh().await;
+        assert_eq!(
+            gate.status(),
+            LicenseStatus::Grace {
+                until: confirmed + GRACE
+            },
+            "{service}: the vendor's credentials are not the user's license"
+        );
+        let logged = logs.text();
+        let line = logged
+            .lines()
+            .find(|l| l.contains("ERROR") && l.contains("refused this application's credentials"))
+            .unwrap_or_else(|| panic!("{service}: no error-level line:\n{logged}"));
+        let fix = match service {
+            Service::ExisOne => "access token",
+            Service::Ecosire => "license secret",
+        };
+        assert!(line.contains(fix), "{service}: {line}");
+        for secret in [
+            license_gate_testkit::exisone::ExisOneEmulator::TOKEN,
+            ECOSIRE_SECRET,
+        ] {
+            assert!(!logged.contains(secret), "{service}: {logged}");
+        }
+        gate.shutdown().await;
+    }
 }

@@ -120,6 +120,9 @@ impl CliError {
         };
         let kind = match &error {
             ProviderError::Config(_) | ProviderError::InvalidKey(_) => Kind::Usage,
+            // A refused access token is transient for a gate (grace), but a
+            // command that needs it has failed for good.
+            ProviderError::PermissionDenied { .. } => Kind::NotValid,
             e if e.is_transient() => Kind::Unavailable,
             _ => Kind::NotValid,
         };
@@ -178,6 +181,14 @@ impl CliError {
                 "malformed_reply"
             }
             ProviderError::ReplyTooLarge { .. } => "reply_too_large",
+            ProviderError::NotAnAnswer { status, .. } => {
+                facts.http_status = Some(*status);
+                "not_an_answer"
+            }
+            ProviderError::ClockOff { message, .. } => {
+                facts.server_message = Some(message.clone());
+                "clock_off"
+            }
             _ => "provider",
         };
         let mut message = error.to_string();

@@ -544,13 +544,47 @@ pub enum ProviderError {
         /// The oldest client version the server accepts, when it says.
         minimum_required_version: Option<String>,
     },
-    /// The credentials lack the permission for this call (HTTP 401/403).
+    /// The service refused the application's own credentials, in its
+    /// documented shape (ExisOne: HTTP 401/403, the access token is wrong or
+    /// lacks the permission for the call; ECOSIRE: HTTP 401 "Invalid
+    /// signature", the license secret does not match).
+    ///
+    /// A configuration fault of the application's vendor, not an answer about
+    /// the license: it is transient (the gate keeps the last confirmed state
+    /// through the grace period) and the gate logs it at error level.
     #[error(
-        "the license server denied permission (HTTP {status}): {message}; check the access token or secret and its permissions"
+        "the license server refused this application's credentials (HTTP {status}): {message}; the application's vendor must fix the configured access token (ExisOne) or license secret (ECOSIRE) and its permissions"
     )]
     PermissionDenied {
         /// The HTTP status code.
         status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// An error reply that is not the service's answer about the license: a
+    /// page of a proxy, CDN or firewall in front of it (an HTML 403 or 404), a
+    /// JSON body of another shape, or a refusal in the service's shape that
+    /// names no license state. Transient: it says nothing about the license.
+    #[error(
+        "the license server's reply (HTTP {status}) is not an answer about the license: {reason}; it starts with {excerpt:?}; if this lasts, check the base URL and what stands in front of the service (a proxy, CDN or firewall)"
+    )]
+    NotAnAnswer {
+        /// The HTTP status code.
+        status: u16,
+        /// Why the reply is not an answer.
+        reason: String,
+        /// The start of the reply body.
+        excerpt: String,
+    },
+    /// The service refused the request's time stamp as too far from its own
+    /// clock (ECOSIRE signs a `timestamp`): this machine's clock is off.
+    /// Transient, so the license is kept through the grace period.
+    #[error("the license server refused the request's time stamp ({message}): {}; set this machine's date and time right", match offset_secs { Some(s) if *s > 0 => format!("this machine's clock is {s} s ahead of the server's"), Some(s) if *s < 0 => format!("this machine's clock is {} s behind the server's", s.unsigned_abs()), Some(_) => "this machine's clock agreed with the server's when it answered".to_owned(), None => "the server did not say its time".to_owned() })]
+    ClockOff {
+        /// How far this machine's clock is ahead of the server's (negative:
+        /// behind), in seconds, from the `Date` of the refusing reply; `None`
+        /// when it had none.
+        offset_secs: Option<i64>,
         /// The server's message.
         message: String,
     },
@@ -592,8 +626,13 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
-    /// Whether this is a fault of reaching the server (connect error, timeout,
-    /// 5xx, 429, a broken or oversized reply) rather than an explicit answer.
+    /// Whether this is no answer about the license: a fault of reaching the
+    /// server (connect error, timeout, 5xx, 429, a broken or oversized
+    /// reply), an error reply that is not the service's answer about the
+    /// license ([`ProviderError::NotAnAnswer`]: a CDN's or firewall's page), a
+    /// refusal of the application's credentials
+    /// ([`ProviderError::PermissionDenied`]), or a clock off
+    /// ([`ProviderError::ClockOff`]).
     ///
     /// The gate keeps the last confirmed state through the grace period on a
     /// transient error and denies at once on any other.
@@ -606,7 +645,17 @@ impl ProviderError {
                 | ProviderError::RateLimited { .. }
                 | ProviderError::MalformedReply { .. }
                 | ProviderError::ReplyTooLarge { .. }
+                | ProviderError::PermissionDenied { .. }
+                | ProviderError::NotAnAnswer { .. }
+                | ProviderError::ClockOff { .. }
         )
+    }
+
+    /// Whether the service refused the application's own credentials (the
+    /// ExisOne access token, the ECOSIRE license secret): a fault the
+    /// application's vendor must fix, which the gate logs at error level.
+    pub fn is_credentials_fault(&self) -> bool {
+        matches!(self, ProviderError::PermissionDenied { .. })
     }
 
     /// The same error with `key` masked wherever its texts quote it, in any
@@ -660,6 +709,22 @@ impl ProviderError {
                 }
             }
             ProviderError::NotFound { message } => ProviderError::NotFound {
+                message: r(message),
+            },
+            ProviderError::NotAnAnswer {
+                status,
+                reason,
+                excerpt,
+            } => ProviderError::NotAnAnswer {
+                status,
+                reason: r(reason),
+                excerpt: r(excerpt),
+            },
+            ProviderError::ClockOff {
+                offset_secs,
+                message,
+            } => ProviderError::ClockOff {
+                offset_secs,
                 message: r(message),
             },
             ProviderError::MalformedReply {

@@ -283,6 +283,16 @@ impl HttpReply {
         }
     }
 
+    /// A [`ProviderError::NotAnAnswer`] for this reply (transient): an error
+    /// reply that says nothing about the license.
+    pub fn not_an_answer(&self, status: u16, reason: impl Into<String>) -> ProviderError {
+        ProviderError::NotAnAnswer {
+            status,
+            reason: reason.into(),
+            excerpt: self.excerpt(),
+        }
+    }
+
     /// The body as text, for error messages: the first 200 characters.
     pub fn excerpt(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
@@ -307,7 +317,14 @@ impl HttpReply {
     ///   [`ProviderError::ServerFault`]: all transient, so the gate keeps its
     ///   last confirmed state through grace.
     /// - 3xx is a malformed reply (redirects are not followed).
-    /// - 401 and 403 are [`ProviderError::PermissionDenied`], 404
+    /// - A body that is not the service's documented error shape
+    ///   (`detail.from_service` false: an HTML page of a CDN, proxy or
+    ///   firewall in front of the service, JSON of another shape) is
+    ///   [`ProviderError::NotAnAnswer`], whatever the status: transient, so
+    ///   nobody in front of the service can revoke a paying user.
+    /// - In the service's shape: 401 and 403 are
+    ///   [`ProviderError::PermissionDenied`] (the application's credentials:
+    ///   transient, logged at error level by the gate), 404
     ///   [`ProviderError::NotFound`], 409
     ///   [`ProviderError::ActivationLimitReached`], any other 4xx (and an
     ///   error inside a 2xx reply) an explicit [`ProviderError::Refused`].
@@ -343,7 +360,16 @@ impl HttpReply {
             message,
             code,
             minimum_required_version,
+            from_service,
         } = detail;
+        if !from_service {
+            return self.not_an_answer(
+                status,
+                format!(
+                    "HTTP {status} {reason} with a body that is not an error of the license service (a page of a proxy, CDN or firewall in front of it?)"
+                ),
+            );
+        }
         let text = message.clone().or_else(|| code.clone()).unwrap_or_else(|| {
             let excerpt = self.excerpt();
             if excerpt.trim().is_empty() {
@@ -391,18 +417,25 @@ pub struct ErrorDetail {
     pub code: Option<String>,
     /// The oldest client version the server accepts, when it says.
     pub minimum_required_version: Option<String>,
+    /// Whether the body has the service's documented error shape. Only such
+    /// a reply can be an explicit refusal; anything else (the default) is
+    /// [`ProviderError::NotAnAnswer`].
+    pub from_service: bool,
 }
 
 impl ErrorDetail {
-    /// A detail with a message alone.
+    /// A detail with a message alone, read from a body of the service's
+    /// documented error shape.
     pub fn message(message: impl Into<String>) -> Self {
         ErrorDetail {
             message: Some(message.into()),
+            from_service: true,
             ..ErrorDetail::default()
         }
     }
 
-    /// A detail with whatever the body held (each part optional).
+    /// A detail with whatever a body of the service's documented error shape
+    /// held (each part optional).
     pub fn new(
         message: Option<String>,
         code: Option<String>,
@@ -412,7 +445,14 @@ impl ErrorDetail {
             message,
             code,
             minimum_required_version,
+            from_service: true,
         }
+    }
+
+    /// The detail of a body that is not the service's error shape (an error
+    /// page of something in front of the service).
+    pub fn not_from_service() -> Self {
+        ErrorDetail::default()
     }
 }
 

@@ -69,7 +69,9 @@ fn child_prints_base_url() {
     if std::env::var_os(CHILD).is_none() {
         return;
     }
-    match ExisOneClient::new(ExisOneClientOptions::from_env()) {
+    let options = ExisOneClientOptions::from_env()
+        .http(HttpOptions::new().allowed_hosts(["license.example.com"]));
+    match ExisOneClient::new(options) {
         Ok(client) => println!("BASE_URL={}", client.base_url()),
         Err(error) => println!("BASE_URL_ERROR={error}"),
     }
@@ -82,6 +84,12 @@ fn the_base_url_comes_from_the_environment_when_none_is_given() {
         &[("EXISONE_BASEURL", "https://license.example.com")],
     );
     assert_eq!(marked(&out, "BASE_URL="), "https://license.example.com/");
+    // A host the code does not name is refused.
+    let out = run_child(
+        "child_prints_base_url",
+        &[("EXISONE_BASEURL", "https://elsewhere.example.net")],
+    );
+    assert!(marked(&out, "BASE_URL_ERROR=").contains("allowed_hosts"));
     let out = run_child("child_prints_base_url", &[("EXISONE_BASEURL", "")]);
     assert!(marked(&out, "BASE_URL_ERROR=").contains("EXISONE_BASEURL"));
 }

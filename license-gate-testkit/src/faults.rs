@@ -31,6 +31,9 @@ pub enum Fault {
     /// Reply with this HTTP status and exactly this body (as JSON content),
     /// for replies a real server might send that the emulator never does.
     Reply(u16, String),
+    /// Reply with this HTTP status and this HTML page, as a CDN, a proxy or
+    /// a firewall in front of the service answers (an HTML 403 or 404).
+    Page(u16, String),
 }
 
 /// The fault side of an emulator's control handle; cheap to clone.
@@ -190,6 +193,12 @@ fn fault_response(fault: Fault) -> Response {
             StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             [("content-type", "application/json")],
             body,
+        )
+            .into_response(),
+        Fault::Page(code, page) => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            [("content-type", "text/html; charset=utf-8")],
+            page,
         )
             .into_response(),
     }

@@ -26,6 +26,19 @@ impl Clock for FixedClock {
     }
 }
 
+/// This machine's clock, `.0` seconds ahead (behind when negative): a user
+/// whose clock is off.
+#[derive(Debug, Clone, Copy)]
+pub struct OffClock(pub i64);
+
+impl Clock for OffClock {
+    fn now(&self) -> SystemTime {
+        let now = SystemTime::now();
+        let by = Duration::from_secs(self.0.unsigned_abs());
+        if self.0 >= 0 { now + by } else { now - by }
+    }
+}
+
 /// An emulator holding `KEY` (signed with `SECRET`).
 pub async fn emulator_with(license: EmulatedLicense) -> EcosireEmulator {
     let emulator = EcosireEmulator::start().await.expect("start the emulator");

@@ -237,18 +237,24 @@ impl Engine {
         };
         // A server may quote the key back (in a message or a reply excerpt);
         // errors and reasons go to logs and statuses, so mask it there.
-        let Some(key) = &slot.license_key else {
-            return outcome;
-        };
-        match outcome {
-            Ok(mut answer) => {
+        let outcome = match (&slot.license_key, outcome) {
+            (None, outcome) => outcome,
+            (Some(key), Ok(mut answer)) => {
                 if let LicenseStatus::Invalid { reason } = &mut answer.status {
                     *reason = redact_text(reason.to_string(), key.expose(), &key.masked()).into();
                 }
                 Ok(answer)
             }
-            Err(error) => Err(error.redact_key(key)),
+            (Some(key), Err(error)) => Err(error.redact_key(key)),
+        };
+        if let Err(error) = &outcome
+            && error.is_credentials_fault()
+        {
+            // The vendor's configuration, not the user's license: grace
+            // applies, and whoever reads the logs must fix it before it ends.
+            tracing::error!(product = %slot.name, provider = slot.provider.name(), %error, "the license server refused this application's credentials: fix the access token (ExisOne) or the license secret (ECOSIRE) configured in the application; the license is kept only until its grace period ends");
         }
+        outcome
     }
 
     /// Lets an authentic server reply re-anchor trusted time.
@@ -274,7 +280,9 @@ impl Engine {
                 tracing::info!(product = %slot.name, "the license is not activated on this installation yet; activating it");
                 outcome = self.call(slot, Call::Activate).await;
             }
-            if let Err(error) = &outcome {
+            if let Err(error) = &outcome
+                && !error.is_credentials_fault()
+            {
                 tracing::warn!(product = %slot.name, provider = slot.provider.name(), %error, "license validation failed");
             }
             self.reanchor(&outcome);

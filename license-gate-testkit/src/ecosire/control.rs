@@ -331,7 +331,11 @@ impl EcosireHandle {
         state.windows.clear();
     }
 
-    /// How far a request's timestamp may be from the emulator's clock (default 5 minutes).
+    /// How far a request's timestamp may be from the emulator's clock, either
+    /// way (default 5 minutes: ECOSIRE publishes no tolerance, so this is the
+    /// emulator's choice). A request outside it gets 400 "Request timestamp is
+    /// too far from the server time", which clients retry with the time of
+    /// that reply's `Date`.
     pub fn set_timestamp_tolerance(&self, tolerance: Duration) {
         self.lock().tolerance = tolerance;
     }

@@ -4,7 +4,10 @@
 //! `/api/licenses/deactivate` as the public service documents them: JSON
 //! bodies of strings signed in `X-Ecosire-Signature` (a bad signature is 401
 //! `Invalid signature`, a timestamp more than the tolerance away from now is
-//! 400), per-key status, expiry and activation limit, domain bindings, rate
+//! 400 `Request timestamp is too far from the server time`; the tolerance is
+//! 5 minutes either way unless set with
+//! [`EcosireHandle::set_timestamp_tolerance`]: ECOSIRE publishes none, so this
+//! is the emulator's choice, a common window for signed time stamps), per-key status, expiry and activation limit, domain bindings, rate
 //! limits with `X-RateLimit-Limit`, `-Remaining` and `-Reset` headers on every
 //! reply (429 past the limit), and plain or wrapped (`{"data", "error"}`)
 //! replies. Every request is logged as it arrived, so tests can assert the

@@ -72,6 +72,11 @@
 //! | restart daily to dodge the heartbeat | revocation seen at every start | a start from cache validates at once, in the background |
 //! | `HTTPS_PROXY` to a loopback proxy plus `SSL_CERT_FILE` with the user's own CA | no grant; the proxy sees only a TLS tunnel | only the bundled roots (plus roots or pins the app configures) are trusted |
 //! | `EXISONE_BASEURL=http://127.0.0.1:P` to a fake server | refused with a clear error | plain http only to loopback, and only when the app opts in; `from_env` never does |
+//! | `EXISONE_BASEURL=https://…` to a domain of the user's own with a publicly trusted certificate, serving "valid, every feature" | refused when the client is built, with an error that says how code names its servers; nothing is contacted | a base URL from the environment is accepted only for a host the code lists in `HttpOptions::allowed_hosts` or a server whose key the code pins (`HttpOptions::spki_pin`); an app names its server with `ExisOneClientOptions::new(url)`. The ECOSIRE base URL never comes from the environment |
+//! | an error page in front of the service: a CDN's HTML 403, a firewall's HTML 404, JSON of another shape, an ECOSIRE 404 about a route | `Grace` until `last_confirmed + grace`, features kept; never `Invalid` (also from a cache, across a restart) | only an error reply in the service's documented shape can deny at once (ExisOne: a JSON object with a string `error`, `message` or `status`; ECOSIRE: `{statusCode, message, error}`, plain or wrapped in `{data, error}`, and for a 404 the message "License not found"); any other error reply is `ProviderError::NotAnAnswer`, transient |
+//! | the service refuses the vendor's credentials (ExisOne 401/403: the token lacks `verify` or was rotated; ECOSIRE 401 "Invalid signature": the secret does not match) | `Grace`, and an error-level log naming the access token or license secret to fix (never its value) | a configuration fault of the vendor, not an answer about the user's license: `ProviderError::PermissionDenied` is transient |
+//! | an ECOSIRE user's clock 10 minutes off (requests are signed with a `timestamp`) | validated | the client learns the server's clock from the `Date` of the service's replies, signs with the corrected time, and retries a refused time stamp once with the refusal's `Date` |
+//! | an ECOSIRE server that keeps refusing the time stamp | `Grace`, never `Invalid`; the error says by how many seconds the clock is off | `ProviderError::ClockOff` is transient. The testkit's emulator accepts 5 minutes either way (`set_timestamp_tolerance`); ECOSIRE publishes no tolerance |
 //! | a reply that is not a JSON object, `[true]`, `{"valid":true}` without a license, an unknown status word | no grant (a malformed reply is a transport fault) | replies are strictly shaped; ECOSIRE grants only status `active` with a license object |
 //! | a reply naming another license key | refused | the echoed key must be the one sent |
 //! | a huge, endless, slow or deeply nested reply; garbage instead of HTTP | transport fault, no panic | size caps, timeouts, a strict parser |
@@ -80,7 +85,7 @@
 //! | start the gate with `start().await?;` (handle dropped at once), then the license is revoked or reaches its expiry | denied at the next heartbeat; at the expiry instant | the process holds the global gate, and its heartbeat, until `shutdown` |
 //! | drop every handle of a gate that is not the global one; end the runtime its heartbeat ran on (`#[tokio::main]` returns) | every product `Unlicensed` with `GATE_DROPPED` or `RUNTIME_STOPPED`; no panic, no hang | a gate that stops checking fails closed, and nothing publishes after the stop |
 //! | racing a refresh against expiry deadlines and gated calls | no update lost | one serialized writer derives every state from the latest one |
-//! | a key echoed without dashes, with spaces, percent-encoded or in another case | masked in logs and statuses | redaction normalises before matching |
+//! | a key echoed without dashes, with spaces, percent-encoded or in another case | masked in logs, statuses, and every error of the gate and of the public clients (`ExisOneClient`, `EcosireClient`) | redaction normalises before matching |
 //! | a stray `TestLicense::…scoped()` in release code | does not compile | test helpers are behind the `testing` cargo feature, for `[dev-dependencies]` only |
 //!
 //! ## What remains possible
@@ -131,6 +136,13 @@
 //!   change the ID.
 //! - **A machine whose bundled roots are replaced**: rebuilding the binary with
 //!   other roots is patching it.
+//! - **Keeping the answers from arriving**: a firewall, a proxy that cuts the
+//!   TLS tunnel, or, in an app that takes the ECOSIRE secret from
+//!   `ECOSIRE_LICENSE_SECRET` rather than from code, a wrong secret there (the
+//!   server then refuses the signature). All of these are faults, not
+//!   answers: the license is kept until `last_confirmed + grace`, then denied,
+//!   no longer than with the server firewalled. The secret only signs
+//!   requests; no answer is trusted because of it.
 //! - **No persistence at all** (`no_cache()`): with nothing on disk, a clock set
 //!   back before the first answer of a run, and not seen by the clock floor,
 //!   is caught only when the server answers; until then an offline code is
@@ -217,6 +229,12 @@
 //! - Give the gate a vendor secret, embedded at build time from your CI's
 //!   secrets; rotate it with a release if it leaks (old caches simply stop
 //!   granting on their own and are confirmed again online).
+//! - Name your license server in code (`ExisOneClientOptions::new(url)`). If
+//!   a development build lets `EXISONE_BASEURL` choose, list the hosts it may
+//!   choose with `HttpOptions::allowed_hosts`; anything else is refused.
+//! - Watch for the error-level log "the license server refused this
+//!   application's credentials": a rotated ExisOne token or ECOSIRE secret
+//!   leaves every user in grace, and grace ends.
 //! - Ship ExisOne access tokens with the least permission the app needs
 //!   (verify-only, if your service offers such tokens): a token in a client
 //!   binary is public.

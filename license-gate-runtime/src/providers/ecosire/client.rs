@@ -1,7 +1,8 @@
 //! The signed ECOSIRE client: one method per endpoint.
 
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -16,7 +17,8 @@ use crate::error::ProviderError;
 use crate::provider::Deadline;
 use crate::secret::{LicenseKey, Secret};
 use crate::time::{Clock, SystemClock};
-use crate::transport::{HttpOptions, HttpRequest, HttpTransport};
+use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
+use serde_json::{Map, Value};
 
 /// The platform fields some integrations send; when set they are part of the
 /// signed payload.
@@ -76,7 +78,9 @@ pub struct EcosireOptions {
     pub http: HttpOptions,
     /// Platform fields sent (and signed) with every request.
     pub platform: Option<Platform>,
-    /// The clock that stamps requests (`timestamp`, Unix seconds).
+    /// The clock that stamps requests (`timestamp`, Unix seconds), corrected
+    /// by the offset the client learns from the server's `Date` (see
+    /// [`EcosireClient`]).
     pub clock: Arc<dyn Clock>,
 }
 
@@ -160,6 +164,19 @@ impl EcosireOptions {
 /// [`CODE_REVOKED`](super::CODE_REVOKED); 429 is
 /// [`ProviderError::RateLimited`] (and no request leaves until the
 /// `X-RateLimit-Reset` instant), 408 and 5xx [`ProviderError::ServerFault`].
+/// An error reply that is not the service's error body (an HTML page of a
+/// CDN or firewall, JSON of another shape, a 404 that does not say "License
+/// not found") is [`ProviderError::NotAnAnswer`], which is transient. Every
+/// error has the license key masked, in any spelling.
+///
+/// Time stamps follow the server's clock: every reply read as the service's
+/// (an answer or its error body) tells the client, through its `Date`, how
+/// far the local clock is off, and the next request is stamped with the
+/// corrected time. A refusal of the time stamp ("Request timestamp is too
+/// far from the server time") is retried once at once with the time from
+/// that reply's `Date`; refused again, or without a `Date`, it is
+/// [`ProviderError::ClockOff`] saying by how much the clock is off
+/// (transient: a gate keeps the license through its grace period).
 ///
 /// ```no_run
 /// use license_gate::LicenseKey;
@@ -182,6 +199,9 @@ pub struct EcosireClient {
     secret: Secret,
     platform: Option<Platform>,
     clock: Arc<dyn Clock>,
+    /// Seconds to add to the clock to get the server's time, learned from
+    /// the `Date` of the service's replies.
+    server_offset: AtomicI64,
 }
 
 impl EcosireClient {
@@ -194,7 +214,97 @@ impl EcosireClient {
             secret,
             platform: options.platform,
             clock: options.clock,
+            server_offset: AtomicI64::new(0),
         })
+    }
+
+    /// How far the local clock is behind the server's (negative: ahead), as
+    /// learned from the `Date` of the last reply read as the service's; zero
+    /// before the first.
+    pub fn server_offset_secs(&self) -> i64 {
+        self.server_offset.load(Ordering::Relaxed)
+    }
+
+    /// The time requests are stamped with: the clock corrected by the
+    /// offset learned from the server.
+    fn server_now(&self) -> SystemTime {
+        let offset = self.server_offset_secs();
+        let magnitude = Duration::from_secs(offset.unsigned_abs());
+        let now = self.clock.now();
+        if offset >= 0 {
+            now.checked_add(magnitude).unwrap_or(now)
+        } else {
+            now.checked_sub(magnitude).unwrap_or(now)
+        }
+    }
+
+    /// Learns the offset from a reply of the service's dated `server_time`;
+    /// returns how far the local clock is ahead of the server's.
+    fn learn_offset(&self, server_time: SystemTime) -> i64 {
+        let local = self.clock.now();
+        let behind = match server_time.duration_since(local) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+        };
+        self.server_offset.store(behind, Ordering::Relaxed);
+        -behind
+    }
+
+    /// Sends a signed request and reads the reply with `parse`; learns the
+    /// server's time from every reply that is the service's own; retries a
+    /// refused time stamp once with the server's time. Errors have the key
+    /// masked.
+    async fn exchange<T>(
+        &self,
+        path: &str,
+        key: &LicenseKey,
+        domain: &str,
+        deadline: Option<Deadline>,
+        parse: fn(&Map<String, Value>) -> Result<T, String>,
+    ) -> Result<(T, HttpReply), ProviderError> {
+        let mut retried = false;
+        loop {
+            let reply = self
+                .send(path, key, domain, deadline)
+                .await
+                .map_err(|e| e.redact_key(key))?;
+            let outcome = wire::interpret(&reply, parse);
+            let server_time = reply.server_time();
+            match outcome {
+                Ok(value) => {
+                    if let Some(at) = server_time {
+                        self.learn_offset(at);
+                    }
+                    return Ok((value, reply));
+                }
+                Err(ProviderError::ClockOff { message, .. }) => {
+                    let ahead = server_time.map(|at| self.learn_offset(at));
+                    if !retried && ahead.is_some() {
+                        retried = true;
+                        tracing::warn!(
+                            provider = "ecosire",
+                            clock_ahead_secs = ahead,
+                            "the license server refused the request's time stamp: this machine's clock is off; retrying with the server's time"
+                        );
+                        continue;
+                    }
+                    return Err(ProviderError::ClockOff {
+                        offset_secs: ahead,
+                        message,
+                    }
+                    .redact_key(key));
+                }
+                Err(error) => {
+                    // Only the service's own replies set the clock: not a
+                    // page of whatever stands in front of it.
+                    let from_service = error.is_credentials_fault() || !error.is_transient();
+                    if from_service && let Some(at) = server_time {
+                        self.learn_offset(at);
+                    }
+                    return Err(error.redact_key(key));
+                }
+            }
+        }
     }
 
     /// The base URL requests go to.
@@ -223,12 +333,10 @@ impl EcosireClient {
         domain: &str,
         deadline: Option<Deadline>,
     ) -> Result<ValidateReply, ProviderError> {
-        let sent = check_key(key)?;
-        let reply = self
-            .send("/licenses/validate", key, domain, deadline)
+        let sent = check_key(key).map_err(|e| e.redact_key(key))?;
+        let (mut validated, reply) = self
+            .exchange("/licenses/validate", key, domain, deadline, parse_validate)
             .await?;
-        let mut validated =
-            wire::interpret(&reply, parse_validate).map_err(|e| e.redact_key(key))?;
         let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
         if let Some(echoed) = echoed
             && !echoed.expose().trim().eq_ignore_ascii_case(sent.expose())
@@ -262,11 +370,9 @@ impl EcosireClient {
         domain: &str,
         deadline: Option<Deadline>,
     ) -> Result<ActivateReply, ProviderError> {
-        let reply = self
-            .send("/licenses/activate", key, domain, deadline)
+        let (mut activated, _) = self
+            .exchange("/licenses/activate", key, domain, deadline, parse_activate)
             .await?;
-        let mut activated =
-            wire::interpret(&reply, parse_activate).map_err(|e| e.redact_key(key))?;
         activated.message = activated.message.map(|m| mask_key(m, key));
         Ok(activated)
     }
@@ -287,11 +393,15 @@ impl EcosireClient {
         domain: &str,
         deadline: Option<Deadline>,
     ) -> Result<DeactivateReply, ProviderError> {
-        let reply = self
-            .send("/licenses/deactivate", key, domain, deadline)
+        let (mut deactivated, _) = self
+            .exchange(
+                "/licenses/deactivate",
+                key,
+                domain,
+                deadline,
+                parse_deactivate,
+            )
             .await?;
-        let mut deactivated =
-            wire::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
         deactivated.message = deactivated.message.map(|m| mask_key(m, key));
         Ok(deactivated)
     }
@@ -299,7 +409,8 @@ impl EcosireClient {
     /// The payload this client would sign for `key` and `domain` now.
     ///
     /// The key is checked and normalised first, the timestamp read from the
-    /// clock.
+    /// clock corrected by the offset learned from the server's `Date`
+    /// ([`EcosireClient::server_offset_secs`]).
     pub fn payload(&self, key: &LicenseKey, domain: &str) -> Result<SignedPayload, ProviderError> {
         let key = check_key(key)?;
         let domain = domain.trim();
@@ -310,8 +421,7 @@ impl EcosireClient {
             ));
         }
         let timestamp = self
-            .clock
-            .now()
+            .server_now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);

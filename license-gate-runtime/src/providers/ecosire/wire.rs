@@ -188,23 +188,37 @@ pub(crate) struct ErrorBody {
     /// The message; a list of messages is joined with `; `.
     pub(crate) message: Option<String>,
     pub(crate) error: Option<String>,
+    /// Whether the body has the service's documented error shape (a
+    /// `message`, flat with a `statusCode` or inside the `{"data", "error"}`
+    /// envelope): only such a body can be the service's own refusal.
+    pub(crate) from_service: bool,
 }
 
 impl ErrorBody {
     fn from_value(value: &Value) -> ErrorBody {
         match value {
-            Value::Object(map) => ErrorBody {
-                status_code: map
-                    .get("statusCode")
-                    .and_then(Value::as_u64)
-                    .and_then(|c| u16::try_from(c).ok()),
-                message: map.get("message").and_then(message_text),
-                error: map.get("error").and_then(message_text),
-            },
-            other => ErrorBody {
-                message: message_text(other),
-                ..ErrorBody::default()
-            },
+            Value::Object(map) => {
+                let message = map.get("message").and_then(message_text);
+                ErrorBody {
+                    status_code: map
+                        .get("statusCode")
+                        .and_then(Value::as_u64)
+                        .and_then(|c| u16::try_from(c).ok()),
+                    from_service: message.is_some(),
+                    message,
+                    error: map.get("error").and_then(message_text),
+                }
+            }
+            // `{"data": null, "error": "License revoked"}`: a message alone
+            // in the envelope.
+            other => {
+                let message = message_text(other);
+                ErrorBody {
+                    from_service: message.is_some(),
+                    message,
+                    ..ErrorBody::default()
+                }
+            }
         }
     }
 
@@ -274,6 +288,12 @@ fn unwrap_body(value: Value) -> Result<Body, String> {
     Ok(Body::Success(map))
 }
 
+/// Whether an error message is the service's refusal of the request's
+/// `timestamp` ("Request timestamp is too far from the server time").
+pub(crate) fn is_timestamp_refusal(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("timestamp")
+}
+
 /// Turns an HTTP reply into `T` (read from the success object by `parse`),
 /// or into the error it carries.
 pub(crate) fn interpret<T>(
@@ -291,19 +311,15 @@ pub(crate) fn interpret<T>(
         None if success => {
             return Err(reply.malformed("the body is not JSON"));
         }
-        // An error status with an unreadable body is still an explicit error.
-        _ => Body::Error(ErrorBody {
-            message: (!reply.body.is_empty()).then(|| reply.excerpt()),
-            ..ErrorBody::default()
-        }),
+        // An error status with a body that is not JSON (a CDN's or a
+        // firewall's page) is not the service's answer.
+        _ => return Err(reply.error(ErrorDetail::not_from_service())),
     };
     match body {
         Body::Success(map) if success => parse(&map).map_err(|reason| reply.malformed(reason)),
-        Body::Success(map) => Err(classify(
-            reply,
-            reply.status,
-            &ErrorBody::from_value(&Value::Object(map)),
-        )),
+        // An error status with JSON of another shape than the service's
+        // error body: not the service's answer either.
+        Body::Success(_) => Err(reply.error(ErrorDetail::not_from_service())),
         Body::Error(error) => {
             let status = if success {
                 error.status_code.unwrap_or(reply.status)
@@ -318,12 +334,36 @@ pub(crate) fn interpret<T>(
 /// The error an error body stands for: a documented message wins over the
 /// status (an activation limit or a license state can come with several
 /// codes) unless the status is transient; then the transport's status table.
+///
+/// Only a body of the service's error shape is its refusal; among those, a
+/// 404 must say "License not found" (another 404 is a route of the service
+/// or of something in front of it, not an answer about the license), and a
+/// refusal of the `timestamp` is [`ProviderError::ClockOff`] (the client
+/// fills in the offset and retries with the server's time).
 fn classify(reply: &HttpReply, status: u16, body: &ErrorBody) -> ProviderError {
+    if is_transient_status(status) {
+        return reply.error_for_status(status, ErrorDetail::default());
+    }
+    if !body.from_service {
+        return reply.error_for_status(status, ErrorDetail::not_from_service());
+    }
     let message = body.text(status);
-    if !is_transient_status(status)
-        && let Some(error) = classify_message(status, &message)
-    {
+    if let Some(error) = classify_message(status, &message) {
         return error;
+    }
+    if is_timestamp_refusal(&message) {
+        return ProviderError::ClockOff {
+            offset_secs: None,
+            message,
+        };
+    }
+    if status == 404 {
+        return reply.not_an_answer(
+            status,
+            format!(
+                "HTTP 404 whose message ({message:?}) does not say the license was not found: a wrong base URL, or something in front of the service"
+            ),
+        );
     }
     reply.error_for_status(status, ErrorDetail::message(message))
 }
@@ -648,7 +688,37 @@ mod tests {
                 .unwrap_err()
                 .is_transient()
         );
-        assert!(!validate(404, "").unwrap_err().is_transient());
+        // Only the service's own "License not found" is explicit; an empty
+        // or HTML 404, or one about a route, is not an answer.
+        let not_found =
+            r#"{"statusCode": 404, "message": "License not found", "error": "Not Found"}"#;
+        assert!(!validate(404, not_found).unwrap_err().is_transient());
+        for (status, body) in [
+            (404, ""),
+            (404, "<html><h1>404 Not Found</h1></html>"),
+            (403, "<html>Access denied by the CDN</html>"),
+            (
+                404,
+                r#"{"statusCode": 404, "message": "Cannot POST /api/licenses/validate", "error": "Not Found"}"#,
+            ),
+            (403, r#"{"success": false, "errors": [{"code": 1020}]}"#),
+            (401, r#"{"statusCode": 401}"#),
+        ] {
+            let e = validate(status, body).unwrap_err();
+            assert!(
+                matches!(e, ProviderError::NotAnAnswer { .. }) && e.is_transient(),
+                "{status} {body}: {e:?}"
+            );
+        }
+        let clock = validate(
+            400,
+            r#"{"statusCode": 400, "message": "Request timestamp is too far from the server time", "error": "Bad Request"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(clock, ProviderError::ClockOff { .. }) && clock.is_transient(),
+            "{clock:?}"
+        );
         assert!(validate(200, "not json").unwrap_err().is_transient());
         assert!(
             validate(200, r#"{"license": {}}"#)

@@ -42,7 +42,8 @@ pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
 pub struct ExisOneClientOptions {
     /// The service's base URL (https; plain http only for loopback with
     /// [`HttpOptions::allow_insecure_loopback`]). `None` (the default) reads
-    /// `EXISONE_BASEURL`.
+    /// `EXISONE_BASEURL`, which is accepted only for a server the code names
+    /// (see [`ExisOneClientOptions::from_env`]).
     pub base_url: Option<String>,
     /// The API access token, sent as `Authorization: ExisOneApi <token>`.
     pub access_token: Option<Secret>,
@@ -76,11 +77,30 @@ impl ExisOneClientOptions {
         ExisOneClientOptions::default().base_url(base_url)
     }
 
-    /// Options whose base URL comes from `EXISONE_BASEURL`.
+    /// Options whose base URL comes from `EXISONE_BASEURL`, for development
+    /// and tools.
     ///
-    /// The environment only names the URL: it must be https (plain http to
-    /// loopback needs [`HttpOptions::allow_insecure_loopback`] in the code),
-    /// so a user cannot point the app at a fake server of their own.
+    /// The environment belongs to the application's user, who can point it
+    /// at a server of their own (any domain with a publicly trusted
+    /// certificate serves "valid, every feature"). So the environment only
+    /// picks among servers the code names: [`ExisOneClient::new`] accepts
+    /// the variable's URL only when its host is in
+    /// [`HttpOptions::allowed_hosts`] or the code pins the server's key with
+    /// [`HttpOptions::spki_pin`], and refuses it otherwise with a
+    /// [`ProviderError::Config`] saying so. It must also be https (plain
+    /// http to loopback needs [`HttpOptions::allow_insecure_loopback`], and
+    /// the loopback host in the allowed hosts). An application names its
+    /// server with [`ExisOneClientOptions::new`].
+    ///
+    /// ```
+    /// use license_gate::providers::exisone::{ExisOneClientOptions, HttpOptions};
+    ///
+    /// // A development build that lets EXISONE_BASEURL choose between two of
+    /// // the vendor's own servers, and no other.
+    /// let options = ExisOneClientOptions::from_env()
+    ///     .http(HttpOptions::new().allowed_hosts(["license.example.com", "staging.example.com"]));
+    /// # let _ = options;
+    /// ```
     pub fn from_env() -> Self {
         ExisOneClientOptions::default()
     }
@@ -115,17 +135,56 @@ impl ExisOneClientOptions {
         self
     }
 
+    /// The base URL: the options', else `EXISONE_BASEURL` when the code
+    /// names the server it may point at (allowed hosts or pins).
     fn resolved_base_url(&self) -> Result<String, ProviderError> {
         match &self.base_url {
             Some(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
             _ => match std::env::var(BASE_URL_ENV) {
-                Ok(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
+                Ok(url) if !url.trim().is_empty() => {
+                    let url = url.trim().to_owned();
+                    check_env_url(&url, &self.http)?;
+                    Ok(url)
+                }
                 _ => Err(ProviderError::Config(format!(
-                    "no ExisOne base URL is configured: pass it in the options or set {BASE_URL_ENV}"
+                    "no ExisOne base URL is configured: pass the service's URL with `ExisOneClientOptions::new(..)` (or, for development, set {BASE_URL_ENV} and name the hosts it may point at with `HttpOptions::allowed_hosts`)"
                 ))),
             },
         }
     }
+}
+
+/// Accepts a base URL from `EXISONE_BASEURL` only when the code names the
+/// server: its host in the allowed hosts, or the server's key pinned.
+fn check_env_url(url: &str, http: &HttpOptions) -> Result<(), ProviderError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        ProviderError::Config(format!(
+            "{BASE_URL_ENV} holds `{url}`, which is not a valid URL ({e}): use a form like `https://license.example.com`"
+        ))
+    })?;
+    // https first (plain http only to loopback, opted in by the code).
+    crate::transport::check_url_policy(&parsed, None, http.allow_insecure_loopback)?;
+    if !http.spki_pins.is_empty() {
+        return Ok(());
+    }
+    let host = parsed
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_owned())
+        .unwrap_or_default();
+    let named = http.allowed_hosts.as_ref().is_some_and(|hosts| {
+        !host.is_empty()
+            && hosts.iter().any(|a| {
+                a.trim()
+                    .trim_matches(['[', ']'])
+                    .eq_ignore_ascii_case(&host)
+            })
+    });
+    if named {
+        return Ok(());
+    }
+    Err(ProviderError::Config(format!(
+        "the ExisOne base URL `{url}` comes from {BASE_URL_ENV}, which the application's user can set, and the code names no such server: pass the service's URL in code with `ExisOneClientOptions::new(..)`, or accept {BASE_URL_ENV} only for your own servers by listing them with `HttpOptions::allowed_hosts` (or pinning their key with `HttpOptions::spki_pin`)"
+    )))
 }
 
 /// A client of the ExisOne licensing service, with the calls of the ExisOne
@@ -134,9 +193,16 @@ impl ExisOneClientOptions {
 /// Every call goes through the shared [`HttpTransport`] (https except
 /// loopback, no redirects, capped replies) and every failure is a typed
 /// [`ProviderError`]: the server's explicit refusals (`Refused` with its
-/// error code, `PermissionDenied` for 401/403, `NotFound` for 404,
-/// `ActivationLimitReached` for 409) apart from faults of reaching it
-/// (`Unreachable`, `Timeout`, `ServerFault`, `RateLimited`, `MalformedReply`).
+/// error code, `NotFound` for 404, `ActivationLimitReached` for 409), a
+/// refusal of the access token (`PermissionDenied` for 401/403: a fault of
+/// the configuration, which a gate treats as transient and logs at error
+/// level) apart from faults of reaching it
+/// (`Unreachable`, `Timeout`, `ServerFault`, `RateLimited`, `MalformedReply`)
+/// and error replies that are not the service's (`NotAnAnswer`: an HTML page
+/// of a CDN or firewall, JSON of another shape). Every error of a call made
+/// with a license key has that key masked, in any spelling (any case, with
+/// or without dashes or spaces, percent-encoded), and so has the status word
+/// of a validation.
 ///
 /// ```no_run
 /// use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions};
@@ -297,7 +363,10 @@ impl ExisOneClient {
             product_name,
             version: version.filter(|v| !v.is_empty()),
         };
-        let reply = self.post("/api/license/activate", &body, deadline).await?;
+        let reply = self
+            .post("/api/license/activate", &body, deadline)
+            .await
+            .map_err(|e| masked(e, activation_key))?;
         let versions: VersionsReply = serde_json::from_slice(&reply.body).unwrap_or_default();
         Ok(ActivationResult {
             success: true,
@@ -339,9 +408,15 @@ impl ExisOneClient {
             product_name: product_name.filter(|p| !p.is_empty()),
             version: version.filter(|v| !v.is_empty()),
         };
-        let reply = self.post("/api/license/validate", &body, deadline).await?;
-        let mut result = read_validation(&reply)?;
+        let reply = self
+            .post("/api/license/validate", &body, deadline)
+            .await
+            .map_err(|e| masked(e, activation_key))?;
+        let mut result = read_validation(&reply).map_err(|e| masked(e, activation_key))?;
         result.server_time = reply.server_time();
+        // A status word that quotes the key reaches statuses and logs.
+        let key = LicenseKey::new(activation_key);
+        result.status = crate::error::redact_text(result.status, key.expose(), &key.masked());
         Ok(result)
     }
 
@@ -408,7 +483,8 @@ impl ExisOneClient {
             product_name,
         };
         self.post("/api/license/deactivate", &body, deadline)
-            .await?;
+            .await
+            .map_err(|e| masked(e, activation_key))?;
         Ok(())
     }
 
@@ -471,8 +547,14 @@ impl ExisOneClient {
         if let Some(auth) = &self.authorization {
             request = request.header(AUTHORIZATION, auth.clone());
         }
-        let reply = self.send(request, None).await?;
-        Ok(reply.json::<SeatUsageReply>()?.into_state())
+        let reply = self
+            .send(request, None)
+            .await
+            .map_err(|e| masked(e, activation_key))?;
+        Ok(reply
+            .json::<SeatUsageReply>()
+            .map_err(|e| masked(e, activation_key))?
+            .into_state())
     }
 
     /// The licensed features (`POST /api/license/features/csv`, whose reply
@@ -484,8 +566,11 @@ impl ExisOneClient {
         let body = FeaturesBody {
             activation_key: key_text(activation_key)?,
         };
-        let reply = self.post("/api/license/features/csv", &body, None).await?;
-        let data: FeaturesReply = reply.json()?;
+        let reply = self
+            .post("/api/license/features/csv", &body, None)
+            .await
+            .map_err(|e| masked(e, activation_key))?;
+        let data: FeaturesReply = reply.json().map_err(|e| masked(e, activation_key))?;
         Ok(data
             .features
             .unwrap_or_default()
@@ -542,6 +627,17 @@ impl ExisOneClient {
             Err(error_for(&reply))
         }
     }
+}
+
+/// `error` with `key` masked wherever its texts quote it, in any spelling
+/// the gate masks (any case, with or without dashes or spaces,
+/// percent-encoded): servers quote keys in error bodies.
+fn masked(error: ProviderError, key: &str) -> ProviderError {
+    let key = key.trim();
+    if key.is_empty() {
+        return error;
+    }
+    error.redact_key(&LicenseKey::new(key))
 }
 
 /// The key's text, or `InvalidKey` when it is blank.

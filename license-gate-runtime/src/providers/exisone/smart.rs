@@ -40,7 +40,10 @@ pub(crate) enum Checked {
 
 /// Checks `key` for `hardware_id`, offline instants compared with `now`
 /// (trusted time), every request bounded by `deadline` when there is one.
-/// Explicit refusals of the server (403, 404, ...) are errors.
+/// Explicit refusals of the server (404, ...) and a refused access token
+/// (401/403) are errors; the token's refusal is transient for a gate, but it
+/// says the server was reached, so it is no reason to fall back to an offline
+/// check.
 pub(crate) async fn check(
     client: &ExisOneClient,
     key: &str,
@@ -67,13 +70,15 @@ pub(crate) async fn check(
         .await
     {
         Ok(online) => Ok(Checked::Online(online)),
-        Err(error) if error.is_transient() => Ok(Checked::Unreachable {
-            // The error may be shown or logged: mask the key.
-            error: error.redact_key(&LicenseKey::new(key)),
-            offline: client
-                .has_offline_key()
-                .then(|| client.validate_offline_at(key, hardware_id, now)),
-        }),
+        Err(error) if error.is_transient() && !error.is_credentials_fault() => {
+            Ok(Checked::Unreachable {
+                // The error may be shown or logged: mask the key.
+                error: error.redact_key(&LicenseKey::new(key)),
+                offline: client
+                    .has_offline_key()
+                    .then(|| client.validate_offline_at(key, hardware_id, now)),
+            })
+        }
         Err(error) => Err(error),
     }
 }
@@ -203,8 +208,8 @@ impl ExisOneClient {
     /// code, else at trusted time; the call's verdict is ignored. An online key is
     /// validated by the server; when the server cannot be reached, the key is
     /// checked as an offline code if a public key is configured, else the
-    /// result has status `offline`. Explicit refusals (403, 404, ...) are
-    /// returned as errors. Offline instants are compared with trusted time
+    /// result has status `offline`. Explicit refusals (404, ...) and a
+    /// refused access token (401/403) are returned as errors. Offline instants are compared with trusted time
     /// ([`crate::time::trusted_now`]).
     pub async fn validate_smart(
         &self,

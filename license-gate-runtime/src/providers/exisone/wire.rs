@@ -323,6 +323,12 @@ pub(crate) fn read_validation(reply: &HttpReply) -> Result<ValidationResult, Pro
 
 /// The error a non-2xx reply means: the transport's status table, with the
 /// `message`, `error` (the code) and `minimumRequiredVersion` of a JSON body.
+///
+/// Only a body of the service's documented error shape (a JSON object with
+/// a non-empty string `error` or `message`, or a validation's `status`
+/// word) is the service's own refusal; anything else (an HTML page of a CDN
+/// or firewall, JSON of another shape) is
+/// [`ProviderError::NotAnAnswer`], which is transient.
 pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
     let fields = match serde_json::from_slice::<Value>(&reply.body) {
         Ok(Value::Object(fields)) => Some(fields),
@@ -337,9 +343,13 @@ pub(crate) fn error_for(reply: &HttpReply) -> ProviderError {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
+    let (message, code, status_word) = (field("message"), field("error"), field("status"));
+    if message.is_none() && code.is_none() && status_word.is_none() {
+        return reply.error(ErrorDetail::not_from_service());
+    }
     reply.error(ErrorDetail::new(
-        field("message"),
-        field("error"),
+        message,
+        code.or(status_word),
         field("minimumRequiredVersion"),
     ))
 }
@@ -449,26 +459,53 @@ mod tests {
     }
 
     #[test]
-    fn non_json_errors_are_readable() {
+    fn bodies_not_of_the_service_shape_are_not_answers() {
         let err = error_for(&reply(400, "<html>bad product</html>"));
         let text = err.to_string();
+        assert!(text.contains("HTTP 400 Bad Request"), "{text}");
+        assert!(text.contains("<html>bad product</html>"), "{text}");
+        for (status, body) in [
+            (403, "<html><body>Access denied (CDN)</body></html>"),
+            (404, "<html>Not Found</html>"),
+            (404, ""),
+            (409, "{}"),
+            (
+                404,
+                r#"{"type":"https://tools.ietf.org/html/rfc7231","title":"Not Found","status":404}"#,
+            ),
+        ] {
+            let e = error_for(&reply(status, body));
+            assert!(
+                matches!(e, ProviderError::NotAnAnswer { .. }) && e.is_transient(),
+                "{status} {body}: {e:?}"
+            );
+        }
+        assert!(error_for(&reply(503, "down")).is_transient());
+    }
+
+    #[test]
+    fn refusals_of_the_service_shape_keep_their_meaning() {
+        let denied = error_for(&reply(
+            403,
+            r#"{"error":"forbidden","message":"no verify"}"#,
+        ));
         assert!(
-            text.contains("400 Bad Request: <html>bad product</html>"),
-            "{text}"
+            matches!(denied, ProviderError::PermissionDenied { status: 403, .. }),
+            "{denied:?}"
         );
+        assert!(denied.is_transient() && denied.is_credentials_fault());
+        let unknown = error_for(&reply(404, r#"{"error":"not_found","message":"no key"}"#));
+        assert!(matches!(unknown, ProviderError::NotFound { .. }));
+        assert!(!unknown.is_transient());
         assert!(matches!(
-            error_for(&reply(403, "nope")),
-            ProviderError::PermissionDenied { status: 403, .. }
-        ));
-        assert!(matches!(
-            error_for(&reply(404, "")),
-            ProviderError::NotFound { .. }
-        ));
-        assert!(matches!(
-            error_for(&reply(409, "{}")),
+            error_for(&reply(409, r#"{"error":"seat_limit","message":"full"}"#)),
             ProviderError::ActivationLimitReached { .. }
         ));
-        assert!(error_for(&reply(503, "down")).is_transient());
+        let revoked = error_for(&reply(400, r#"{"isValid":false,"status":"revoked"}"#));
+        assert!(
+            matches!(&revoked, ProviderError::Refused { code: Some(c), .. } if c == "revoked"),
+            "{revoked:?}"
+        );
     }
 
     #[test]
