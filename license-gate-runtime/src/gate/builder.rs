@@ -208,6 +208,34 @@ impl LicenseGateBuilder {
         self
     }
 
+    /// Uses the hardware ID the official ExisOne SDKs compute
+    /// ([`crate::exisone_sdk_hardware_id`]) for this machine: the cache is
+    /// bound to it and the ExisOne provider sends it (unless its client has a
+    /// `hardware_id_override`).
+    ///
+    /// Choose it when moving an application from an ExisOne SDK (Python,
+    /// .NET, Node, Swift) to license-gate: existing activations keep their
+    /// seat, and offline codes issued for SDK-computed IDs keep matching.
+    /// Its cost: the kernel release, the C library version and the host name
+    /// are part of that ID, so an OS upgrade or a rename makes the machine a
+    /// new one (a new seat, a new offline code). Without a migration to
+    /// honour, keep the default ([`crate::hardware_id`]), which leaves them out.
+    ///
+    /// ```
+    /// use license_gate::{LicenseGate, providers::mock::MockProvider};
+    ///
+    /// let (provider, _) = MockProvider::licensed(["pro"]);
+    /// let builder = LicenseGate::builder()
+    ///     .product("Atlas Studio")
+    ///     .provider(provider)
+    ///     .license_key("ABCD-EFGH-JKMN-PQRS")
+    ///     .exisone_sdk_hardware_id();
+    /// # let _ = builder;
+    /// ```
+    pub fn exisone_sdk_hardware_id(self) -> Self {
+        self.hardware_id(crate::sdk_hardware_id::exisone_sdk_hardware_id())
+    }
+
     /// The vendor secret that authenticates the cache and the time anchors
     /// (see [`VendorSecret`] and `embed_secret!`).
     ///

@@ -52,6 +52,12 @@ pub struct ExisOneClientOptions {
     /// a gate it wins over the gate's machine identity (the builder's
     /// `.hardware_id(..)`), which the provider sends otherwise.
     pub hardware_id_override: Option<String>,
+    /// Uses the hardware ID the official ExisOne SDKs compute
+    /// ([`crate::exisone_sdk_hardware_id`]) instead of license-gate's own:
+    /// `generate_hardware_id()` returns it and, in a gate, the provider sends
+    /// it instead of the gate's machine identity. A non-blank
+    /// `hardware_id_override` still wins. Default `false`.
+    pub exisone_sdk_hardware_id: bool,
     /// Connection settings: timeout, trusted roots, pins, allowed hosts,
     /// plain http to loopback, reply cap.
     pub http: HttpOptions,
@@ -64,6 +70,7 @@ impl fmt::Debug for ExisOneClientOptions {
             .field("access_token", &self.access_token)
             .field("offline_public_key", &self.offline_public_key.is_some())
             .field("hardware_id_override", &self.hardware_id_override)
+            .field("exisone_sdk_hardware_id", &self.exisone_sdk_hardware_id)
             .field("http", &self.http)
             .finish()
     }
@@ -105,6 +112,16 @@ impl ExisOneClientOptions {
     /// Replaces the hardware ID (used verbatim when not blank).
     pub fn hardware_id_override(mut self, id: impl Into<String>) -> Self {
         self.hardware_id_override = Some(id.into());
+        self
+    }
+
+    /// Uses the ExisOne SDK's hardware ID (see
+    /// [`ExisOneClientOptions::exisone_sdk_hardware_id`](#structfield.exisone_sdk_hardware_id)):
+    /// for applications moving from an SDK, whose customers' activations and
+    /// offline codes are bound to it. A kernel or C library update, or a new
+    /// host name, changes that ID.
+    pub fn exisone_sdk_hardware_id(mut self) -> Self {
+        self.exisone_sdk_hardware_id = true;
         self
     }
 
@@ -235,17 +252,25 @@ impl ExisOneClient {
         self.transport.base_url().as_str()
     }
 
-    /// This machine's hardware ID, or the configured override when not blank.
+    /// This machine's hardware ID, or the configured override when not blank
+    /// (the ExisOne SDK's ID when the options ask for it).
     pub fn generate_hardware_id(&self) -> String {
         crate::hardware_id::hardware_id_or(self.hardware_id_override())
     }
 
-    /// The configured hardware ID override, when not blank.
+    /// The ID this client sends instead of the gate's machine identity: the
+    /// configured override when not blank, else the ExisOne SDK's ID when the
+    /// options ask for it.
     pub(crate) fn hardware_id_override(&self) -> Option<&str> {
         self.options
             .hardware_id_override
             .as_deref()
             .filter(|id| !id.trim().is_empty())
+            .or_else(|| {
+                self.options
+                    .exisone_sdk_hardware_id
+                    .then(crate::sdk_hardware_id::cached)
+            })
     }
 
     /// Whether a public key for offline codes is configured.
