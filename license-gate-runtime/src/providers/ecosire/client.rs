@@ -290,6 +290,14 @@ impl EcosireClient {
         let reply = self
             .send("/licenses/deactivate", key, domain, deadline)
             .await?;
+        // A 2xx reply with no body at all (such as 204) released the slot.
+        if reply.is_success() && reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(DeactivateReply {
+                deactivated: true,
+                activations_count: None,
+                message: None,
+            });
+        }
         let mut deactivated =
             wire::interpret(&reply, parse_deactivate).map_err(|e| e.redact_key(key))?;
         deactivated.message = deactivated.message.map(|m| mask_key(m, key));

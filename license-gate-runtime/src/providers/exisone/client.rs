@@ -9,14 +9,13 @@ use serde_json::Value;
 
 use super::offline::OfflinePublicKey;
 use super::wire::{
-    ActivateBody, ActivationResult, DeactivateBody, FeaturesBody, FeaturesReply, GenerateBody,
-    SeatUsageReply, TicketBody, ValidateBody, ValidationResult, VersionsReply, error_for,
-    read_validation,
+    ActivateBody, ActivationResult, DeactivateBody, ExisOneSeatUsage, FeaturesBody, FeaturesReply,
+    GenerateBody, SeatUsageReply, TicketBody, ValidateBody, ValidationResult, VersionsReply,
+    error_for, read_validation,
 };
 use crate::error::ProviderError;
 use crate::provider::Deadline;
 use crate::secret::{LicenseKey, Secret};
-use crate::state::SeatUsage;
 use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
 
 /// The environment variable that supplies the base URL when the options give none.
@@ -234,9 +233,13 @@ impl ExisOneClient {
         HttpTransport::new(base_url, &options.http)
     }
 
-    /// The version of this client.
-    pub fn get_version() -> &'static str {
-        env!("CARGO_PKG_VERSION")
+    /// The version of this client library, without a client at hand.
+    pub const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    /// The version of this client library ([`ExisOneClient::VERSION`]),
+    /// called on a client as the SDK's `client.get_version()`.
+    pub fn get_version(&self) -> &'static str {
+        Self::VERSION
     }
 
     /// The same client talking to another base URL (checked like the first).
@@ -449,9 +452,15 @@ impl ExisOneClient {
     }
 
     /// Seat usage of a corporate license
-    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses): seats
-    /// in use, and the limit (`None` when unlimited).
-    pub async fn get_seat_usage(&self, activation_key: &str) -> Result<SeatUsage, ProviderError> {
+    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses), with
+    /// the SDK's fields: seats in use, seats allowed (`None` when unlimited),
+    /// whether one more fits (the server's `hasCapacity`), whether it is
+    /// unlimited, and [`remaining`](ExisOneSeatUsage::remaining). The gate's
+    /// [`SeatUsage`](crate::SeatUsage) is `usage.into()`.
+    pub async fn get_seat_usage(
+        &self,
+        activation_key: &str,
+    ) -> Result<ExisOneSeatUsage, ProviderError> {
         let key = key_text(activation_key)?;
         let mut request = HttpRequest::get(format!("/api/license/{}/usage", percent_encode(key)))
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -459,7 +468,7 @@ impl ExisOneClient {
             request = request.header(AUTHORIZATION, auth.clone());
         }
         let reply = self.send(request, None).await?;
-        Ok(reply.json::<SeatUsageReply>()?.into_state())
+        Ok(reply.json::<SeatUsageReply>()?.into_sdk())
     }
 
     /// The licensed features (`POST /api/license/features/csv`, whose reply
