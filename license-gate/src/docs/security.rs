@@ -87,6 +87,13 @@
 //!   confirmation, and only until the program next reaches the server.
 //! - **A machine whose bundled roots are replaced**: rebuilding the binary with
 //!   other roots is patching it.
+//! - **Choosing what the SDK-compatible hardware ID reads**
+//!   ([`exisone_sdk_hardware_id`](crate::exisone_sdk_hardware_id), opt-in):
+//!   as the ExisOne SDK, it counts network addresses only when an `ip`
+//!   program is on `PATH`, and reads the host name, which a user can change
+//!   in a namespace of their own. Either only makes this machine present
+//!   another ID (a new activation, a seat); presenting another machine's ID
+//!   needs every other component of it too, as with the default ID.
 //! - **No persistence at all** (`no_cache()`): with nothing on disk, a clock set
 //!   back before the first answer of a run is caught only when the server
 //!   answers; an offline code is then checked against that clock.
