@@ -299,12 +299,6 @@ impl SeatUsageReply {
             is_unlimited: self.is_unlimited.unwrap_or(false),
         }
     }
-
-    /// The runtime's seat usage: an unlimited license has no limit.
-    #[cfg(feature = "fuzzing")]
-    pub(crate) fn into_state(self) -> SeatUsage {
-        self.into_sdk().into()
-    }
 }
 
 /// The status words of a validation reply this client knows.
