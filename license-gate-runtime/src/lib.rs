@@ -24,10 +24,7 @@ pub mod hardware_id;
 pub(crate) mod provider;
 pub mod providers;
 pub(crate) mod retry;
-/// Not API: the components of the ExisOne SDK's hardware ID, for the command
-/// line; applications use `license_gate::exisone_sdk_hardware_id()`.
-#[doc(hidden)]
-pub mod sdk_hardware_id;
+pub(crate) mod sdk_hardware_id;
 pub(crate) mod secret;
 pub(crate) mod state;
 #[cfg(feature = "testing")]

@@ -121,8 +121,7 @@ fn hash(components: &[String]) -> String {
 }
 
 /// The components the SDK hashes on this machine, in its order.
-#[doc(hidden)]
-pub fn components() -> Vec<String> {
+fn components() -> Vec<String> {
     platform::components()
 }
 
