@@ -718,3 +718,21 @@ async fn errors_never_quote_the_key_in_any_spelling() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_prefix_with_digits_is_a_key() {
+    let emulator = emulator_with(EmulatedLicense::new("SHOP2-A1B2-C3D4-E5F6", SECRET)).await;
+    let client = client(&emulator);
+    let key = LicenseKey::new("shop2-a1b2-c3d4-e5f6");
+    let reply = client.validate(&key, "shop.example").await.unwrap();
+    assert!(reply.valid);
+    let sent = emulator.handle().last_request().unwrap();
+    assert_eq!(sent.field("key"), Some("SHOP2-A1B2-C3D4-E5F6"));
+    // Still refused locally, without a request: a prefix with other characters.
+    let err = client
+        .validate(&LicenseKey::new("SHOP_2-A1B2-C3D4-E5F6"), "shop.example")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::InvalidKey(_)), "{err:?}");
+    assert_eq!(emulator.handle().requests().len(), 1);
+}

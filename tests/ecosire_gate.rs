@@ -385,3 +385,78 @@ async fn a_clock_ten_minutes_off_never_locks_out_a_licensed_user() {
     assert_eq!(gate.status(), LicenseStatus::Licensed);
     gate.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_provider_suggests_a_weekly_heartbeat_that_the_builder_overrides() {
+    const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(
+        license_gate::providers::ecosire::DEFAULT_HEARTBEAT_INTERVAL,
+        WEEK
+    );
+    let emulator = emulator().await;
+    let grace_until = |gate: &LicenseGate| {
+        let confirmed = gate.product_state().last_confirmed.expect("confirmed");
+        match gate.status() {
+            LicenseStatus::Grace { until } => until.duration_since(confirmed).unwrap(),
+            other => panic!("expected grace, got {other:?}"),
+        }
+    };
+
+    // The guide's weekly heartbeat, and a grace period that leaves a week
+    // after a heartbeat that finds the server down.
+    let gate = start_gate(provider(&emulator)).await;
+    emulator.handle().faults().go_down();
+    gate.refresh().await;
+    assert_eq!(grace_until(&gate), 2 * WEEK);
+    gate.shutdown().await;
+    emulator.handle().faults().come_up();
+
+    // The builder's interval wins, and the gate's default grace stays.
+    let gate = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider(&emulator))
+        .license_key(KEY)
+        .heartbeat_interval(Duration::from_secs(24 * 3600))
+        .install_global(false)
+        .no_cache()
+        .startup_timeout(Duration::from_secs(10))
+        .start()
+        .await
+        .expect("the gate starts");
+    emulator.handle().faults().go_down();
+    gate.refresh().await;
+    assert_eq!(grace_until(&gate), WEEK);
+    gate.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_deactivate_reply_without_deactivated_is_a_deactivation() {
+    let emulator = emulator().await;
+    let gate = start_gate(provider(&emulator)).await;
+    assert!(gate.has_feature("pro"));
+    for body in [
+        r#"{"activationsCount": 0}"#,
+        r#"{"data": {}, "error": null}"#,
+        "",
+    ] {
+        emulator
+            .handle()
+            .faults()
+            .inject_next(1, license_gate_testkit::Fault::Reply(200, body.to_owned()));
+        gate.deactivate()
+            .await
+            .unwrap_or_else(|e| panic!("{body:?} is a deactivation: {e}"));
+        assert!(!gate.has_feature("pro"), "{body:?}");
+    }
+    // `deactivated: false` still refuses.
+    emulator.handle().faults().inject_next(
+        1,
+        license_gate_testkit::Fault::Reply(
+            200,
+            r#"{"deactivated": false, "message": "Not now"}"#.into(),
+        ),
+    );
+    let err = gate.deactivate().await.unwrap_err();
+    assert!(err.to_string().contains("Not now"), "{err}");
+    gate.shutdown().await;
+}

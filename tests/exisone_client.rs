@@ -6,7 +6,7 @@ use license_gate_tests::support;
 use std::time::{Duration, SystemTime};
 
 use license_gate::providers::exisone::{
-    ActivationResult, ExisOneClient, ExisOneClientOptions, HttpOptions,
+    ActivationResult, ExisOneClient, ExisOneClientOptions, ExisOneSeatUsage, HttpOptions,
 };
 use license_gate::{ProviderError, SeatUsage};
 use license_gate_testkit::exisone::{
@@ -334,19 +334,52 @@ async fn seat_usage_of_corporate_licenses() {
     assert_eq!(request.path, "/api/license/CORP%2F1%20A/usage");
     assert_eq!(request.header("authorization"), Some(AUTH));
     assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(usage, ExisOneSeatUsage::new(2, Some(3), true, false));
+    assert_eq!(usage.remaining(), Some(1));
     assert_eq!(
-        usage,
+        SeatUsage::from(usage),
         SeatUsage {
             used: 2,
             limit: Some(3)
         }
     );
-    assert_eq!(usage.remaining(), Some(1));
 
     control.add_license(EmulatedLicense::new("CORP-UNLIMITED", PRODUCT).unlimited_seats());
     let unlimited = client.get_seat_usage("CORP-UNLIMITED").await.unwrap();
-    assert_eq!(unlimited.limit, None);
+    assert_eq!(unlimited.max_seats, None);
+    assert!(unlimited.is_unlimited);
+    assert!(unlimited.has_capacity);
     assert_eq!(unlimited.remaining(), None);
+    assert_eq!(SeatUsage::from(unlimited).limit, None);
+
+    // The SDK's meaning where a reply is odd: `hasCapacity` is the server's
+    // word, not computed; `remaining` is clamped at 0 and `None` whenever the
+    // license is unlimited; null counts read as 0.
+    let odd = [
+        (
+            r#"{"currentSeats":5,"maxSeats":3,"hasCapacity":true,"isUnlimited":false}"#,
+            ExisOneSeatUsage::new(5, Some(3), true, false),
+            Some(0),
+        ),
+        (
+            r#"{"currentSeats":null,"maxSeats":4,"isUnlimited":true}"#,
+            ExisOneSeatUsage::new(0, Some(4), false, true),
+            None,
+        ),
+        (
+            r#"{"currentSeats":1,"maxSeats":4,"hasCapacity":false}"#,
+            ExisOneSeatUsage::new(1, Some(4), false, false),
+            Some(3),
+        ),
+    ];
+    for (body, expected, remaining) in odd {
+        control
+            .faults()
+            .inject_next(1, Fault::Reply(200, body.to_owned()));
+        let usage = client.get_seat_usage(corporate).await.unwrap();
+        assert_eq!(usage, expected, "{body}");
+        assert_eq!(usage.remaining(), remaining, "{body}");
+    }
 
     let err = client.get_seat_usage(KEY).await.unwrap_err();
     assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
@@ -451,11 +484,63 @@ async fn validate_smart_with_an_online_key_falls_back_when_unreachable() {
     assert!(!smart.validation.is_valid && smart.was_offline);
     assert_eq!(smart.validation.status, "invalid");
 
-    let err = online
-        .validate_smart("NONE-NONE-NONE-NONE", HW, None)
+    let err = online.validate_smart("  ", HW, None).await.unwrap_err();
+    assert!(matches!(err, ProviderError::InvalidKey(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn validate_smart_returns_refusals_as_an_invalid_result_with_the_reason() {
+    let (emulator, control) = emulator().await;
+    control.bind(KEY, HW);
+    let client =
+        ExisOneClient::new(options(&emulator.url()).offline_public_key(TEST_PUBLIC_KEY_PEM))
+            .unwrap();
+
+    // 404: an unknown key.
+    let smart = client
+        .validate_smart("NONE-NONE-NONE-NONE", HW, Some(PRODUCT))
         .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::NotFound { .. }), "{err:?}");
+        .expect("a refusal is a result, as in the SDK");
+    assert!(!smart.validation.is_valid && !smart.was_offline);
+    assert_eq!(smart.validation.status, "invalid");
+    assert_eq!(smart.product_name.as_deref(), Some(PRODUCT));
+    let reason = smart.error_message.expect("the reason");
+    assert!(reason.contains("not found"), "{reason}");
+    assert!(
+        !reason.contains("NONE-NONE-NONE-NONE"),
+        "the key is masked: {reason}"
+    );
+
+    // 403: a token without the `verify` permission.
+    control.add_token("token-without-verify", &[]);
+    let no_verify =
+        ExisOneClient::new(options(&emulator.url()).access_token("token-without-verify")).unwrap();
+    let smart = no_verify
+        .validate_smart(KEY, HW, Some(PRODUCT))
+        .await
+        .unwrap();
+    assert!(!smart.validation.is_valid && !smart.was_offline);
+    assert!(
+        smart.error_message.as_deref().unwrap().contains("HTTP 403"),
+        "{:?}",
+        smart.error_message
+    );
+
+    // 400 and 426 from the server, whatever the key.
+    emulator.faults().fail_next(1, 400);
+    let smart = client.validate_smart(KEY, HW, Some("")).await.unwrap();
+    assert!(!smart.validation.is_valid && !smart.was_offline);
+    assert_eq!(smart.validation.status, "invalid");
+    assert!(smart.error_message.unwrap().contains("HTTP 400"));
+    emulator.faults().fail_next(1, 426);
+    let smart = client.validate_smart(KEY, HW, Some(PRODUCT)).await.unwrap();
+    assert!(!smart.validation.is_valid);
+    assert_eq!(smart.validation.status, "version_outdated");
+
+    // A refusal is never read as an unreachable server: the configured
+    // public key does not turn it into an offline check.
+    let smart = client.validate_smart(KEY, HW, Some(PRODUCT)).await.unwrap();
+    assert!(smart.validation.is_valid && !smart.was_offline);
 }
 
 #[tokio::test]
@@ -481,6 +566,51 @@ async fn deactivate_smart_says_whether_the_server_was_told() {
         .deactivate_smart("NONE-NONE-NONE-NONE", HW, PRODUCT)
         .await;
     assert!(!refused.success && !refused.server_notified);
+}
+
+#[tokio::test]
+async fn deactivate_smart_with_an_offline_code() {
+    let (emulator, control) = emulator().await;
+    let code = control.mint_offline_code(&OfflineCodeSpec::new(PRODUCT, HW).features(["pro"]));
+    let with_key = |url: &str| {
+        ExisOneClient::new(options(url).offline_public_key(TEST_PUBLIC_KEY_PEM)).unwrap()
+    };
+
+    // A server that knows the code releases it: told, with the whole code
+    // as `licenseKey`.
+    control.add_license(EmulatedLicense::new(code.clone(), PRODUCT).activated_on(HW));
+    let told = with_key(&emulator.url())
+        .deactivate_smart(&code, HW, PRODUCT)
+        .await;
+    assert!(told.success && told.server_notified, "{told:?}");
+    assert_eq!(
+        control.last_request().unwrap().json,
+        Some(json!({ "licenseKey": code, "hardwareId": HW, "productName": PRODUCT }))
+    );
+    assert!(control.activations(&code).is_empty());
+
+    // A server that does not know it (404): deactivated here all the same,
+    // not told, the refusal said with the code masked.
+    control.remove_license(&code);
+    let unknown = with_key(&emulator.url())
+        .deactivate_smart(&code, HW, PRODUCT)
+        .await;
+    assert!(unknown.success && !unknown.server_notified, "{unknown:?}");
+    let message = unknown.error_message.expect("the refusal");
+    assert!(message.contains("not found"), "{message}");
+    assert!(!message.contains(&code), "the code is masked: {message}");
+
+    // An unreachable server: deactivated here, not told.
+    emulator.faults().go_down();
+    let down = with_key(&emulator.url())
+        .deactivate_smart(&code, HW, PRODUCT)
+        .await;
+    assert!(down.success && !down.server_notified, "{down:?}");
+    assert!(!down.error_message.unwrap().contains(&code));
+    let unreachable = with_key(&refused_url())
+        .deactivate_smart(&code, HW, PRODUCT)
+        .await;
+    assert!(unreachable.success && !unreachable.server_notified);
 }
 
 #[tokio::test]
@@ -540,10 +670,12 @@ async fn super_short_client(
 
 #[tokio::test]
 async fn version_base_url_and_hardware_id() {
-    assert_eq!(ExisOneClient::get_version(), env!("CARGO_PKG_VERSION"));
+    assert_eq!(ExisOneClient::VERSION, env!("CARGO_PKG_VERSION"));
     let (emulator, control) = emulator().await;
     control.bind(KEY, HW);
     let client = client(&refused_url());
+    // As the SDK's `client.get_version()`.
+    assert_eq!(client.get_version(), env!("CARGO_PKG_VERSION"));
     assert_eq!(client.generate_hardware_id(), HW);
     let client = client.with_base_url(emulator.url()).unwrap();
     assert!(client.validate(KEY, HW, None, None).await.unwrap().is_valid);
@@ -565,6 +697,26 @@ async fn version_base_url_and_hardware_id() {
     )
     .unwrap();
     assert_eq!(blank.generate_hardware_id(), license_gate::hardware_id());
+
+    // The SDK's hardware ID on request; a non-blank override still wins.
+    let sdk = ExisOneClient::new(
+        ExisOneClientOptions::new(emulator.url())
+            .exisone_sdk_hardware_id()
+            .http(HttpOptions::new().allow_insecure_loopback()),
+    )
+    .unwrap();
+    assert_eq!(
+        sdk.generate_hardware_id(),
+        license_gate::exisone_sdk_hardware_id()
+    );
+    let overridden = ExisOneClient::new(
+        ExisOneClientOptions::new(emulator.url())
+            .exisone_sdk_hardware_id()
+            .hardware_id_override("my-vm-42")
+            .http(HttpOptions::new().allow_insecure_loopback()),
+    )
+    .unwrap();
+    assert_eq!(overridden.generate_hardware_id(), "my-vm-42");
 }
 
 #[tokio::test]

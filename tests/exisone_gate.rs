@@ -269,3 +269,50 @@ async fn the_gate_machine_identity_is_the_hardware_id_unless_the_client_override
     );
     gate.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_sdk_hardware_id_is_sent_when_the_builder_or_the_client_asks_for_it() {
+    let (emulator, control) = emulator().await;
+    let sdk_id = license_gate::exisone_sdk_hardware_id();
+    control.bind(KEY, &sdk_id);
+    let plain = || {
+        ExisOneClientOptions::new(emulator.url())
+            .access_token(license_gate_testkit::exisone::ExisOneEmulator::TOKEN)
+            .http(options(&emulator.url()).http)
+    };
+    let start = |provider: ExisOneProvider, sdk_on_builder: bool| {
+        let mut builder = LicenseGate::builder()
+            .product(PRODUCT)
+            .provider(provider)
+            .license_key(KEY)
+            .install_global(false)
+            .no_cache()
+            .startup_timeout(Duration::from_secs(10));
+        if sdk_on_builder {
+            builder = builder.exisone_sdk_hardware_id();
+        }
+        builder.start()
+    };
+
+    // The builder's option: the gate's machine identity is the SDK's ID.
+    let gate = start(provider(plain()), true)
+        .await
+        .expect("the gate starts");
+    assert_eq!(gate.status(), LicenseStatus::Licensed);
+    assert_eq!(
+        control.last_request().unwrap().json.unwrap()["hardwareId"],
+        sdk_id.as_str()
+    );
+    gate.shutdown().await;
+
+    // The client's option: the provider sends it whatever the gate's identity.
+    let gate = start(provider(plain().exisone_sdk_hardware_id()), false)
+        .await
+        .expect("the gate starts");
+    assert_eq!(gate.status(), LicenseStatus::Licensed);
+    assert_eq!(
+        control.last_request().unwrap().json.unwrap()["hardwareId"],
+        sdk_id.as_str()
+    );
+    gate.shutdown().await;
+}

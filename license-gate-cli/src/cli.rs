@@ -70,6 +70,7 @@ pub enum Command {
 Examples:
   license-gate hardware-id
   license-gate hardware-id --components
+  license-gate hardware-id --exisone-sdk
   license-gate hardware-id --json")]
     HardwareId(HardwareIdArgs),
 
@@ -105,6 +106,12 @@ pub struct HardwareIdArgs {
     /// in clear), so two outputs show which component changed.
     #[arg(long)]
     pub components: bool,
+    /// Print the ID the official ExisOne SDKs (0.10) compute on this
+    /// machine instead of license-gate's own: the ID of customers activated
+    /// by an app that used an SDK. It changes with the kernel, the C library
+    /// and the host name.
+    #[arg(long, conflicts_with = "components")]
+    pub exisone_sdk: bool,
 }
 
 /// `license-gate offline ...`.

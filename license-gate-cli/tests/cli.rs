@@ -33,6 +33,77 @@ fn hardware_id_is_stable_across_runs() {
     assert_eq!(value["hardware_id"], id.as_str());
 }
 
+/// The official ExisOne SDK's `generate_hardware_id()` on this machine, run
+/// by Python from the published package (`exisone-client` 0.10.0) installed
+/// into a temporary folder; `None` (with the reason) where Python or the
+/// package cannot be had. Only `hardware.py` is loaded, so the package's
+/// HTTP dependencies are not needed.
+fn official_sdk_hardware_id() -> Result<String, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let target = dir.path().join("sdk");
+    let install = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(["--no-deps", "--target"])
+        .arg(&target)
+        .arg("exisone-client==0.10.0")
+        .output()
+        .map_err(|e| format!("python3 could not be run ({e})"))?;
+    if !install.status.success() {
+        return Err(format!(
+            "pip could not install exisone-client 0.10.0: {}",
+            String::from_utf8_lossy(&install.stderr).trim()
+        ));
+    }
+    let script = "import importlib.util, sys\n\
+        spec = importlib.util.spec_from_file_location('exisone_hardware', sys.argv[1])\n\
+        module = importlib.util.module_from_spec(spec)\n\
+        spec.loader.exec_module(module)\n\
+        print(module.generate_hardware_id())\n";
+    let output = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(target.join("exisone").join("hardware.py"))
+        .output()
+        .map_err(|e| format!("python3 could not be run ({e})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "the SDK failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+#[test]
+fn hardware_id_exisone_sdk_is_what_the_official_sdk_computes() {
+    let ours = license_gate::exisone_sdk_hardware_id();
+    let printed = run(cli().args(["hardware-id", "--exisone-sdk"]));
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    assert_eq!(stdout(&printed).trim(), ours);
+    let json = run(cli().args(["--json", "hardware-id", "--exisone-sdk"]));
+    let value: Value = serde_json::from_slice(&json.stdout).expect("JSON output");
+    assert_eq!(value["hardware_id"], ours.as_str());
+
+    let sdk = match official_sdk_hardware_id() {
+        Ok(id) => id,
+        Err(reason) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("skipped the comparison with the official ExisOne SDK: {reason}");
+            return;
+        }
+        Err(reason) => panic!("CI must compare with the official ExisOne SDK: {reason}"),
+    };
+    assert_eq!(sdk.len(), 64, "{sdk}");
+    assert_eq!(
+        ours, sdk,
+        "license-gate differs from the ExisOne SDK's generate_hardware_id()"
+    );
+}
+
 #[test]
 fn hardware_id_components_show_no_machine_identifiers() {
     let output = run(cli().args(["hardware-id", "--components"]));

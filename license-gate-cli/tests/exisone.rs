@@ -205,6 +205,24 @@ async fn seat_limits_carry_the_counts() {
     assert_eq!(value["current_seats"], 2);
     assert_eq!(value["max_seats"], 2);
     assert_eq!(value["has_capacity"], false);
+    assert_eq!(value["is_unlimited"], false);
+    assert_eq!(value["remaining"], 0);
+
+    // The report says what the server says, as the SDK does: its
+    // `hasCapacity`, and `remaining` clamped at 0.
+    control.faults().inject_next(
+        1,
+        license_gate_testkit::faults::Fault::Reply(
+            200,
+            r#"{"currentSeats":3,"maxSeats":2,"hasCapacity":true,"isUnlimited":false}"#.into(),
+        ),
+    );
+    let output = run_async(exisone(&emulator, &["seats", CORP])).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let value = json_of(&output);
+    assert_eq!(value["current_seats"], 3);
+    assert_eq!(value["has_capacity"], true);
+    assert_eq!(value["remaining"], 0);
 
     let output = run_async(exisone(
         &emulator,

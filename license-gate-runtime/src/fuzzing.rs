@@ -143,8 +143,10 @@ pub fn exisone_reply(call: ExisOneCall, reply: &HttpReply) -> String {
         }
         ExisOneCall::SeatUsage => match reply.json::<exisone_types::SeatUsageReply>() {
             Ok(usage) => {
-                let usage = usage.into_state();
+                let usage = usage.into_sdk();
                 let _ = write!(out, "{usage:?} {:?}", usage.remaining());
+                let usage = crate::SeatUsage::from(usage);
+                let _ = write!(out, " {usage:?} {:?}", usage.remaining());
             }
             Err(error) => show_error(&mut out, &error),
         },

@@ -25,6 +25,7 @@ pub mod hardware_id;
 pub(crate) mod provider;
 pub mod providers;
 pub(crate) mod retry;
+pub(crate) mod sdk_hardware_id;
 pub(crate) mod secret;
 pub(crate) mod state;
 #[cfg(feature = "testing")]
@@ -62,6 +63,7 @@ pub use hardware_id::hardware_id;
 pub use provider::{Deadline, LicenseAnswer, LicenseRequest, Provider};
 pub use providers::mock;
 pub use retry::RetryPolicy;
+pub use sdk_hardware_id::exisone_sdk_hardware_id;
 pub use secret::{LicenseKey, Secret};
 pub use state::{GRACE_OVER, NOT_ACTIVATED};
 pub use state::{LicenseSnapshot, LicenseStatus, ProductState, SeatUsage, SharedSnapshot, Source};

@@ -341,6 +341,15 @@ pub trait Provider: Send + Sync + std::fmt::Debug + 'static {
         let _ = request;
         Ok(())
     }
+
+    /// The heartbeat interval the service asks its clients for, when it asks
+    /// for one (ECOSIRE: weekly). The gate uses it unless the builder's
+    /// `.heartbeat_interval(..)` sets one (see
+    /// [`LicenseGateBuilder::heartbeat_interval`](crate::LicenseGateBuilder::heartbeat_interval)).
+    /// Defaults to `None`: the gate's default of 24 hours.
+    fn default_heartbeat_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,10 @@ pub use license_gate_runtime::{
 #[doc(inline)]
 pub use license_gate_runtime::hardware_id::hardware_id;
 
+// The ExisOne SDK's hardware ID, for applications that move from an SDK.
+#[doc(inline)]
+pub use license_gate_runtime::exisone_sdk_hardware_id;
+
 pub use license_gate_runtime::testing;
 
 /// The licensing services a gate can ask: ExisOne and ECOSIRE (each behind

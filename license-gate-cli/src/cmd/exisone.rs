@@ -175,13 +175,13 @@ pub async fn run(args: &ExisOneArgs) -> CliResult<Report> {
                 }
                 error
             })?;
-            let max: serde_json::Value = usage.limit.into();
+            let max: serde_json::Value = usage.max_seats.into();
             Ok(Report::new()
                 .field("key", "key", masked(&key))
-                .field("current_seats", "seats in use", usage.used)
+                .field("current_seats", "seats in use", usage.current_seats)
                 .field("max_seats", "seats allowed", max)
-                .field("is_unlimited", "unlimited", usage.limit.is_none())
-                .field("has_capacity", "has capacity", usage.remaining() != Some(0))
+                .field("is_unlimited", "unlimited", usage.is_unlimited)
+                .field("has_capacity", "has capacity", usage.has_capacity)
                 .field("remaining", "seats free", usage.remaining()))
         }
         ExisOneCall::GenerateKey {
@@ -363,6 +363,7 @@ async fn with_seat_counts(client: &ExisOneClient, key: &str, error: ProviderErro
     } = &error
         && let Ok(usage) = client.get_seat_usage(key).await
     {
+        let usage = license_gate::SeatUsage::from(usage);
         let completed = ProviderError::ActivationLimitReached {
             used: Some(usage.used),
             limit: usage.limit,

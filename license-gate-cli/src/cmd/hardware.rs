@@ -43,7 +43,11 @@ fn machine_id_sources() -> Vec<(&'static str, String)> {
 
 /// Prints the hardware ID, and with `--components` what it is made of.
 pub fn run(args: &HardwareIdArgs, json: bool) -> CliResult<Option<Report>> {
-    let id = hardware_id::hardware_id();
+    let id = if args.exisone_sdk {
+        license_gate::exisone_sdk_hardware_id()
+    } else {
+        hardware_id::hardware_id()
+    };
     if !args.components {
         if json {
             return Ok(Some(Report::new().field("hardware_id", "hardware id", id)));

@@ -28,6 +28,22 @@ const MAX_PERIOD: Duration = Duration::from_secs(366 * 24 * 3600);
 /// The longest start-up and request timeouts a builder takes.
 const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// How much longer than a provider's suggested heartbeat interval the
+/// default grace period is at least.
+const SUGGESTED_GRACE_MARGIN: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The heartbeat interval the providers suggest: the shortest, when every
+/// product's provider suggests one (kept between one second and the longest
+/// period a builder takes); `None` when any has no suggestion.
+fn suggested_heartbeat(slots: &[ProductSlot]) -> Option<Duration> {
+    let mut shortest: Option<Duration> = None;
+    for slot in slots {
+        let interval = slot.provider.default_heartbeat_interval()?;
+        shortest = Some(shortest.map_or(interval, |s| s.min(interval)));
+    }
+    shortest.map(|i| i.clamp(Duration::from_secs(1), MAX_PERIOD))
+}
+
 /// Configures a [`LicenseGate`]; made by [`LicenseGate::builder`].
 ///
 /// `.product(..)` starts a product; the `.provider(..)` and `.license_key(..)`
@@ -53,6 +69,11 @@ pub struct LicenseGateBuilder {
     products: Vec<ProductConfig>,
     config: GateConfig,
     install_global: bool,
+    /// Whether `.heartbeat_interval(..)` was called (else the providers may
+    /// suggest one).
+    heartbeat_set: bool,
+    /// Whether `.grace_period(..)` was called.
+    grace_set: bool,
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +106,8 @@ impl Default for LicenseGateBuilder {
                 known_features: None,
             },
             install_global: true,
+            heartbeat_set: false,
+            grace_set: false,
         }
     }
 }
@@ -127,10 +150,18 @@ impl LicenseGateBuilder {
         self
     }
 
-    /// How often the license is validated while the server answers (default
-    /// 24 hours; the ECOSIRE guide asks for weekly).
+    /// How often the license is validated while the server answers.
+    ///
+    /// Without this call the providers choose: when every product's provider
+    /// suggests an interval ([`Provider::default_heartbeat_interval`]) the
+    /// shortest of them is used (the ECOSIRE provider suggests weekly, as its
+    /// guide asks), else 24 hours (ExisOne, the mock, your own providers).
+    /// When a provider's suggestion is used and no `.grace_period(..)` is set,
+    /// the grace period is at least that interval plus 7 days, so a server
+    /// that is down at the moment of a heartbeat still leaves a week.
     pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
         self.config.heartbeat_interval = interval;
+        self.heartbeat_set = true;
         self
     }
 
@@ -149,9 +180,12 @@ impl LicenseGateBuilder {
     }
 
     /// How long the last confirmed state holds while the server cannot be
-    /// reached (default 7 days).
+    /// reached (default 7 days; with a provider's suggested heartbeat, at
+    /// least that interval plus 7 days, see
+    /// [`heartbeat_interval`](LicenseGateBuilder::heartbeat_interval)).
     pub fn grace_period(mut self, grace: Duration) -> Self {
         self.config.grace_period = grace;
+        self.grace_set = true;
         self
     }
 
@@ -223,6 +257,34 @@ impl LicenseGateBuilder {
         let id = id.into();
         self.config.hardware_id = (!id.trim().is_empty()).then_some(id);
         self
+    }
+
+    /// Uses the hardware ID the official ExisOne SDKs compute
+    /// ([`crate::exisone_sdk_hardware_id`]) for this machine: the cache is
+    /// bound to it and the ExisOne provider sends it (unless its client has a
+    /// `hardware_id_override`).
+    ///
+    /// Choose it when moving an application from an ExisOne SDK (Python,
+    /// .NET, Node, Swift) to license-gate: existing activations keep their
+    /// seat, and offline codes issued for SDK-computed IDs keep matching.
+    /// Its cost: the kernel release, the C library version and the host name
+    /// are part of that ID, so an OS upgrade or a rename makes the machine a
+    /// new one (a new seat, a new offline code). Without a migration to
+    /// honour, keep the default ([`crate::hardware_id`]), which leaves them out.
+    ///
+    /// ```
+    /// use license_gate::{LicenseGate, providers::mock::MockProvider};
+    ///
+    /// let (provider, _) = MockProvider::licensed(["pro"]);
+    /// let builder = LicenseGate::builder()
+    ///     .product("Atlas Studio")
+    ///     .provider(provider)
+    ///     .license_key("ABCD-EFGH-JKMN-PQRS")
+    ///     .exisone_sdk_hardware_id();
+    /// # let _ = builder;
+    /// ```
+    pub fn exisone_sdk_hardware_id(self) -> Self {
+        self.hardware_id(crate::sdk_hardware_id::exisone_sdk_hardware_id())
     }
 
     /// The vendor secret that authenticates the cache and the time anchors
@@ -336,7 +398,19 @@ impl LicenseGateBuilder {
                 license_key: product.license_key,
             });
         }
-        Ok((slots, self.config, self.install_global))
+        let mut config = self.config;
+        if !self.heartbeat_set
+            && let Some(interval) = suggested_heartbeat(&slots)
+        {
+            config.heartbeat_interval = interval;
+            if !self.grace_set {
+                config.grace_period = config
+                    .grace_period
+                    .max(interval + SUGGESTED_GRACE_MARGIN)
+                    .min(MAX_PERIOD);
+            }
+        }
+        Ok((slots, config, self.install_global))
     }
 
     fn assemble(self) -> Result<(Arc<Engine>, bool), GateError> {
@@ -611,5 +685,86 @@ impl LicenseGate {
     /// Starts configuring a gate.
     pub fn builder() -> LicenseGateBuilder {
         LicenseGateBuilder::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{LicenseAnswer, LicenseRequest};
+    use crate::{ProviderError, mock::MockProvider};
+
+    /// A provider that suggests `interval`.
+    #[derive(Debug)]
+    struct Suggests(Duration);
+
+    #[async_trait::async_trait]
+    impl Provider for Suggests {
+        fn name(&self) -> &str {
+            "suggests"
+        }
+        async fn validate(&self, _: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+            Ok(LicenseAnswer::licensed(["pro"]))
+        }
+        fn default_heartbeat_interval(&self) -> Option<Duration> {
+            Some(self.0)
+        }
+    }
+
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+    const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
+
+    fn config(builder: LicenseGateBuilder) -> GateConfig {
+        builder.validate().expect("a valid builder").1
+    }
+
+    #[test]
+    fn providers_suggest_the_heartbeat_and_the_builder_overrides_it() {
+        let mock = || MockProvider::licensed(["pro"]).0;
+        // No suggestion: the gate's default.
+        let c = config(LicenseGate::builder().product("a").provider(mock()));
+        assert_eq!((c.heartbeat_interval, c.grace_period), (DAY, WEEK));
+        // One suggestion: used, and grace leaves a week after it.
+        let c = config(LicenseGate::builder().product("a").provider(Suggests(WEEK)));
+        assert_eq!((c.heartbeat_interval, c.grace_period), (WEEK, 2 * WEEK));
+        // Several: the shortest; any product without one keeps the default.
+        let c = config(
+            LicenseGate::builder()
+                .product("a")
+                .provider(Suggests(WEEK))
+                .product("b")
+                .provider(Suggests(3 * DAY)),
+        );
+        assert_eq!(c.heartbeat_interval, 3 * DAY);
+        let c = config(
+            LicenseGate::builder()
+                .product("a")
+                .provider(Suggests(WEEK))
+                .product("b")
+                .provider(mock()),
+        );
+        assert_eq!((c.heartbeat_interval, c.grace_period), (DAY, WEEK));
+        // The builder's settings win, in any order.
+        let c = config(
+            LicenseGate::builder()
+                .heartbeat_interval(2 * DAY)
+                .product("a")
+                .provider(Suggests(WEEK)),
+        );
+        assert_eq!((c.heartbeat_interval, c.grace_period), (2 * DAY, WEEK));
+        let c = config(
+            LicenseGate::builder()
+                .product("a")
+                .provider(Suggests(WEEK))
+                .grace_period(3 * DAY),
+        );
+        assert_eq!((c.heartbeat_interval, c.grace_period), (WEEK, 3 * DAY));
+        // A suggestion out of range is kept in range.
+        let c = config(
+            LicenseGate::builder()
+                .product("a")
+                .provider(Suggests(Duration::ZERO)),
+        );
+        assert_eq!(c.heartbeat_interval, Duration::from_secs(1));
     }
 }

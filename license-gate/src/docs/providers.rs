@@ -29,6 +29,39 @@
 //! # let _ = run;
 //! ```
 //!
+//! ### Moving from an ExisOne SDK
+//!
+//! The client keeps the SDK's calls and results, with these differences
+//! (the README's fidelity table lists them all):
+//!
+//! - **Hardware ID.** [`hardware_id()`](crate::hardware_id) is a stable
+//!   variant of the SDK's scheme: it leaves out the kernel release, the C
+//!   library version and the online CPU count, which change with OS updates.
+//!   An app that used an SDK has customers activated, and offline codes
+//!   issued, for the SDK's ID: keep it with
+//!   [`exisone_sdk_hardware_id()`](crate::exisone_sdk_hardware_id) — the
+//!   builder's [`.exisone_sdk_hardware_id()`](crate::LicenseGateBuilder::exisone_sdk_hardware_id)
+//!   (binds the cache to it and sends it), the client option
+//!   `ExisOneClientOptions::exisone_sdk_hardware_id()`, and
+//!   `license-gate hardware-id --exisone-sdk` to print it. Its cost: a kernel
+//!   or C library update, or a new host name, makes the machine a new one (a
+//!   new seat, a new offline code). It is the SDK's ID exactly on Linux (under
+//!   CPython 3.9 and later); on macOS it follows the SDK's commands but is
+//!   not proved, and on Windows it is license-gate's own ID.
+//! - **Seat usage.** [`get_seat_usage`](crate::providers::exisone::ExisOneClient::get_seat_usage)
+//!   returns [`ExisOneSeatUsage`](crate::providers::exisone::ExisOneSeatUsage):
+//!   `current_seats`, `max_seats` (`None` = unlimited), `has_capacity` (the
+//!   server's `hasCapacity`), `is_unlimited` and `remaining()` (`None` when
+//!   unlimited, clamped at 0); `SeatUsage::from(usage)` is the gate's view.
+//! - **Version.** `client.get_version()` as in the SDK;
+//!   `ExisOneClient::VERSION` without a client.
+//! - **Smart calls.** [`validate_smart`](crate::providers::exisone::ExisOneClient::validate_smart)
+//!   returns a refusal of the server (400, 403, 404, ...) as a result that is
+//!   not valid with the reason, as the SDK "falls back gracefully", but never
+//!   as an unreachable server. [`deactivate_smart`](crate::providers::exisone::ExisOneClient::deactivate_smart)
+//!   succeeds locally when the server cannot be reached; an offline code stays
+//!   deactivated here even when the server refuses, an online key does not.
+//!
 //! ## ECOSIRE (`ecosire`)
 //!
 //! [`EcosireClient`](crate::providers::ecosire::EcosireClient) signs every request with
@@ -38,6 +71,27 @@
 //! [`EcosireProvider`](crate::providers::ecosire::EcosireProvider) validates, activates
 //! once (binding the configured domain, or this installation's fingerprint),
 //! and heartbeats with validation.
+//!
+//! Keys have the guide's shape `PREFIX-XXXX-XXXX-XXXX-XXXX` (or three groups):
+//! a prefix of letters and digits (`SHOP-…`, `SHOP2-…`), then groups of four
+//! of A-Z and 0-9; lower case is upper-cased. A deactivate reply counts as
+//! the guide reads it: any 2xx reply is a deactivation unless it says
+//! `"deactivated": false`.
+//!
+//! **Rate limits and the heartbeat.** The service publishes limits of 30
+//! validations and 10 activations a minute (a 429 carries
+//! `X-RateLimit-Reset`, and the client sends nothing until it has passed).
+//! The guide asks for a weekly re-validation, so the ECOSIRE provider
+//! suggests a weekly heartbeat
+//! ([`DEFAULT_HEARTBEAT_INTERVAL`](crate::providers::ecosire::DEFAULT_HEARTBEAT_INTERVAL)),
+//! which the gate uses unless the builder sets
+//! [`.heartbeat_interval(..)`](crate::LicenseGateBuilder::heartbeat_interval);
+//! with it the default grace period is 14 days (the guide's range is 7 to 30),
+//! so a server that is down at the moment of a heartbeat still leaves a week.
+//! The gate's own default, and ExisOne's, stays daily; in a gate whose
+//! products use both services, the daily default wins. Your own provider
+//! suggests an interval with
+//! [`Provider::default_heartbeat_interval`](crate::Provider::default_heartbeat_interval).
 //!
 //! ```no_run
 //! use license_gate::LicenseGate;
@@ -51,7 +105,6 @@
 //!     .product("Shop Booster")
 //!     .provider(provider)
 //!     .license_key("SHOP-A1B2-C3D4-E5F6-G7H8")
-//!     .heartbeat_interval(std::time::Duration::from_secs(7 * 24 * 3600))
 //!     .start()
 //!     .await?;
 //! # let _ = gate;

@@ -143,6 +143,13 @@
 //!   answers: the license is kept until `last_confirmed + grace`, then denied,
 //!   no longer than with the server firewalled. The secret only signs
 //!   requests; no answer is trusted because of it.
+//! - **Choosing what the SDK-compatible hardware ID reads**
+//!   ([`exisone_sdk_hardware_id`](crate::exisone_sdk_hardware_id), opt-in):
+//!   as the ExisOne SDK, it counts network addresses only when an `ip`
+//!   program is on `PATH`, and reads the host name, which a user can change
+//!   in a namespace of their own. Either only makes this machine present
+//!   another ID (a new activation, a seat); presenting another machine's ID
+//!   needs every other component of it too, as with the default ID.
 //! - **No persistence at all** (`no_cache()`): with nothing on disk, a clock set
 //!   back before the first answer of a run, and not seen by the clock floor,
 //!   is caught only when the server answers; until then an offline code is

@@ -261,6 +261,7 @@ impl EcosireClient {
         domain: &str,
         deadline: Option<Deadline>,
         parse: fn(&Map<String, Value>) -> Result<T, String>,
+        on_empty_success: Option<fn() -> T>,
     ) -> Result<(T, HttpReply), ProviderError> {
         let mut retried = false;
         loop {
@@ -268,6 +269,14 @@ impl EcosireClient {
                 .send(path, key, domain, deadline)
                 .await
                 .map_err(|e| e.redact_key(key))?;
+            // A 2xx reply with no body at all (such as 204) where the call
+            // allows one (deactivation released the slot).
+            if let Some(empty) = on_empty_success
+                && reply.is_success()
+                && reply.body.iter().all(u8::is_ascii_whitespace)
+            {
+                return Ok((empty(), reply));
+            }
             let outcome = wire::interpret(&reply, parse);
             let server_time = reply.server_time();
             match outcome {
@@ -335,7 +344,14 @@ impl EcosireClient {
     ) -> Result<ValidateReply, ProviderError> {
         let sent = check_key(key).map_err(|e| e.redact_key(key))?;
         let (mut validated, reply) = self
-            .exchange("/licenses/validate", key, domain, deadline, parse_validate)
+            .exchange(
+                "/licenses/validate",
+                key,
+                domain,
+                deadline,
+                parse_validate,
+                None,
+            )
             .await?;
         let echoed = validated.license.as_ref().and_then(|l| l.key.as_ref());
         if let Some(echoed) = echoed
@@ -371,7 +387,14 @@ impl EcosireClient {
         deadline: Option<Deadline>,
     ) -> Result<ActivateReply, ProviderError> {
         let (mut activated, _) = self
-            .exchange("/licenses/activate", key, domain, deadline, parse_activate)
+            .exchange(
+                "/licenses/activate",
+                key,
+                domain,
+                deadline,
+                parse_activate,
+                None,
+            )
             .await?;
         activated.message = activated.message.map(|m| mask_key(m, key));
         Ok(activated)
@@ -400,6 +423,11 @@ impl EcosireClient {
                 domain,
                 deadline,
                 parse_deactivate,
+                Some(|| DeactivateReply {
+                    deactivated: true,
+                    activations_count: None,
+                    message: None,
+                }),
             )
             .await?;
         deactivated.message = deactivated.message.map(|m| mask_key(m, key));

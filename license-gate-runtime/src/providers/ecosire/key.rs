@@ -1,8 +1,10 @@
 //! The ECOSIRE key format, checked locally before any request.
 //!
-//! A key is a prefix of letters followed by three or four groups of four
-//! characters from `A`-`Z` and `0`-`9`, joined by dashes:
-//! `SHOP-A1B2-C3D4-E5F6-G7H8` or `ECO-AB12-CD34-EF56`.
+//! A key is a prefix of letters and digits followed by three or four groups
+//! of four characters from `A`-`Z` and `0`-`9`, joined by dashes:
+//! `SHOP-A1B2-C3D4-E5F6-G7H8`, `ECO-AB12-CD34-EF56` or `SHOP2-A1B2-C3D4-E5F6`
+//! (the guide writes the shape as `PREFIX-XXXX-...` and names no rule for the
+//! prefix, so a vendor's prefix with digits is accepted).
 //!
 //! Lower-case letters are accepted and normalised to upper case (the format
 //! has no lower-case characters, so no valid key changes meaning); surrounding
@@ -15,7 +17,7 @@ use crate::error::ProviderError;
 use crate::secret::LicenseKey;
 
 /// The shapes a key may have, for error messages.
-pub const KEY_SHAPES: &str = "PREFIX-XXXX-XXXX-XXXX-XXXX or PREFIX-XXXX-XXXX-XXXX (a prefix of letters, then groups of 4 characters A-Z or 0-9), such as SHOP-A1B2-C3D4-E5F6-G7H8";
+pub const KEY_SHAPES: &str = "PREFIX-XXXX-XXXX-XXXX-XXXX or PREFIX-XXXX-XXXX-XXXX (a prefix of letters and digits, then groups of 4 characters A-Z or 0-9), such as SHOP-A1B2-C3D4-E5F6-G7H8";
 
 /// The characters of a group, as upper case.
 const GROUP_LEN: usize = 4;
@@ -31,6 +33,7 @@ const GROUP_LEN: usize = 4;
 /// let key = check_key(&LicenseKey::new(" shop-a1b2-c3d4-e5f6-g7h8 ")).unwrap();
 /// assert_eq!(key.expose(), "SHOP-A1B2-C3D4-E5F6-G7H8");
 /// assert!(check_key(&LicenseKey::new("ECO-AB12-CD34-EF56")).is_ok());
+/// assert!(check_key(&LicenseKey::new("SHOP2-A1B2-C3D4-E5F6")).is_ok());
 ///
 /// let err = check_key(&LicenseKey::new("SHOP-A1B2-C3D4-E5F6-G7H")).unwrap_err();
 /// assert!(err.to_string().contains("group 4 has 3 characters"), "{err}");
@@ -63,10 +66,10 @@ pub fn check_key(key: &LicenseKey) -> Result<LicenseKey, ProviderError> {
     if let Some((index, c)) = prefix
         .chars()
         .enumerate()
-        .find(|(_, c)| !c.is_ascii_uppercase())
+        .find(|(_, c)| !(c.is_ascii_uppercase() || c.is_ascii_digit()))
     {
         return fail(format!(
-            "the prefix may contain only letters, but its character {} is {}",
+            "the prefix may contain only letters and digits, but its character {} is {}",
             index + 1,
             describe(c)
         ));
@@ -123,6 +126,16 @@ mod tests {
         );
         assert_eq!(check("ECO-AB12-CD34-EF56").unwrap(), "ECO-AB12-CD34-EF56");
         assert_eq!(check("X-0000-0000-0000").unwrap(), "X-0000-0000-0000");
+        // Prefixes of letters and digits, as the guide's `PREFIX` allows.
+        assert_eq!(
+            check("shop2-a1b2-c3d4-e5f6").unwrap(),
+            "SHOP2-A1B2-C3D4-E5F6"
+        );
+        assert_eq!(check("SH0P-A1B2-C3D4-E5F6").unwrap(), "SH0P-A1B2-C3D4-E5F6");
+        assert_eq!(
+            check("2024-A1B2-C3D4-E5F6-G7H8").unwrap(),
+            "2024-A1B2-C3D4-E5F6-G7H8"
+        );
     }
 
     #[test]
@@ -143,9 +156,12 @@ mod tests {
         let e = check("-A1B2-C3D4-E5F6").unwrap_err();
         assert!(e.contains("prefix before the first `-` is missing"), "{e}");
 
-        let e = check("SH0P-A1B2-C3D4-E5F6").unwrap_err();
-        assert!(e.contains("prefix may contain only letters"), "{e}");
-        assert!(e.contains("character 3 is `0`"), "{e}");
+        let e = check("SH_P-A1B2-C3D4-E5F6").unwrap_err();
+        assert!(
+            e.contains("prefix may contain only letters and digits"),
+            "{e}"
+        );
+        assert!(e.contains("character 3 is `_`"), "{e}");
 
         let e = check("SHOP-A1B2-C3D4").unwrap_err();
         assert!(e.contains("2 groups after the prefix, not 3 or 4"), "{e}");

@@ -60,6 +60,14 @@ pub use wire::{
     EcosireLicense, EcosireStatus, ValidateReply,
 };
 
+/// The heartbeat interval the ECOSIRE guide asks for ("re-validate
+/// weekly"): what [`EcosireProvider`] suggests to the gate, which uses it
+/// unless the builder's `.heartbeat_interval(..)` sets another (the gate's
+/// own default, for ExisOne, is daily). Against the published limit of 30
+/// validations a minute, that is one call a week per installation.
+pub const DEFAULT_HEARTBEAT_INTERVAL: std::time::Duration =
+    std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// The public service's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.ecosire.com/api";
 

@@ -266,6 +266,11 @@ impl Provider for EcosireProvider {
         "ecosire"
     }
 
+    /// Weekly, as the ECOSIRE guide asks ([`super::DEFAULT_HEARTBEAT_INTERVAL`]).
+    fn default_heartbeat_interval(&self) -> Option<std::time::Duration> {
+        Some(super::DEFAULT_HEARTBEAT_INTERVAL)
+    }
+
     /// Validates; the first time the license is found active (and
     /// activation on first validation is on), also activates it. A transient
     /// failure of that activation keeps the validation's answer and is retried

@@ -169,7 +169,8 @@ impl ActivateReply {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeactivateReply {
-    /// Whether the activation was released.
+    /// Whether the activation was released: true for any 2xx reply unless
+    /// it says `"deactivated": false`, as the guide reads it.
     pub deactivated: bool,
     /// Activations in use afterwards.
     pub activations_count: Option<u32>,
@@ -458,9 +459,16 @@ pub(crate) fn parse_activate(map: &Map<String, Value>) -> Result<ActivateReply, 
     })
 }
 
+/// Reads a deactivate reply as the ECOSIRE guide reads it: a 2xx reply
+/// means deactivated unless it says `"deactivated": false` (a missing or
+/// null `deactivated` is true; any other value is malformed).
 pub(crate) fn parse_deactivate(map: &Map<String, Value>) -> Result<DeactivateReply, String> {
+    let deactivated = match map.get("deactivated") {
+        None | Some(Value::Null) => true,
+        Some(_) => required_bool(map, "deactivated")?,
+    };
     Ok(DeactivateReply {
-        deactivated: required_bool(map, "deactivated")?,
+        deactivated,
         activations_count: optional_count(map, "activationsCount")?,
         message: map.get("message").and_then(message_text),
     })
@@ -862,5 +870,20 @@ mod tests {
         .unwrap();
         assert!(d.deactivated);
         assert_eq!(d.activations_count, Some(1));
+
+        // As the guide reads it: 2xx is deactivated unless it says false.
+        for body in [
+            r#"{"activationsCount": 0}"#,
+            r#"{"deactivated": null, "message": "ok"}"#,
+            r#"{"data": {"success": true}, "error": null}"#,
+        ] {
+            let d = interpret(&reply(200, body), parse_deactivate).unwrap();
+            assert!(d.deactivated, "{body}");
+        }
+        let d = interpret(&reply(200, r#"{"deactivated": false}"#), parse_deactivate).unwrap();
+        assert!(!d.deactivated);
+        let err =
+            interpret(&reply(200, r#"{"deactivated": "yes"}"#), parse_deactivate).unwrap_err();
+        assert!(err.to_string().contains("`deactivated`"), "{err}");
     }
 }

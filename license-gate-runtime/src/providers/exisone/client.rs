@@ -10,14 +10,13 @@ use serde_json::Value;
 
 use super::offline::OfflinePublicKey;
 use super::wire::{
-    ActivateBody, ActivationResult, DeactivateBody, FeaturesBody, FeaturesReply, GenerateBody,
-    SeatUsageReply, TicketBody, ValidateBody, ValidationResult, VersionsReply, error_for,
-    read_validation,
+    ActivateBody, ActivationResult, DeactivateBody, ExisOneSeatUsage, FeaturesBody, FeaturesReply,
+    GenerateBody, SeatUsageReply, TicketBody, ValidateBody, ValidationResult, VersionsReply,
+    error_for, read_validation,
 };
 use crate::error::ProviderError;
 use crate::provider::Deadline;
 use crate::secret::{LicenseKey, Secret};
-use crate::state::SeatUsage;
 use crate::transport::{HttpOptions, HttpReply, HttpRequest, HttpTransport};
 
 /// The environment variable that supplies the base URL when the options give none.
@@ -54,6 +53,12 @@ pub struct ExisOneClientOptions {
     /// a gate it wins over the gate's machine identity (the builder's
     /// `.hardware_id(..)`), which the provider sends otherwise.
     pub hardware_id_override: Option<String>,
+    /// Uses the hardware ID the official ExisOne SDKs compute
+    /// ([`crate::exisone_sdk_hardware_id`]) instead of license-gate's own:
+    /// `generate_hardware_id()` returns it and, in a gate, the provider sends
+    /// it instead of the gate's machine identity. A non-blank
+    /// `hardware_id_override` still wins. Default `false`.
+    pub exisone_sdk_hardware_id: bool,
     /// Connection settings: timeout, trusted roots, pins, allowed hosts,
     /// plain http to loopback, reply cap.
     pub http: HttpOptions,
@@ -66,6 +71,7 @@ impl fmt::Debug for ExisOneClientOptions {
             .field("access_token", &self.access_token)
             .field("offline_public_key", &self.offline_public_key.is_some())
             .field("hardware_id_override", &self.hardware_id_override)
+            .field("exisone_sdk_hardware_id", &self.exisone_sdk_hardware_id)
             .field("http", &self.http)
             .finish()
     }
@@ -126,6 +132,16 @@ impl ExisOneClientOptions {
     /// Replaces the hardware ID (used verbatim when not blank).
     pub fn hardware_id_override(mut self, id: impl Into<String>) -> Self {
         self.hardware_id_override = Some(id.into());
+        self
+    }
+
+    /// Uses the ExisOne SDK's hardware ID (see
+    /// [`ExisOneClientOptions::exisone_sdk_hardware_id`](#structfield.exisone_sdk_hardware_id)):
+    /// for applications moving from an SDK, whose customers' activations and
+    /// offline codes are bound to it. A kernel or C library update, or a new
+    /// host name, changes that ID.
+    pub fn exisone_sdk_hardware_id(mut self) -> Self {
+        self.exisone_sdk_hardware_id = true;
         self
     }
 
@@ -284,9 +300,13 @@ impl ExisOneClient {
         HttpTransport::new(base_url, &options.http)
     }
 
-    /// The version of this client.
-    pub fn get_version() -> &'static str {
-        env!("CARGO_PKG_VERSION")
+    /// The version of this client library, without a client at hand.
+    pub const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    /// The version of this client library ([`ExisOneClient::VERSION`]),
+    /// called on a client as the SDK's `client.get_version()`.
+    pub fn get_version(&self) -> &'static str {
+        Self::VERSION
     }
 
     /// The same client talking to another base URL (checked like the first).
@@ -302,17 +322,25 @@ impl ExisOneClient {
         self.transport.base_url().as_str()
     }
 
-    /// This machine's hardware ID, or the configured override when not blank.
+    /// This machine's hardware ID, or the configured override when not blank
+    /// (the ExisOne SDK's ID when the options ask for it).
     pub fn generate_hardware_id(&self) -> String {
         crate::hardware_id::hardware_id_or(self.hardware_id_override())
     }
 
-    /// The configured hardware ID override, when not blank.
+    /// The ID this client sends instead of the gate's machine identity: the
+    /// configured override when not blank, else the ExisOne SDK's ID when the
+    /// options ask for it.
     pub(crate) fn hardware_id_override(&self) -> Option<&str> {
         self.options
             .hardware_id_override
             .as_deref()
             .filter(|id| !id.trim().is_empty())
+            .or_else(|| {
+                self.options
+                    .exisone_sdk_hardware_id
+                    .then(crate::sdk_hardware_id::cached)
+            })
     }
 
     /// Whether a public key for offline codes is configured.
@@ -538,9 +566,15 @@ impl ExisOneClient {
     }
 
     /// Seat usage of a corporate license
-    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses): seats
-    /// in use, and the limit (`None` when unlimited).
-    pub async fn get_seat_usage(&self, activation_key: &str) -> Result<SeatUsage, ProviderError> {
+    /// (`GET /api/license/{key}/usage`; `NotFound` for other licenses), with
+    /// the SDK's fields: seats in use, seats allowed (`None` when unlimited),
+    /// whether one more fits (the server's `hasCapacity`), whether it is
+    /// unlimited, and [`remaining`](ExisOneSeatUsage::remaining). The gate's
+    /// [`SeatUsage`](crate::SeatUsage) is `usage.into()`.
+    pub async fn get_seat_usage(
+        &self,
+        activation_key: &str,
+    ) -> Result<ExisOneSeatUsage, ProviderError> {
         let key = key_text(activation_key)?;
         let mut request = HttpRequest::get(format!("/api/license/{}/usage", percent_encode(key)))
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -554,7 +588,7 @@ impl ExisOneClient {
         Ok(reply
             .json::<SeatUsageReply>()
             .map_err(|e| masked(e, activation_key))?
-            .into_state())
+            .into_sdk())
     }
 
     /// The licensed features (`POST /api/license/features/csv`, whose reply

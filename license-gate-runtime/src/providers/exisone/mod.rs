@@ -31,4 +31,6 @@ pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
 pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
 pub use provider::ExisOneProvider;
 pub use smart::NOTIFY_TIMEOUT;
-pub use wire::{ActivationResult, DeactivationResult, SmartValidationResult, ValidationResult};
+pub use wire::{
+    ActivationResult, DeactivationResult, ExisOneSeatUsage, SmartValidationResult, ValidationResult,
+};

@@ -176,6 +176,46 @@ impl SmartValidationResult {
     }
 }
 
+impl SmartValidationResult {
+    /// The SDK's answer to an explicit refusal of the server (400, 403, 404,
+    /// 409, 426, ...): not valid, with the reason (the key already masked in
+    /// `error`). The status is the state the refusal names (`expired`,
+    /// `revoked`, `suspended`, `version_outdated`, also for any 426), else
+    /// `invalid`.
+    fn refused(error: ProviderError, product_name: Option<&str>) -> Self {
+        let (status, minimum) = match &error {
+            ProviderError::Refused {
+                status,
+                code,
+                minimum_required_version,
+                ..
+            } => {
+                let code = code
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                let word = code.strip_prefix("license_").unwrap_or(&code);
+                let status = match word {
+                    "expired" | "revoked" | "suspended" | "version_outdated" => word.to_owned(),
+                    _ if *status == 426 => "version_outdated".to_owned(),
+                    _ => "invalid".to_owned(),
+                };
+                (status, minimum_required_version.clone())
+            }
+            _ => ("invalid".to_owned(), None),
+        };
+        let mut validation = ValidationResult::new(false, status);
+        validation.minimum_required_version = minimum;
+        SmartValidationResult {
+            validation,
+            was_offline: false,
+            error_message: Some(error.to_string()),
+            product_name: product_name.map(str::to_owned),
+        }
+    }
+}
+
 impl ExisOneClient {
     /// Checks an offline code locally, without the server.
     ///
@@ -208,9 +248,16 @@ impl ExisOneClient {
     /// code, else at trusted time; the call's verdict is ignored. An online key is
     /// validated by the server; when the server cannot be reached, the key is
     /// checked as an offline code if a public key is configured, else the
-    /// result has status `offline`. Explicit refusals (404, ...) and a
-    /// refused access token (401/403) are returned as errors. Offline instants are compared with trusted time
-    /// ([`crate::time::trusted_now`]).
+    /// result has status `offline`. Offline instants are compared with
+    /// trusted time ([`crate::time::trusted_now`]).
+    ///
+    /// An explicit refusal of the server (400 bad product, 403 permission,
+    /// 404 unknown key, 426 outdated client, ...) is, as in the SDK, a result
+    /// that is not valid, with the server's reason in `error_message` (the
+    /// key masked) and `was_offline == false`; unlike the SDK, a refusal is
+    /// never taken for an unreachable server, so it is not checked as an
+    /// offline code. Only a key that is blank (`InvalidKey`) or a
+    /// configuration fault (`Config`) is an error: nothing was sent.
     pub async fn validate_smart(
         &self,
         key: &str,
@@ -218,14 +265,26 @@ impl ExisOneClient {
         product_name: Option<&str>,
     ) -> Result<SmartValidationResult, ProviderError> {
         let now = crate::time::trusted_now();
-        let checked = check(self, key, hardware_id, product_name, None, now, None).await?;
+        let checked = match check(self, key, hardware_id, product_name, None, now, None).await {
+            Ok(checked) => checked,
+            Err(error @ (ProviderError::Config(_) | ProviderError::InvalidKey(_))) => {
+                return Err(error);
+            }
+            Err(error) => {
+                let error = error.redact_key(&LicenseKey::new(key));
+                return Ok(SmartValidationResult::refused(error, product_name));
+            }
+        };
         Ok(SmartValidationResult::from_checked(checked, product_name))
     }
 
     /// Deactivates and says whether the server was told: when the server
     /// cannot be reached, the deactivation still succeeds locally
-    /// (`server_notified == false`); an explicit refusal of the server gives
-    /// `success == false` with its reason.
+    /// (`server_notified == false`). An explicit refusal of the server gives
+    /// `success == false` with its reason for an online key; an offline code
+    /// is a license of this machine alone, so it stays deactivated here
+    /// (`success == true`, `server_notified == false`, the refusal in
+    /// `error_message`), as the SDK answers for it.
     pub async fn deactivate_smart(
         &self,
         key: &str,
@@ -243,6 +302,14 @@ impl ExisOneClient {
                 server_notified: false,
                 error_message: Some(format!(
                     "deactivated on this machine; the license server could not be told ({error})"
+                )),
+            },
+            Err(error) if is_offline_code(key) => DeactivationResult {
+                success: true,
+                server_notified: false,
+                error_message: Some(format!(
+                    "deactivated on this machine; the license server did not record it ({})",
+                    error.redact_key(&LicenseKey::new(key))
                 )),
             },
             Err(error) => DeactivationResult {

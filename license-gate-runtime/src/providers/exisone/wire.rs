@@ -200,34 +200,103 @@ pub struct DeactivationResult {
     pub error_message: Option<String>,
 }
 
-/// The seat usage reply of a corporate (multi-seat) license, with the fields
-/// of the ExisOne SDK's `SeatUsage`; the client returns it as the runtime's
-/// [`SeatUsage`].
+/// Seat usage of a corporate (multi-seat) license, with the fields and the
+/// meaning of the ExisOne SDK's `SeatUsage`; what
+/// [`ExisOneClient::get_seat_usage`](super::ExisOneClient::get_seat_usage)
+/// returns. The gate's state keeps the shorter [`SeatUsage`] (`From` maps it).
+///
+/// ```
+/// use license_gate::providers::exisone::ExisOneSeatUsage;
+///
+/// let usage = ExisOneSeatUsage::new(7, Some(5), false, false);
+/// assert_eq!(usage.remaining(), Some(0));
+/// let unlimited = ExisOneSeatUsage::new(12, None, true, true);
+/// assert_eq!(unlimited.remaining(), None);
+/// assert_eq!(license_gate::SeatUsage::from(unlimited).limit, None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExisOneSeatUsage {
+    /// Seats in use: the active activations (`currentSeats`; 0 when the
+    /// reply has none).
+    pub current_seats: u32,
+    /// Seats allowed (`maxSeats`); `None` means unlimited.
+    pub max_seats: Option<u32>,
+    /// Whether the license has room for at least one more activation, as the
+    /// server says it (`hasCapacity`; `false` when the reply has none).
+    pub has_capacity: bool,
+    /// Whether the license has no seat limit (`isUnlimited`).
+    pub is_unlimited: bool,
+}
+
+impl ExisOneSeatUsage {
+    /// A seat usage with these fields (for tests and for other sources).
+    pub fn new(
+        current_seats: u32,
+        max_seats: Option<u32>,
+        has_capacity: bool,
+        is_unlimited: bool,
+    ) -> Self {
+        ExisOneSeatUsage {
+            current_seats,
+            max_seats,
+            has_capacity,
+            is_unlimited,
+        }
+    }
+
+    /// Seats still available: `None` when unlimited (`is_unlimited`, or no
+    /// `max_seats`), else `max_seats - current_seats` clamped at 0.
+    pub fn remaining(&self) -> Option<u32> {
+        if self.is_unlimited {
+            return None;
+        }
+        self.max_seats
+            .map(|max| max.saturating_sub(self.current_seats))
+    }
+}
+
+impl From<ExisOneSeatUsage> for SeatUsage {
+    /// The state's seat view: an unlimited license has no limit.
+    fn from(usage: ExisOneSeatUsage) -> Self {
+        SeatUsage {
+            used: usage.current_seats,
+            limit: if usage.is_unlimited {
+                None
+            } else {
+                usage.max_seats
+            },
+        }
+    }
+}
+
+/// The seat usage reply of a corporate (multi-seat) license, read as the
+/// ExisOne SDK reads it (a missing or null field is 0, unlimited or false).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SeatUsageReply {
     /// Seats in use (`currentSeats`).
     #[serde(default)]
-    pub(crate) current_seats: u32,
+    pub(crate) current_seats: Option<u32>,
     /// Seats allowed (`maxSeats`); `None` means unlimited.
     #[serde(default)]
     pub(crate) max_seats: Option<u32>,
-    /// Whether the license has no seat limit (`isUnlimited`). The reply's
-    /// `hasCapacity` is what [`SeatUsage::remaining`] says.
+    /// Whether one more activation fits (`hasCapacity`).
     #[serde(default)]
-    pub(crate) is_unlimited: bool,
+    pub(crate) has_capacity: Option<bool>,
+    /// Whether the license has no seat limit (`isUnlimited`).
+    #[serde(default)]
+    pub(crate) is_unlimited: Option<bool>,
 }
 
 impl SeatUsageReply {
-    /// The runtime's seat usage: an unlimited license has no limit.
-    pub(crate) fn into_state(self) -> SeatUsage {
-        SeatUsage {
-            used: self.current_seats,
-            limit: if self.is_unlimited {
-                None
-            } else {
-                self.max_seats
-            },
+    /// The SDK's seat usage.
+    pub(crate) fn into_sdk(self) -> ExisOneSeatUsage {
+        ExisOneSeatUsage {
+            current_seats: self.current_seats.unwrap_or(0),
+            max_seats: self.max_seats,
+            has_capacity: self.has_capacity.unwrap_or(false),
+            is_unlimited: self.is_unlimited.unwrap_or(false),
         }
     }
 }
