@@ -34,30 +34,23 @@ fn hardware_id_is_stable_across_runs() {
 }
 
 /// The official ExisOne SDK's `generate_hardware_id()` on this machine, run
-/// by Python from the published package (`exisone-client` 0.10.0) installed
-/// into a temporary folder; `None` (with the reason) where Python or the
-/// package cannot be had. Only `hardware.py` is loaded, so the package's
-/// HTTP dependencies are not needed.
+/// by Python from the published package (`exisone-client` 0.10.0) that the
+/// environment variable `EXISONE_SDK_DIR` points at (installed there with
+/// `python3 -m pip install --no-deps --target DIR exisone-client==0.10.0`,
+/// as `.ci/run` does: a test reaches no registry itself). Only `hardware.py`
+/// is loaded, so the package's HTTP dependencies are not needed. `Err` says
+/// why it cannot be had.
 fn official_sdk_hardware_id() -> Result<String, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let target = dir.path().join("sdk");
-    let install = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(["--no-deps", "--target"])
-        .arg(&target)
-        .arg("exisone-client==0.10.0")
-        .output()
-        .map_err(|e| format!("python3 could not be run ({e})"))?;
-    if !install.status.success() {
+    let Some(dir) = std::env::var_os("EXISONE_SDK_DIR") else {
+        return Err("EXISONE_SDK_DIR is not set: install the SDK with `python3 -m pip install --no-deps --target DIR exisone-client==0.10.0` and set EXISONE_SDK_DIR=DIR".to_owned());
+    };
+    let hardware = std::path::PathBuf::from(dir)
+        .join("exisone")
+        .join("hardware.py");
+    if !hardware.is_file() {
         return Err(format!(
-            "pip could not install exisone-client 0.10.0: {}",
-            String::from_utf8_lossy(&install.stderr).trim()
+            "{} is missing: EXISONE_SDK_DIR must be the folder pip installed exisone-client 0.10.0 into",
+            hardware.display()
         ));
     }
     let script = "import importlib.util, sys\n\
@@ -67,7 +60,7 @@ fn official_sdk_hardware_id() -> Result<String, String> {
         print(module.generate_hardware_id())\n";
     let output = std::process::Command::new("python3")
         .args(["-c", script])
-        .arg(target.join("exisone").join("hardware.py"))
+        .arg(&hardware)
         .output()
         .map_err(|e| format!("python3 could not be run ({e})"))?;
     if !output.status.success() {
