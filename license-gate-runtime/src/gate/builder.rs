@@ -11,7 +11,10 @@ use super::engine::{Engine, slot_request, supervise};
 use super::global;
 use super::handle::{GateInner, LicenseGate};
 use super::own_runtime::OwnRuntime;
-use crate::cache::{Application, CacheLocation, CacheRejection, ProductCache, TimeAnchor};
+use crate::cache::{
+    AnchorRead, Application, CacheLocation, CacheRejection, CachedState, Pairing, ProductCache,
+    TimeAnchor, Unvouched, Vouched,
+};
 use crate::error::GateError;
 use crate::provider::Provider;
 use crate::retry::RetryPolicy;
@@ -333,8 +336,11 @@ impl LicenseGateBuilder {
             (CacheLocation::Off, None) if config.anchor_dir.is_none() => String::new(),
             (_, None) => crate::hardware_id::hardware_id(),
         };
-        let caches = open_caches(&slots, &config, &application, &hardware_id);
-        let anchors = open_anchors(&config, &application, &hardware_id);
+        // The caches and the anchor that vouches for them share one pairing.
+        let pairing = Arc::new(Pairing::default());
+        let caches = open_caches(&slots, &config, &application, &hardware_id, &pairing);
+        let anchors = open_anchors(&config, &application, &hardware_id, &pairing);
+        let anchor = anchors.first().map(TimeAnchor::read);
 
         // Trusted time at start: the later of the wall clock and every
         // record of the latest time seen (caches and anchors).
@@ -356,7 +362,7 @@ impl LicenseGateBuilder {
             .iter()
             .flatten()
             .map(|c| c.latest_seen)
-            .chain(anchors.iter().filter_map(TimeAnchor::load))
+            .chain(anchor.as_ref().and_then(AnchorRead::latest_seen))
             .max();
         let pending = slots
             .iter()
@@ -370,7 +376,8 @@ impl LicenseGateBuilder {
         let now = cell.now();
 
         let mut products = Vec::with_capacity(slots.len());
-        for (slot, cached) in slots.iter().zip(cached) {
+        let mut anchor_lags = false;
+        for ((slot, cache), cached) in slots.iter().zip(&caches).zip(cached) {
             let request = slot_request(&config, slot, now);
             let evidence = slot.provider.verify_locally(&request);
             let from_cache = cached.filter(|cached| {
@@ -379,13 +386,25 @@ impl LicenseGateBuilder {
                 }
                 cached.grants_on_its_own
             });
+            let vouched = match (&from_cache, cache) {
+                (Some(cached), Some(cache)) => vouch(slot, cache, cached, anchor.as_ref()),
+                _ => Err(Unvouched::AnchorMissing),
+            };
+            anchor_lags |= vouched.is_ok_and(|v| v.lagging);
             let state = match (from_cache, evidence) {
-                (Some(cached), Some(evidence)) => bounded_by_evidence(cached.state, &evidence),
-                (Some(cached), None) => ProductState {
-                    source: Source::Cache,
-                    ..cached.state
-                },
-                (None, Some(evidence)) => crate::grace::next_state(
+                (Some(cached), Some(evidence)) if vouched.is_ok() => {
+                    bounded_by_evidence(cached.state, &evidence)
+                }
+                (Some(cached), None) => {
+                    let why_not = vouched.err().map(|why| why.to_string());
+                    crate::grace::from_cache(
+                        cached.state,
+                        why_not.as_deref().map_or(Ok(()), Err),
+                        now,
+                        config.grace_period,
+                    )
+                }
+                (_, Some(evidence)) => crate::grace::next_state(
                     &ProductState::pending(&slot.name),
                     &Ok(evidence),
                     now,
@@ -395,6 +414,11 @@ impl LicenseGateBuilder {
             };
             // Expiry and grace instants that passed while the program was not running.
             products.push(crate::grace::settle(state, now));
+        }
+        if anchor_lags && let Some(anchor) = anchors.first() {
+            // A crash left the anchor one write behind a cache: catch it up
+            // now, before the next write, so the pair stays vouched for.
+            anchor.store(cell.latest_seen().unwrap_or(now));
         }
         let ready_at_start = products.iter().all(|p| p.source != Source::None);
         cell.publish(LicenseSnapshot::new(products));
@@ -500,6 +524,7 @@ fn open_caches(
     config: &GateConfig,
     application: &Application,
     hardware_id: &str,
+    pairing: &Arc<Pairing>,
 ) -> Vec<Option<ProductCache>> {
     let Some(dir) = config.cache.cache_dir(application) else {
         return slots.iter().map(|_| None).collect();
@@ -507,13 +532,16 @@ fn open_caches(
     slots
         .iter()
         .map(|slot| {
-            Some(ProductCache::new(
-                &dir,
-                &slot.name,
-                slot.license_key.as_ref(),
-                hardware_id,
-                config.vendor_secret.as_ref(),
-            ))
+            Some(
+                ProductCache::new(
+                    &dir,
+                    &slot.name,
+                    slot.license_key.as_ref(),
+                    hardware_id,
+                    config.vendor_secret.as_ref(),
+                )
+                .paired_with(pairing.clone()),
+            )
         })
         .collect()
 }
@@ -523,14 +551,37 @@ fn open_anchors(
     config: &GateConfig,
     application: &Application,
     hardware_id: &str,
+    pairing: &Arc<Pairing>,
 ) -> Vec<TimeAnchor> {
     config
         .anchor_dir
         .clone()
         .or_else(|| config.cache.anchor_dir(application))
-        .map(|dir| TimeAnchor::new(&dir, hardware_id, config.vendor_secret.as_ref()))
+        .map(|dir| {
+            TimeAnchor::new(&dir, hardware_id, config.vendor_secret.as_ref())
+                .paired_with(pairing.clone())
+        })
         .into_iter()
         .collect()
+}
+
+/// Whether the time anchor vouches for a product's cache (`None`: there is
+/// no anchor folder); logged when it does not, since the cache then does not
+/// grant until the server answers.
+fn vouch(
+    slot: &ProductSlot,
+    cache: &ProductCache,
+    cached: &CachedState,
+    anchor: Option<&AnchorRead>,
+) -> Result<Vouched, Unvouched> {
+    let vouched = match anchor {
+        Some(anchor) => cache.vouched_by(cached, anchor),
+        None => Err(Unvouched::NoAnchorFolder),
+    };
+    if let Err(reason) = &vouched {
+        tracing::warn!(product = %slot.name, path = %cache.path().display(), %reason, "the time anchor does not vouch for the license cache; it does not grant until the server answers");
+    }
+    vouched
 }
 
 /// A cached state never grants more than the provider's locally verified
