@@ -647,3 +647,320 @@ async fn an_expired_offline_code_stays_expired_with_the_clock_set_back_and_the_c
         "an expired offline code worked again with the clock set back"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Records that vouch for each other, and a cached grant held to its last
+// confirmation. Every attack below is followed by its recovery: once the
+// server answers, the paying user is licensed again.
+
+/// Whether the status is a denial whose reason names the time anchor.
+fn blames_the_anchor(state: &license_gate::ProductState) -> bool {
+    matches!(&state.status, LicenseStatus::Unlicensed { reason } if reason.contains("time anchor") && reason.contains("checked with the server"))
+}
+
+/// The files of a folder (the anchor's), removed.
+fn empty_folder(dir: &std::path::Path) {
+    for entry in fs::read_dir(dir).expect("the folder") {
+        fs::remove_file(entry.expect("an entry").path()).expect("remove a file");
+    }
+}
+
+/// The only file of `dir` with the extension `ext`.
+fn file_in(dir: &std::path::Path, ext: &str) -> std::path::PathBuf {
+    fs::read_dir(dir)
+        .expect("the folder")
+        .map(|e| e.expect("an entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+        .unwrap_or_else(|| panic!("a .{ext} file in {}", dir.display()))
+}
+
+/// A server that is back: the paying user's license is confirmed at once.
+async fn recovers(installation: &Installation, clock: &TestClock) {
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    let state = run(installation.builder(provider, clock, Some(secret()))).await;
+    assert_eq!(
+        state.status,
+        LicenseStatus::Licensed,
+        "a paying user stayed locked out once the server answered"
+    );
+    assert!(mock.calls().validate >= 1);
+    // And the records written with that answer vouch for each other again:
+    // the next start without the server is granted from the cache.
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, clock, Some(secret()))).await;
+    assert!(
+        grants(&state) && state.source == Source::Cache,
+        "after the server's answer the cache grants on its own again: {:?}",
+        state.status
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restored_cache_with_the_anchor_deleted_and_the_clock_set_back_grants_nothing() {
+    let installation = Installation::new();
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    let state =
+        run(installation.builder(provider, &TestClock::starting_at(t0()), Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Licensed);
+    let saved = fs::read(installation.cache_file()).expect("the cache");
+
+    // Ten days later, with the server firewalled: grace is over.
+    let (provider, _) = offline_mock();
+    let later = TestClock::starting_at(t0() + 10 * DAY);
+    let state = run(installation.builder(provider, &later, Some(secret()))).await;
+    assert!(!grants(&state));
+
+    // The attack: the saved cache back, the anchor deleted, the clock set
+    // back to the day after the save, the server still firewalled. Trusted
+    // time is only what the restored cache remembers, but the cache has
+    // lost the record that vouches for it.
+    fs::write(installation.cache_file(), &saved).expect("restore the cache");
+    empty_folder(installation.anchor.path());
+    let (provider, mock) = offline_mock();
+    let rolled_back = TestClock::starting_at(t0() + DAY);
+    let gate = installation
+        .builder(provider, &rolled_back, Some(secret()))
+        .start()
+        .await
+        .expect("the gate starts");
+    for moment in ["at start", "after the background check"] {
+        let state = gate.product_state();
+        assert!(
+            !grants(&state) && !gate.has_feature("pro"),
+            "{moment}: a restored cache without its anchor granted: {:?}",
+            state.status
+        );
+        assert!(
+            blames_the_anchor(&state),
+            "{moment}: the status says why: {}",
+            state.status
+        );
+        settle().await;
+    }
+    assert!(mock.calls().validate >= 1, "the app asks the server");
+    gate.shutdown().await;
+
+    recovers(&installation, &rolled_back).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_folder_in_place_of_the_anchor_grants_nothing() {
+    let installation = Installation::new();
+    let clock = TestClock::starting_at(t0());
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    assert!(grants(
+        &run(installation.builder(provider, &clock, Some(secret()))).await
+    ));
+
+    // What pointing `XDG_DATA_HOME` at an empty folder does: the cache is
+    // where it was, the anchor's folder is a fresh one. No clock change needed.
+    let elsewhere = TempDir::new().expect("an empty folder");
+    let moved = |provider: MockProvider| {
+        installation
+            .builder(provider, &clock, Some(secret()))
+            .time_anchor_dir(elsewhere.path())
+    };
+    let (provider, _) = offline_mock();
+    let state = run(moved(provider)).await;
+    assert!(
+        !grants(&state),
+        "the cache granted with its anchor's folder swapped for an empty one: {:?}",
+        state.status
+    );
+    assert!(blames_the_anchor(&state), "{}", state.status);
+
+    // Recovery in the new place: the server's answer rewrites both records.
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    assert_eq!(run(moved(provider)).await.status, LicenseStatus::Licensed);
+    let (provider, _) = offline_mock();
+    let state = run(moved(provider)).await;
+    assert!(grants(&state) && state.source == Source::Cache);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cache_or_an_anchor_of_another_generation_grants_nothing() {
+    let installation = Installation::new();
+    // Four runs, a day apart, each confirmed by the server: each writes the
+    // cache and then the anchor. The fourth hears "revoked".
+    let mut caches = Vec::new();
+    let mut anchors = Vec::new();
+    for day in 0..4u32 {
+        let (provider, mock) = MockProvider::licensed(["pro"]);
+        if day == 3 {
+            mock.revoke();
+        }
+        let clock = TestClock::starting_at(t0() + day * DAY);
+        run(installation.builder(provider, &clock, Some(secret()))).await;
+        caches.push(fs::read(installation.cache_file()).expect("the cache"));
+        anchors.push(fs::read(file_in(installation.anchor.path(), "anchor")).expect("the anchor"));
+    }
+    let anchor_file = file_in(installation.anchor.path(), "anchor");
+    let today = TestClock::starting_at(t0() + 3 * DAY);
+
+    // The cache of day 1 (licensed, confirmed a day later than the first)
+    // put back under the current anchor: the anchor is ahead of it.
+    fs::write(installation.cache_file(), &caches[1]).expect("restore a cache");
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, &today, Some(secret()))).await;
+    assert!(
+        !grants(&state),
+        "a cache older than its anchor granted: {:?}",
+        state.status
+    );
+    assert!(blames_the_anchor(&state), "{}", state.status);
+
+    // The cache of day 2 with the anchor of day 0 copied back: the anchor is
+    // two writes behind the cache, so one of them was put back.
+    fs::write(installation.cache_file(), &caches[2]).expect("restore a cache");
+    fs::write(&anchor_file, &anchors[0]).expect("restore an anchor");
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, &today, Some(secret()))).await;
+    assert!(
+        !grants(&state),
+        "an anchor copied back from an older write vouched for a cache: {:?}",
+        state.status
+    );
+    assert!(blames_the_anchor(&state), "{}", state.status);
+
+    // The server answers "revoked" at once; and once the license is restored
+    // on the server, the user is licensed again.
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    mock.revoke();
+    let state = run(installation.builder(provider, &today, Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Revoked);
+    recovers(&installation, &today).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cached_license_past_its_confirmation_and_grace_does_not_grant_at_start() {
+    let installation = Installation::new();
+    // Confirmed at t0, expiring in a year.
+    let (provider, _) =
+        MockProvider::new(LicenseAnswer::licensed(["pro"]).expiring_at(t0() + 365 * DAY));
+    let state =
+        run(installation.builder(provider, &TestClock::starting_at(t0()), Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Licensed);
+
+    // Started 10 days later, an honest clock, the first check hanging: the
+    // cached "licensed" is past `last_confirmed + grace` (7 days), so it
+    // grants nothing, from the first moment.
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    mock.time_out_next(1);
+    let later = TestClock::starting_at(t0() + 10 * DAY);
+    let gate = installation
+        .builder(provider, &later, Some(secret()))
+        .start()
+        .await
+        .expect("the gate starts");
+    let state = gate.product_state();
+    assert_eq!(
+        state.status,
+        LicenseStatus::Unlicensed {
+            reason: GRACE_OVER.into()
+        },
+        "a cached license past its confirmation and grace granted at start (expiry is a year away)"
+    );
+    assert!(!gate.has_feature("pro"));
+    gate.shutdown().await;
+
+    recovers(&installation, &later).await;
+}
+
+/// One run of the application on a runtime of its own, ended the way a
+/// process ends: the runtime is dropped, whatever the gate was doing.
+fn short_run(build: impl FnOnce() -> LicenseGateBuilder) -> license_gate::ProductState {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let state = runtime.block_on(async {
+        let gate = build().start().await.expect("the gate starts");
+        // A second of the user's work: shorter than the request timeout.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let state = gate.product_state();
+        std::mem::forget(gate);
+        state
+    });
+    drop(runtime);
+    state
+}
+
+/// The `last_confirmed_ms` and status the cache file holds.
+fn cached_confirmation(installation: &Installation) -> (Option<u64>, String) {
+    let file = fs::read(installation.cache_file()).expect("the cache");
+    let newline = file.iter().position(|b| *b == b'\n').expect("a tag line");
+    let body: serde_json::Value = serde_json::from_slice(&file[newline + 1..]).expect("JSON");
+    (
+        body["last_confirmed_ms"].as_u64(),
+        body["status"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn a_first_check_that_hangs_extends_nothing_across_short_runs() {
+    let installation = Installation::new();
+    // A "server" that accepts connections and never answers (the kernel
+    // completes the handshake; nobody reads): what an `HTTPS_PROXY` that
+    // swallows requests does.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", silent.local_addr().expect("its address"));
+    let hanging = || offline_provider(&url, "HW-ATTACK-1");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    let confirmed = runtime
+        .block_on(run(installation.builder(
+            provider,
+            &TestClock::starting_at(t0()),
+            Some(secret()),
+        )))
+        .last_confirmed;
+    drop(runtime);
+    let found = cached_confirmation(&installation);
+
+    // Short runs the next day and 5 days later, each shorter than the
+    // request timeout: the cache grants (within grace), the check hangs.
+    for day in [1, 5] {
+        let clock = TestClock::starting_at(t0() + day * DAY);
+        let state = short_run(|| installation.builder(hanging(), &clock, Some(secret())));
+        assert!(grants(&state), "day {day}: within grace the cache grants");
+        assert_eq!(state.last_confirmed, confirmed);
+        assert_eq!(
+            cached_confirmation(&installation),
+            found,
+            "day {day}: a run with no answer left a better cache behind"
+        );
+    }
+
+    // Thirty and sixty days on, honest clock, no file touched, the check
+    // still hanging: the cache is past its confirmation and grace.
+    for day in [30, 60] {
+        let clock = TestClock::starting_at(t0() + day * DAY);
+        let state = short_run(|| installation.builder(hanging(), &clock, Some(secret())));
+        assert_eq!(
+            state.status,
+            LicenseStatus::Unlicensed {
+                reason: GRACE_OVER.into()
+            },
+            "day {day}: a run whose check never answered still granted"
+        );
+        assert_eq!(cached_confirmation(&installation).0, found.0);
+    }
+
+    // The server answers again: licensed.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    runtime.block_on(recovers(
+        &installation,
+        &TestClock::starting_at(t0() + 60 * DAY),
+    ));
+    drop(silent);
+}
