@@ -964,3 +964,110 @@ fn a_first_check_that_hangs_extends_nothing_across_short_runs() {
     ));
     drop(silent);
 }
+
+/// Set in the child: how the child's run reaches the server (`online` or
+/// `offline`), and its clock as days after `t0`.
+const PLATFORM_RUN: &str = "LICENSE_GATE_TEST_PLATFORM_RUN";
+const PLATFORM_DAY: &str = "LICENSE_GATE_TEST_PLATFORM_DAY";
+const PLATFORM_STATE: &str = "PLATFORM_STATE";
+
+/// The child: one run of an application on its platform folders, which
+/// follow the `XDG_*` variables the parent set; prints the state it ran with.
+#[test]
+fn child_runs_the_app_on_its_platform_folders() {
+    let (Ok(mode), Ok(day)) = (std::env::var(PLATFORM_RUN), std::env::var(PLATFORM_DAY)) else {
+        return;
+    };
+    let day: u32 = day.parse().expect("a day number");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let state = runtime.block_on(async {
+        let (provider, mock) = MockProvider::licensed(["pro"]);
+        if mode == "offline" {
+            mock.go_offline();
+        }
+        run(LicenseGate::builder()
+            .application("Northwind", "Atlas")
+            .product(PRODUCT)
+            .provider(provider)
+            .license_key("AAAA-BBBB-CCCC-DDDD")
+            .install_global(false)
+            .vendor_secret(secret())
+            .hardware_id("HW-ATTACK-1")
+            .clock(TestClock::starting_at(t0() + day * DAY))
+            .startup_timeout(Duration::from_millis(100))
+            .jitter(0.0))
+        .await
+    });
+    println!(
+        "{PLATFORM_STATE} grants={} status={}",
+        grants(&state),
+        state.status
+    );
+}
+
+#[test]
+fn platform_folders_pointed_at_empty_ones_grant_nothing() {
+    if std::env::var_os(PLATFORM_RUN).is_some() || !cfg!(target_os = "linux") {
+        // The platform folders follow XDG on Linux only.
+        return;
+    }
+    let home = TempDir::new().expect("a home");
+    let folder = |name: &str| {
+        let dir = home.path().join(name);
+        fs::create_dir_all(&dir).expect("a folder");
+        dir
+    };
+    let (cache, data) = (folder("cache"), folder("data"));
+    let (empty_data, empty_cache) = (folder("empty-data"), folder("empty-cache"));
+    let exe = std::env::current_exe().expect("this test binary");
+    let child = |mode: &str, day: u32, cache: &std::path::Path, data: &std::path::Path| {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "child_runs_the_app_on_its_platform_folders",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(PLATFORM_RUN, mode)
+            .env(PLATFORM_DAY, day.to_string())
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", cache)
+            .env("XDG_DATA_HOME", data)
+            .output()
+            .expect("the child runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "the child failed: {stdout}");
+        stdout
+            .lines()
+            .find_map(|line| Some(line.split_once(PLATFORM_STATE)?.1))
+            .unwrap_or_else(|| panic!("the child printed no state: {stdout}"))
+            .trim()
+            .to_owned()
+    };
+
+    let state = child("online", 0, &cache, &data);
+    assert!(state.starts_with("grants=true"), "licensed online: {state}");
+
+    // `XDG_DATA_HOME` pointed at an empty folder: no file touched, the
+    // cache is where it was, its anchor is not.
+    let state = child("offline", 1, &cache, &empty_data);
+    assert!(
+        state.starts_with("grants=false") && state.contains("time anchor"),
+        "an empty data folder gave the cache grace: {state}"
+    );
+    // `XDG_CACHE_HOME` pointed at an empty folder: no cache at all.
+    let state = child("offline", 1, &empty_cache, &data);
+    assert!(state.starts_with("grants=false"), "{state}");
+    // The records in the real folders were not harmed by either.
+    let state = child("offline", 1, &cache, &data);
+    assert!(state.starts_with("grants=true"), "{state}");
+    // And with the server answering, the new folders serve a paying user.
+    let state = child("online", 1, &cache, &empty_data);
+    assert!(state.starts_with("grants=true"), "{state}");
+    let state = child("offline", 2, &cache, &empty_data);
+    assert!(state.starts_with("grants=true"), "{state}");
+}
