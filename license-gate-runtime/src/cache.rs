@@ -1195,6 +1195,20 @@ mod tests {
             c.vouched_by(&c.load().unwrap(), &read),
             Err(Unvouched::EarlierVersion)
         );
+        // A cache of the earlier version (no pairing) still loads, for its
+        // time, and is not vouched for by a current anchor either.
+        let earlier = br#"{"format":2,"product":"Atlas Studio","status":"licensed","features":["pro"],"expires_at_ms":null,"source":"online","last_confirmed_ms":1800000000000,"seats":null,"latest_seen_ms":1850000000000}"#;
+        write_tagged(c.path(), &c.key, earlier).unwrap();
+        let loaded = c.load().unwrap();
+        assert_eq!(loaded.paired, None);
+        assert_eq!(loaded.latest_seen, from_unix_millis(1_850_000_000_000));
+        let pairing = Arc::new(Pairing::default());
+        let current = TimeAnchor::new(dir.path(), "HW1", Some(&secret)).paired_with(pairing);
+        current.store(from_unix_millis(1_850_000_000_000));
+        assert_eq!(
+            c.vouched_by(&loaded, &current.read()),
+            Err(Unvouched::EarlierVersion)
+        );
     }
 
     #[test]

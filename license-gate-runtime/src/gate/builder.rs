@@ -236,7 +236,10 @@ impl LicenseGateBuilder {
     /// A second folder for the time anchor, apart from the cache (default:
     /// the application's local data folder with [`CacheLocation::Platform`],
     /// the cache folder otherwise). The later time of the two places counts,
-    /// so restoring an old cache does not roll trusted time back.
+    /// so restoring an old cache does not roll trusted time back. The anchor
+    /// also vouches for the cache: a cache whose anchor is missing (this
+    /// folder emptied or changed), moved or from another write does not
+    /// grant on its own until the server answers.
     pub fn time_anchor_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.config.anchor_dir = Some(dir.into());
         self
