@@ -1031,12 +1031,14 @@ mod tests {
         };
         let ok = Ok(Vouched { lagging: false });
         let lagging = Ok(Vouched { lagging: true });
-        let rows: Vec<(
-            &str,
+        /// What the cache names, what the anchor holds, the verdict.
+        type Row = (
+            &'static str,
             Option<CachePairing>,
             AnchorRead,
             Result<Vouched, Unvouched>,
-        )> = vec![
+        );
+        let rows: Vec<Row> = vec![
             (
                 "the pair of one write",
                 Some(paired("I", dir, 5)),

@@ -218,13 +218,15 @@ mod tests {
         };
         let far = Some(t0 + 365 * DAY);
         let missing = "the time anchor that vouches for the license cache is missing";
-        let rows: Vec<(
-            &str,
+        /// What was cached, the anchor's verdict, trusted time at start, the state it starts in.
+        type Row<'a> = (
+            &'a str,
             ProductState,
-            Result<(), &str>,
+            Result<(), &'a str>,
             SystemTime,
             LicenseStatus,
-        )> = vec![
+        );
+        let rows: Vec<Row> = vec![
             (
                 "licensed, within its confirmation",
                 with(LicenseStatus::Licensed, Some(t0), far),
