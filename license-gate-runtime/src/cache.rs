@@ -444,6 +444,9 @@ pub(crate) struct TimeAnchor {
     path: PathBuf,
     key: [u8; 32],
     pairing: Arc<Pairing>,
+    /// One write of this file at a time, each with the pairing as it is when
+    /// the write starts, so the last write holds the latest generations.
+    writing: Mutex<()>,
 }
 
 impl std::fmt::Debug for TimeAnchor {
@@ -513,6 +516,7 @@ impl TimeAnchor {
             path: absolute(&dir.join("time.anchor")),
             key: VendorSecret::derive(vendor_secret, "license-gate time anchor v1", &[hardware_id]),
             pairing: Arc::default(),
+            writing: Mutex::new(()),
         }
     }
 
@@ -577,8 +581,13 @@ impl TimeAnchor {
     /// Entries for caches this process has not written (another gate of the
     /// same installation) are kept from the file on disk.
     pub(crate) fn store(&self, latest_seen: SystemTime) {
-        let mut pairing = self.pairing.lock();
-        let install = pairing.install().to_owned();
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        // The pairing only for a copy: a cache write never waits on this
+        // file's `fsync`s.
+        let (install, written) = {
+            let mut pairing = self.pairing.lock();
+            (pairing.install().to_owned(), pairing.written.clone())
+        };
         let here = self.dir_name();
         let mut caches = match self.read_body() {
             Some(body)
@@ -589,7 +598,7 @@ impl TimeAnchor {
             }
             _ => BTreeMap::new(),
         };
-        caches.extend(pairing.written.iter().map(|(k, v)| (k.clone(), *v)));
+        caches.extend(written);
         let body = AnchorBody {
             format: ANCHOR_FORMAT,
             latest_seen_ms: to_millis(latest_seen),
@@ -603,7 +612,6 @@ impl TimeAnchor {
         if let Err(error) = written {
             tracing::warn!(path = %self.path.display(), %error, "could not write the time anchor; the previous one is kept");
         }
-        drop(pairing);
     }
 
     /// The authentic body on disk, quietly (for merging before a write).
@@ -617,8 +625,8 @@ impl TimeAnchor {
 /// The link between one gate's caches and its time anchor: the
 /// installation's identifier (adopted from the anchor, or drawn at the first
 /// write) and the last generation of each cache. Shared by the caches and the
-/// anchor of a gate; every write takes it, so writes of one process never
-/// interleave their generations.
+/// anchor of a gate, behind one lock held only to read or bump a generation,
+/// never across a file write.
 #[derive(Debug, Default)]
 pub(crate) struct Pairing {
     state: Mutex<PairingState>,
