@@ -1071,3 +1071,79 @@ fn platform_folders_pointed_at_empty_ones_grant_nothing() {
     let state = child("offline", 2, &cache, &empty_data);
     assert!(state.starts_with("grants=true"), "{state}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn two_products_share_one_anchor_and_each_cache_is_vouched_for_on_its_own() {
+    const RENDER: &str = "Atlas Render";
+    let installation = Installation::new();
+    let two = |studio: MockProvider, render: MockProvider, clock: &TestClock| {
+        LicenseGate::builder()
+            .product(PRODUCT)
+            .provider(studio)
+            .license_key("AAAA-BBBB-CCCC-DDDD")
+            .product(RENDER)
+            .provider(render)
+            .license_key("EEEE-FFFF-GGGG-HHHH")
+            .install_global(false)
+            .cache_dir(installation.cache.path())
+            .time_anchor_dir(installation.anchor.path())
+            .hardware_id("HW-ATTACK-1")
+            .vendor_secret(secret())
+            .clock(clock.clone())
+            .heartbeat_interval(DAY)
+            .startup_timeout(Duration::from_millis(100))
+            .jitter(0.0)
+    };
+    let both = |gate: &LicenseGate| {
+        let snapshot = gate.snapshot();
+        (
+            snapshot.products[0].status.clone(),
+            snapshot.products[1].status.clone(),
+        )
+    };
+    let render_cache = || {
+        fs::read_dir(installation.cache.path())
+            .expect("the cache folder")
+            .map(|e| e.expect("an entry").path())
+            .find(|p| p.to_string_lossy().contains("atlas-render"))
+            .expect("the second product's cache")
+    };
+    let clock = TestClock::starting_at(t0());
+    let (studio, _) = MockProvider::licensed(["pro"]);
+    let (render, _) = MockProvider::licensed(["gpu"]);
+    let gate = two(studio, render, &clock).start().await.unwrap();
+    settle().await;
+    gate.shutdown().await;
+    let saved_render = fs::read(render_cache()).expect("the cache");
+
+    // The next day both are confirmed again, then started offline: both
+    // caches are vouched for by the one anchor.
+    let next = TestClock::starting_at(t0() + DAY);
+    let (studio, _) = MockProvider::licensed(["pro"]);
+    let (render, _) = MockProvider::licensed(["gpu"]);
+    let gate = two(studio, render, &next).start().await.unwrap();
+    settle().await;
+    gate.shutdown().await;
+    let (studio, _) = offline_mock();
+    let (render, _) = offline_mock();
+    let gate = two(studio, render, &next).start().await.unwrap();
+    let (a, b) = both(&gate);
+    assert!(a.grants_access() && b.grants_access(), "{a:?} {b:?}");
+    gate.shutdown().await;
+
+    // The second product's older cache put back: it alone stops granting.
+    fs::write(render_cache(), &saved_render).expect("restore a cache");
+    let (studio, _) = offline_mock();
+    let (render, _) = offline_mock();
+    let gate = two(studio, render, &next).start().await.unwrap();
+    let (a, b) = both(&gate);
+    assert!(
+        a.grants_access(),
+        "the first product's cache is untouched: {a:?}"
+    );
+    assert!(
+        matches!(&b, LicenseStatus::Unlicensed { reason } if reason.contains("time anchor")),
+        "{b:?}"
+    );
+    gate.shutdown().await;
+}
