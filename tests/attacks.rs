@@ -1022,3 +1022,503 @@ fn a_user_with_namespaces_makes_this_machine_present_a_chosen_identity() {
     );
     assert_eq!(first, second, "the same presented files give the same ID");
 }
+
+// ---------------------------------------------------------------------------
+// Records that vouch for each other, and a cached grant held to its last
+// confirmation. Every attack below is followed by its recovery: once the
+// server answers, the paying user is licensed again.
+
+/// Whether the status is a denial whose reason names the time anchor.
+fn blames_the_anchor(state: &license_gate::ProductState) -> bool {
+    matches!(&state.status, LicenseStatus::Unlicensed { reason } if reason.contains("time anchor") && reason.contains("checked with the server"))
+}
+
+/// The files of a folder (the anchor's), removed.
+fn empty_folder(dir: &std::path::Path) {
+    for entry in fs::read_dir(dir).expect("the folder") {
+        fs::remove_file(entry.expect("an entry").path()).expect("remove a file");
+    }
+}
+
+/// The only file of `dir` with the extension `ext`.
+fn file_in(dir: &std::path::Path, ext: &str) -> std::path::PathBuf {
+    fs::read_dir(dir)
+        .expect("the folder")
+        .map(|e| e.expect("an entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+        .unwrap_or_else(|| panic!("a .{ext} file in {}", dir.display()))
+}
+
+/// A server that is back: the paying user's license is confirmed at once.
+async fn recovers(installation: &Installation, clock: &TestClock) {
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    let state = run(installation.builder(provider, clock, Some(secret()))).await;
+    assert_eq!(
+        state.status,
+        LicenseStatus::Licensed,
+        "a paying user stayed locked out once the server answered"
+    );
+    assert!(mock.calls().validate >= 1);
+    // And the records written with that answer vouch for each other again:
+    // the next start without the server is granted from the cache.
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, clock, Some(secret()))).await;
+    assert!(
+        grants(&state) && state.source == Source::Cache,
+        "after the server's answer the cache grants on its own again: {:?}",
+        state.status
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restored_cache_with_the_anchor_deleted_and_the_clock_set_back_grants_nothing() {
+    let installation = Installation::new();
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    let state =
+        run(installation.builder(provider, &TestClock::starting_at(t0()), Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Licensed);
+    let saved = fs::read(installation.cache_file()).expect("the cache");
+
+    // Ten days later, with the server firewalled: grace is over.
+    let (provider, _) = offline_mock();
+    let later = TestClock::starting_at(t0() + 10 * DAY);
+    let state = run(installation.builder(provider, &later, Some(secret()))).await;
+    assert!(!grants(&state));
+
+    // The attack: the saved cache back, the anchor deleted, the clock set
+    // back to the day after the save, the server still firewalled. Trusted
+    // time is only what the restored cache remembers, but the cache has
+    // lost the record that vouches for it.
+    fs::write(installation.cache_file(), &saved).expect("restore the cache");
+    empty_folder(installation.anchor.path());
+    let (provider, mock) = offline_mock();
+    let rolled_back = TestClock::starting_at(t0() + DAY);
+    let gate = installation
+        .builder(provider, &rolled_back, Some(secret()))
+        .start()
+        .await
+        .expect("the gate starts");
+    for moment in ["at start", "after the background check"] {
+        let state = gate.product_state();
+        assert!(
+            !grants(&state) && !gate.has_feature("pro"),
+            "{moment}: a restored cache without its anchor granted: {:?}",
+            state.status
+        );
+        assert!(
+            blames_the_anchor(&state),
+            "{moment}: the status says why: {}",
+            state.status
+        );
+        settle().await;
+    }
+    assert!(mock.calls().validate >= 1, "the app asks the server");
+    gate.shutdown().await;
+
+    recovers(&installation, &rolled_back).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_folder_in_place_of_the_anchor_grants_nothing() {
+    let installation = Installation::new();
+    let clock = TestClock::starting_at(t0());
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    assert!(grants(
+        &run(installation.builder(provider, &clock, Some(secret()))).await
+    ));
+
+    // What pointing `XDG_DATA_HOME` at an empty folder does: the cache is
+    // where it was, the anchor's folder is a fresh one. No clock change needed.
+    let elsewhere = TempDir::new().expect("an empty folder");
+    let moved = |provider: MockProvider| {
+        installation
+            .builder(provider, &clock, Some(secret()))
+            .time_anchor_dir(elsewhere.path())
+    };
+    let (provider, _) = offline_mock();
+    let state = run(moved(provider)).await;
+    assert!(
+        !grants(&state),
+        "the cache granted with its anchor's folder swapped for an empty one: {:?}",
+        state.status
+    );
+    assert!(blames_the_anchor(&state), "{}", state.status);
+
+    // Recovery in the new place: the server's answer rewrites both records.
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    assert_eq!(run(moved(provider)).await.status, LicenseStatus::Licensed);
+    let (provider, _) = offline_mock();
+    let state = run(moved(provider)).await;
+    assert!(grants(&state) && state.source == Source::Cache);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cache_or_an_anchor_of_another_generation_grants_nothing() {
+    let installation = Installation::new();
+    // Four runs, a day apart, each confirmed by the server: each writes the
+    // cache and then the anchor. The fourth hears "revoked".
+    let mut caches = Vec::new();
+    let mut anchors = Vec::new();
+    for day in 0..4u32 {
+        let (provider, mock) = MockProvider::licensed(["pro"]);
+        if day == 3 {
+            mock.revoke();
+        }
+        let clock = TestClock::starting_at(t0() + day * DAY);
+        run(installation.builder(provider, &clock, Some(secret()))).await;
+        caches.push(fs::read(installation.cache_file()).expect("the cache"));
+        anchors.push(fs::read(file_in(installation.anchor.path(), "anchor")).expect("the anchor"));
+    }
+    let anchor_file = file_in(installation.anchor.path(), "anchor");
+    let today = TestClock::starting_at(t0() + 3 * DAY);
+
+    // The cache of day 1 (licensed, confirmed a day later than the first)
+    // put back under the current anchor: the anchor is ahead of it.
+    fs::write(installation.cache_file(), &caches[1]).expect("restore a cache");
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, &today, Some(secret()))).await;
+    assert!(
+        !grants(&state),
+        "a cache older than its anchor granted: {:?}",
+        state.status
+    );
+    assert!(blames_the_anchor(&state), "{}", state.status);
+
+    // The cache of day 2 with the anchor of day 0 copied back: the anchor is
+    // two writes behind the cache, so one of them was put back.
+    fs::write(installation.cache_file(), &caches[2]).expect("restore a cache");
+    fs::write(&anchor_file, &anchors[0]).expect("restore an anchor");
+    let (provider, _) = offline_mock();
+    let state = run(installation.builder(provider, &today, Some(secret()))).await;
+    assert!(
+        !grants(&state),
+        "an anchor copied back from an older write vouched for a cache: {:?}",
+        state.status
+    );
+    assert!(blames_the_anchor(&state), "{}", state.status);
+
+    // The server answers "revoked" at once; and once the license is restored
+    // on the server, the user is licensed again.
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    mock.revoke();
+    let state = run(installation.builder(provider, &today, Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Revoked);
+    recovers(&installation, &today).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cached_license_past_its_confirmation_and_grace_does_not_grant_at_start() {
+    let installation = Installation::new();
+    // Confirmed at t0, expiring in a year.
+    let (provider, _) =
+        MockProvider::new(LicenseAnswer::licensed(["pro"]).expiring_at(t0() + 365 * DAY));
+    let state =
+        run(installation.builder(provider, &TestClock::starting_at(t0()), Some(secret()))).await;
+    assert_eq!(state.status, LicenseStatus::Licensed);
+
+    // Started 10 days later, an honest clock, the first check hanging: the
+    // cached "licensed" is past `last_confirmed + grace` (7 days), so it
+    // grants nothing, from the first moment.
+    let (provider, mock) = MockProvider::licensed(["pro"]);
+    mock.time_out_next(1);
+    let later = TestClock::starting_at(t0() + 10 * DAY);
+    let gate = installation
+        .builder(provider, &later, Some(secret()))
+        .start()
+        .await
+        .expect("the gate starts");
+    let state = gate.product_state();
+    assert_eq!(
+        state.status,
+        LicenseStatus::Unlicensed {
+            reason: GRACE_OVER.into()
+        },
+        "a cached license past its confirmation and grace granted at start (expiry is a year away)"
+    );
+    assert!(!gate.has_feature("pro"));
+    gate.shutdown().await;
+
+    recovers(&installation, &later).await;
+}
+
+/// One run of the application on a runtime of its own, ended the way a
+/// process ends: the runtime is dropped, whatever the gate was doing.
+fn short_run(build: impl FnOnce() -> LicenseGateBuilder) -> license_gate::ProductState {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let state = runtime.block_on(async {
+        let gate = build().start().await.expect("the gate starts");
+        // A second of the user's work: shorter than the request timeout.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let state = gate.product_state();
+        std::mem::forget(gate);
+        state
+    });
+    drop(runtime);
+    state
+}
+
+/// The `last_confirmed_ms` and status the cache file holds.
+fn cached_confirmation(installation: &Installation) -> (Option<u64>, String) {
+    let file = fs::read(installation.cache_file()).expect("the cache");
+    let newline = file.iter().position(|b| *b == b'\n').expect("a tag line");
+    let body: serde_json::Value = serde_json::from_slice(&file[newline + 1..]).expect("JSON");
+    (
+        body["last_confirmed_ms"].as_u64(),
+        body["status"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn a_first_check_that_hangs_extends_nothing_across_short_runs() {
+    let installation = Installation::new();
+    // A "server" that accepts connections and never answers (the kernel
+    // completes the handshake; nobody reads): what an `HTTPS_PROXY` that
+    // swallows requests does.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let url = format!("http://{}", silent.local_addr().expect("its address"));
+    let hanging = || offline_provider(&url, "HW-ATTACK-1");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let (provider, _) = MockProvider::licensed(["pro"]);
+    let confirmed = runtime
+        .block_on(run(installation.builder(
+            provider,
+            &TestClock::starting_at(t0()),
+            Some(secret()),
+        )))
+        .last_confirmed;
+    drop(runtime);
+    let found = cached_confirmation(&installation);
+
+    // Short runs the next day and 5 days later, each shorter than the
+    // request timeout: the cache grants (within grace), the check hangs.
+    for day in [1, 5] {
+        let clock = TestClock::starting_at(t0() + day * DAY);
+        let state = short_run(|| installation.builder(hanging(), &clock, Some(secret())));
+        assert!(grants(&state), "day {day}: within grace the cache grants");
+        assert_eq!(state.last_confirmed, confirmed);
+        assert_eq!(
+            cached_confirmation(&installation),
+            found,
+            "day {day}: a run with no answer left a better cache behind"
+        );
+    }
+
+    // Thirty and sixty days on, honest clock, no file touched, the check
+    // still hanging: the cache is past its confirmation and grace.
+    for day in [30, 60] {
+        let clock = TestClock::starting_at(t0() + day * DAY);
+        let state = short_run(|| installation.builder(hanging(), &clock, Some(secret())));
+        assert_eq!(
+            state.status,
+            LicenseStatus::Unlicensed {
+                reason: GRACE_OVER.into()
+            },
+            "day {day}: a run whose check never answered still granted"
+        );
+        assert_eq!(cached_confirmation(&installation).0, found.0);
+    }
+
+    // The server answers again: licensed.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    runtime.block_on(recovers(
+        &installation,
+        &TestClock::starting_at(t0() + 60 * DAY),
+    ));
+    drop(silent);
+}
+
+/// Set in the child: how the child's run reaches the server (`online` or
+/// `offline`), and its clock as days after `t0`.
+const PLATFORM_RUN: &str = "LICENSE_GATE_TEST_PLATFORM_RUN";
+const PLATFORM_DAY: &str = "LICENSE_GATE_TEST_PLATFORM_DAY";
+const PLATFORM_STATE: &str = "PLATFORM_STATE";
+
+/// The child: one run of an application on its platform folders, which
+/// follow the `XDG_*` variables the parent set; prints the state it ran with.
+#[test]
+fn child_runs_the_app_on_its_platform_folders() {
+    let (Ok(mode), Ok(day)) = (std::env::var(PLATFORM_RUN), std::env::var(PLATFORM_DAY)) else {
+        return;
+    };
+    let day: u32 = day.parse().expect("a day number");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let state = runtime.block_on(async {
+        let (provider, mock) = MockProvider::licensed(["pro"]);
+        if mode == "offline" {
+            mock.go_offline();
+        }
+        run(LicenseGate::builder()
+            .application("Northwind", "Atlas")
+            .product(PRODUCT)
+            .provider(provider)
+            .license_key("AAAA-BBBB-CCCC-DDDD")
+            .install_global(false)
+            .vendor_secret(secret())
+            .hardware_id("HW-ATTACK-1")
+            .clock(TestClock::starting_at(t0() + day * DAY))
+            .startup_timeout(Duration::from_millis(100))
+            .jitter(0.0))
+        .await
+    });
+    println!(
+        "{PLATFORM_STATE} grants={} status={}",
+        grants(&state),
+        state.status
+    );
+}
+
+#[test]
+fn platform_folders_pointed_at_empty_ones_grant_nothing() {
+    if std::env::var_os(PLATFORM_RUN).is_some() || !cfg!(target_os = "linux") {
+        // The platform folders follow XDG on Linux only.
+        return;
+    }
+    let home = TempDir::new().expect("a home");
+    let folder = |name: &str| {
+        let dir = home.path().join(name);
+        fs::create_dir_all(&dir).expect("a folder");
+        dir
+    };
+    let (cache, data) = (folder("cache"), folder("data"));
+    let (empty_data, empty_cache) = (folder("empty-data"), folder("empty-cache"));
+    let exe = std::env::current_exe().expect("this test binary");
+    let child = |mode: &str, day: u32, cache: &std::path::Path, data: &std::path::Path| {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "child_runs_the_app_on_its_platform_folders",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(PLATFORM_RUN, mode)
+            .env(PLATFORM_DAY, day.to_string())
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", cache)
+            .env("XDG_DATA_HOME", data)
+            .output()
+            .expect("the child runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "the child failed: {stdout}");
+        stdout
+            .lines()
+            .find_map(|line| Some(line.split_once(PLATFORM_STATE)?.1))
+            .unwrap_or_else(|| panic!("the child printed no state: {stdout}"))
+            .trim()
+            .to_owned()
+    };
+
+    let state = child("online", 0, &cache, &data);
+    assert!(state.starts_with("grants=true"), "licensed online: {state}");
+
+    // `XDG_DATA_HOME` pointed at an empty folder: no file touched, the
+    // cache is where it was, its anchor is not.
+    let state = child("offline", 1, &cache, &empty_data);
+    assert!(
+        state.starts_with("grants=false") && state.contains("time anchor"),
+        "an empty data folder gave the cache grace: {state}"
+    );
+    // `XDG_CACHE_HOME` pointed at an empty folder: no cache at all.
+    let state = child("offline", 1, &empty_cache, &data);
+    assert!(state.starts_with("grants=false"), "{state}");
+    // The records in the real folders were not harmed by either.
+    let state = child("offline", 1, &cache, &data);
+    assert!(state.starts_with("grants=true"), "{state}");
+    // And with the server answering, the new folders serve a paying user.
+    let state = child("online", 1, &cache, &empty_data);
+    assert!(state.starts_with("grants=true"), "{state}");
+    let state = child("offline", 2, &cache, &empty_data);
+    assert!(state.starts_with("grants=true"), "{state}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_products_share_one_anchor_and_each_cache_is_vouched_for_on_its_own() {
+    const RENDER: &str = "Atlas Render";
+    let installation = Installation::new();
+    let two = |studio: MockProvider, render: MockProvider, clock: &TestClock| {
+        LicenseGate::builder()
+            .product(PRODUCT)
+            .provider(studio)
+            .license_key("AAAA-BBBB-CCCC-DDDD")
+            .product(RENDER)
+            .provider(render)
+            .license_key("EEEE-FFFF-GGGG-HHHH")
+            .install_global(false)
+            .cache_dir(installation.cache.path())
+            .time_anchor_dir(installation.anchor.path())
+            .hardware_id("HW-ATTACK-1")
+            .vendor_secret(secret())
+            .clock(clock.clone())
+            .heartbeat_interval(DAY)
+            .startup_timeout(Duration::from_millis(100))
+            .jitter(0.0)
+    };
+    let both = |gate: &LicenseGate| {
+        let snapshot = gate.snapshot();
+        (
+            snapshot.products[0].status.clone(),
+            snapshot.products[1].status.clone(),
+        )
+    };
+    let render_cache = || {
+        fs::read_dir(installation.cache.path())
+            .expect("the cache folder")
+            .map(|e| e.expect("an entry").path())
+            .find(|p| p.to_string_lossy().contains("atlas-render"))
+            .expect("the second product's cache")
+    };
+    let clock = TestClock::starting_at(t0());
+    let (studio, _) = MockProvider::licensed(["pro"]);
+    let (render, _) = MockProvider::licensed(["gpu"]);
+    let gate = two(studio, render, &clock).start().await.unwrap();
+    settle().await;
+    gate.shutdown().await;
+    let saved_render = fs::read(render_cache()).expect("the cache");
+
+    // The next day both are confirmed again, then started offline: both
+    // caches are vouched for by the one anchor.
+    let next = TestClock::starting_at(t0() + DAY);
+    let (studio, _) = MockProvider::licensed(["pro"]);
+    let (render, _) = MockProvider::licensed(["gpu"]);
+    let gate = two(studio, render, &next).start().await.unwrap();
+    settle().await;
+    gate.shutdown().await;
+    let (studio, _) = offline_mock();
+    let (render, _) = offline_mock();
+    let gate = two(studio, render, &next).start().await.unwrap();
+    let (a, b) = both(&gate);
+    assert!(a.grants_access() && b.grants_access(), "{a:?} {b:?}");
+    gate.shutdown().await;
+
+    // The second product's older cache put back: it alone stops granting.
+    fs::write(render_cache(), &saved_render).expect("restore a cache");
+    let (studio, _) = offline_mock();
+    let (render, _) = offline_mock();
+    let gate = two(studio, render, &next).start().await.unwrap();
+    let (a, b) = both(&gate);
+    assert!(
+        a.grants_access(),
+        "the first product's cache is untouched: {a:?}"
+    );
+    assert!(
+        matches!(&b, LicenseStatus::Unlicensed { reason } if reason.contains("time anchor")),
+        "{b:?}"
+    );
+    gate.shutdown().await;
+}

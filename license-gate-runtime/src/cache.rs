@@ -16,11 +16,23 @@
 //! folder, is flushed to disk, and replaces the old file by rename. A process
 //! killed mid-write leaves the old cache or the new one, never a mix; a failed
 //! write keeps the old cache.
+//!
+//! The caches and the time anchor vouch for each other ([`Pairing`]): every
+//! cache names the installation (an identifier drawn at its first write), the
+//! folder it was written in and its generation (bumped at every write); the
+//! anchor names the installation, its own folder and the generation of every
+//! cache it vouches for, all inside the authenticated content. A cache grants
+//! on its own only when the anchor beside it vouches for it ([`vouch`]): a
+//! deleted, moved or restored record on either side is caught at start. The
+//! cache is written first and the anchor after it, and a cache one write
+//! ahead of its anchor is still vouched for, so a crash between the two
+//! writes leaves a pair that grants what the newer cache says, never more.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -161,6 +173,20 @@ struct CacheBody {
     last_confirmed_ms: Option<u64>,
     seats: Option<SeatUsage>,
     latest_seen_ms: u64,
+    /// The installation, the folder and the generation of this write
+    /// ([`Pairing`]); absent in caches written before records vouched for
+    /// each other, which therefore never grant on their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    paired: Option<CachePairing>,
+}
+
+/// What a cache says about the write that made it: the installation it
+/// belongs to, the folder it was written in, and its generation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CachePairing {
+    pub(crate) install: String,
+    pub(crate) dir: String,
+    pub(crate) generation: u64,
 }
 
 /// What a valid cache file holds.
@@ -171,6 +197,9 @@ pub(crate) struct CachedState {
     /// The key was derived from a vendor secret, so only the vendor's build
     /// could have written this file.
     pub(crate) grants_on_its_own: bool,
+    /// The installation, folder and generation the cache names (`None`:
+    /// written by an earlier version).
+    pub(crate) paired: Option<CachePairing>,
 }
 
 /// The cache file of one product, bound to its license key and machine.
@@ -179,6 +208,7 @@ pub(crate) struct ProductCache {
     key: [u8; 32],
     product: String,
     keyed_by_vendor: bool,
+    pairing: Arc<Pairing>,
 }
 
 impl std::fmt::Debug for ProductCache {
@@ -210,15 +240,55 @@ impl ProductCache {
             ],
         );
         ProductCache {
-            path: dir.join(file_name(product)),
+            path: absolute(&dir.join(file_name(product))),
             key,
             product: product.to_owned(),
             keyed_by_vendor: vendor_secret.is_some(),
+            pairing: Arc::default(),
         }
+    }
+
+    /// This cache, paired with the time anchor that shares `pairing`.
+    pub(crate) fn paired_with(self, pairing: Arc<Pairing>) -> Self {
+        ProductCache { pairing, ..self }
     }
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How the pairing names this cache: its absolute path.
+    fn name(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+
+    /// The folder this cache is in, as the pairing names it.
+    fn dir_name(&self) -> String {
+        self.path
+            .parent()
+            .map(|dir| dir.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Whether `anchor` vouches for `cached`, read from this cache (see
+    /// [`vouch`]). A cache that loads is noted in the pairing, so the next
+    /// write gets a generation after it.
+    pub(crate) fn vouched_by(
+        &self,
+        cached: &CachedState,
+        anchor: &AnchorRead,
+    ) -> Result<Vouched, Unvouched> {
+        let vouched = vouch(
+            &self.name(),
+            &self.dir_name(),
+            cached.paired.as_ref(),
+            anchor,
+        );
+        if let Some(paired) = &cached.paired {
+            self.pairing
+                .note(&self.name(), paired.generation, vouched.is_ok());
+        }
+        vouched
     }
 
     /// Reads and checks the cache.
@@ -244,6 +314,7 @@ impl ProductCache {
         }
         Ok(CachedState {
             grants_on_its_own: self.keyed_by_vendor,
+            paired: body.paired,
             state: ProductState {
                 product: body.product,
                 status: body.status,
@@ -257,13 +328,22 @@ impl ProductCache {
         })
     }
 
-    /// Replaces the cache with `state` atomically; on error the old file stays.
+    /// Replaces the cache with `state` atomically, as the next generation of
+    /// its pairing; on error the old file stays (and the generation is not
+    /// used up). The time anchor is written after it (`TimeAnchor::store`).
     pub(crate) fn store(
         &self,
         state: &ProductState,
         latest_seen: SystemTime,
     ) -> std::io::Result<()> {
+        let name = self.name();
+        let (install, generation) = self.pairing.next(&name);
         let body = CacheBody {
+            paired: Some(CachePairing {
+                install,
+                dir: self.dir_name(),
+                generation,
+            }),
             format: FORMAT,
             product: state.product.clone(),
             status: state.status.clone(),
@@ -275,7 +355,9 @@ impl ProductCache {
             latest_seen_ms: to_millis(latest_seen),
         };
         let body = serde_json::to_vec(&body).map_err(std::io::Error::other)?;
-        write_tagged(&self.path, &self.key, &body)
+        write_tagged(&self.path, &self.key, &body)?;
+        self.pairing.note(&name, generation, true);
+        Ok(())
     }
 
     /// Removes the cache (after deactivation).
@@ -352,13 +434,19 @@ fn write_tagged(path: &Path, key: &[u8; 32], body: &[u8]) -> std::io::Result<()>
     Ok(())
 }
 
-/// A second, independent record of the latest trusted time: one small file per
-/// machine, away from the cache, authenticated like it. Restoring an old cache
-/// with the clock set back does not roll trusted time back while this file
-/// (or the cache) remembers a later instant: the later of the two counts.
+/// A second, independent record of the latest trusted time, and the record
+/// that vouches for the caches: one small file per machine, away from the
+/// cache, authenticated like it. Restoring an old cache with the clock set
+/// back does not roll trusted time back while this file (or the cache)
+/// remembers a later instant: the later of the two counts. And a cache this
+/// file does not vouch for (see [`vouch`]) never grants on its own.
 pub(crate) struct TimeAnchor {
     path: PathBuf,
     key: [u8; 32],
+    pairing: Arc<Pairing>,
+    /// One write of this file at a time, each with the pairing as it is when
+    /// the write starts, so the last write holds the latest generations.
+    writing: Mutex<()>,
 }
 
 impl std::fmt::Debug for TimeAnchor {
@@ -370,19 +458,71 @@ impl std::fmt::Debug for TimeAnchor {
     }
 }
 
+/// Format 1 held only the time; format 2 adds the pairing.
+const ANCHOR_FORMAT: u32 = 2;
+
 #[derive(Serialize, Deserialize)]
 struct AnchorBody {
     format: u32,
     latest_seen_ms: u64,
+    /// The installation's identifier (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    install: Option<String>,
+    /// The folder this anchor was written in (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dir: Option<String>,
+    /// The generation of every cache this anchor vouches for, by the cache
+    /// file's absolute path (format 2).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    caches: BTreeMap<String, u64>,
+}
+
+/// What reading the time anchor found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AnchorRead {
+    /// No anchor file (a first run, or a deleted one).
+    Missing,
+    /// A file that failed its check (edited, another machine or vendor).
+    Rejected,
+    /// An authentic anchor.
+    Read(AnchorRecord),
+}
+
+/// An authentic anchor's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AnchorRecord {
+    pub(crate) latest_seen: SystemTime,
+    /// `None`: written by an earlier version (format 1), which vouches for nothing.
+    pub(crate) install: Option<String>,
+    /// The anchor was written in the folder it was read from.
+    pub(crate) in_place: bool,
+    pub(crate) caches: BTreeMap<String, u64>,
+}
+
+impl AnchorRead {
+    /// The latest time the anchor holds, if it is authentic.
+    pub(crate) fn latest_seen(&self) -> Option<SystemTime> {
+        match self {
+            AnchorRead::Read(record) => Some(record.latest_seen),
+            AnchorRead::Missing | AnchorRead::Rejected => None,
+        }
+    }
 }
 
 impl TimeAnchor {
     /// The anchor file in `dir`, bound to this machine and the vendor secret.
     pub(crate) fn new(dir: &Path, hardware_id: &str, vendor_secret: Option<&VendorSecret>) -> Self {
         TimeAnchor {
-            path: dir.join("time.anchor"),
+            path: absolute(&dir.join("time.anchor")),
             key: VendorSecret::derive(vendor_secret, "license-gate time anchor v1", &[hardware_id]),
+            pairing: Arc::default(),
+            writing: Mutex::new(()),
         }
+    }
+
+    /// This anchor, vouching for the caches that share `pairing`.
+    pub(crate) fn paired_with(self, pairing: Arc<Pairing>) -> Self {
+        TimeAnchor { pairing, ..self }
     }
 
     #[cfg(test)]
@@ -390,32 +530,81 @@ impl TimeAnchor {
         &self.path
     }
 
+    fn dir_name(&self) -> String {
+        self.path
+            .parent()
+            .map(|dir| dir.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// The latest time the anchor holds; `None` when it is missing or fails
-    /// its check (logged).
+    /// its check (logged). The gate reads the whole record ([`Self::read`]);
+    /// the fuzz targets read this.
+    #[cfg_attr(not(any(test, feature = "fuzzing")), allow(dead_code))]
     pub(crate) fn load(&self) -> Option<SystemTime> {
+        self.read().latest_seen()
+    }
+
+    /// Reads and checks the anchor (a failure is logged). An authentic
+    /// anchor's installation is adopted by the pairing, so the caches
+    /// written next name it.
+    pub(crate) fn read(&self) -> AnchorRead {
         let bytes = match read_capped(&self.path) {
             Ok(bytes) => bytes,
-            Err(CacheRejection::Missing) => return None,
+            Err(CacheRejection::Missing) => return AnchorRead::Missing,
             Err(reason) => {
                 tracing::warn!(path = %self.path.display(), %reason, "the time anchor cannot be read and is ignored");
-                return None;
+                return AnchorRead::Rejected;
             }
         };
         let body = verify_tagged(&bytes, &self.key)
             .ok()
             .and_then(|body| serde_json::from_slice::<AnchorBody>(body).ok())
-            .filter(|body| body.format == 1);
-        if body.is_none() {
+            .filter(|body| body.format == 1 || body.format == ANCHOR_FORMAT);
+        let Some(body) = body else {
             tracing::warn!(path = %self.path.display(), "the time anchor failed its integrity check and is ignored");
-        }
-        body.map(|body| from_unix_millis(body.latest_seen_ms))
+            return AnchorRead::Rejected;
+        };
+        let record = AnchorRecord {
+            latest_seen: from_unix_millis(body.latest_seen_ms),
+            in_place: body.dir.as_deref() == Some(self.dir_name().as_str()),
+            install: body.install.filter(|_| body.format == ANCHOR_FORMAT),
+            caches: body.caches,
+        };
+        self.pairing.adopt(&record);
+        AnchorRead::Read(record)
     }
 
-    /// Records `latest_seen`; a failed write keeps the old file (logged).
+    /// Records `latest_seen` and the generation of every cache written
+    /// through the pairing; a failed write keeps the old file (logged).
+    ///
+    /// Entries for caches this process has not written (another gate of the
+    /// same installation) are kept from the file on disk.
     pub(crate) fn store(&self, latest_seen: SystemTime) {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        // The pairing only for a copy: a cache write never waits on this
+        // file's `fsync`s.
+        let (install, written) = {
+            let mut pairing = self.pairing.lock();
+            (pairing.install().to_owned(), pairing.written.clone())
+        };
+        let here = self.dir_name();
+        let mut caches = match self.read_body() {
+            Some(body)
+                if body.install.as_deref() == Some(install.as_str())
+                    && body.dir.as_deref() == Some(here.as_str()) =>
+            {
+                body.caches
+            }
+            _ => BTreeMap::new(),
+        };
+        caches.extend(written);
         let body = AnchorBody {
-            format: 1,
+            format: ANCHOR_FORMAT,
             latest_seen_ms: to_millis(latest_seen),
+            install: Some(install),
+            dir: Some(here),
+            caches,
         };
         let written = serde_json::to_vec(&body)
             .map_err(std::io::Error::other)
@@ -424,6 +613,178 @@ impl TimeAnchor {
             tracing::warn!(path = %self.path.display(), %error, "could not write the time anchor; the previous one is kept");
         }
     }
+
+    /// The authentic body on disk, quietly (for merging before a write).
+    fn read_body(&self) -> Option<AnchorBody> {
+        let bytes = read_capped(&self.path).ok()?;
+        let body = verify_tagged(&bytes, &self.key).ok()?;
+        serde_json::from_slice(body).ok()
+    }
+}
+
+/// The link between one gate's caches and its time anchor: the
+/// installation's identifier (adopted from the anchor, or drawn at the first
+/// write) and the last generation of each cache. Shared by the caches and the
+/// anchor of a gate, behind one lock held only to read or bump a generation,
+/// never across a file write.
+#[derive(Debug, Default)]
+pub(crate) struct Pairing {
+    state: Mutex<PairingState>,
+}
+
+#[derive(Debug, Default)]
+struct PairingState {
+    install: Option<String>,
+    /// The highest generation known for each cache (read, or written by the
+    /// anchor): the next write goes one past it, so no generation is used twice.
+    known: BTreeMap<String, u64>,
+    /// The generation of each cache as this process last wrote it: what the
+    /// anchor records.
+    written: BTreeMap<String, u64>,
+}
+
+impl PairingState {
+    fn install(&mut self) -> &str {
+        self.install.get_or_insert_with(draw_install_id)
+    }
+}
+
+impl Pairing {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PairingState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes the installation and the known generations of an authentic anchor.
+    fn adopt(&self, record: &AnchorRecord) {
+        let mut state = self.lock();
+        if state.install.is_none() {
+            state.install.clone_from(&record.install);
+        }
+        for (cache, generation) in &record.caches {
+            let known = state.known.entry(cache.clone()).or_default();
+            *known = (*known).max(*generation);
+        }
+    }
+
+    /// Notes that `cache` on disk holds `generation`; when `vouched` (the
+    /// anchor vouches for it, or this process just wrote it), the anchor's
+    /// next write records it, so an anchor one write behind catches up. A
+    /// cache the anchor does not vouch for is never recorded: only a write
+    /// after a server answer replaces it.
+    fn note(&self, cache: &str, generation: u64, vouched: bool) {
+        let mut state = self.lock();
+        let known = state.known.entry(cache.to_owned()).or_default();
+        *known = (*known).max(generation);
+        if vouched {
+            state.written.insert(cache.to_owned(), generation);
+        }
+    }
+
+    /// The installation and the generation for the next write of `cache`.
+    fn next(&self, cache: &str) -> (String, u64) {
+        let mut state = self.lock();
+        let generation = state.known.get(cache).copied().unwrap_or(0) + 1;
+        (state.install().to_owned(), generation)
+    }
+}
+
+/// A fresh installation identifier: 128 bits from the process's random
+/// hashing keys (drawn from the OS), the time and the process ID, hashed.
+/// It needs to be unique, not secret: both records hold it in plain sight,
+/// under their tags.
+fn draw_install_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut digest = Sha256::new();
+    for _ in 0..2 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(0x6c67_6174_6573);
+        digest.update(hasher.finish().to_le_bytes());
+    }
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    digest.update(nanos.to_le_bytes());
+    digest.update(std::process::id().to_le_bytes());
+    hex::encode(&digest.finalize()[..16])
+}
+
+/// A cache the time anchor vouches for; `lagging` when the cache is one
+/// write ahead of the anchor (a crash between the two writes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Vouched {
+    pub(crate) lagging: bool,
+}
+
+/// Why the time anchor does not vouch for a cache, so that it does not grant
+/// on its own: each reason reads as the status a user sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Unvouched {
+    #[error(
+        "there is no folder for the time anchor that vouches for the license cache: the license is checked with the server"
+    )]
+    NoAnchorFolder,
+    #[error(
+        "the time anchor that vouches for the license cache is missing: the license is checked with the server"
+    )]
+    AnchorMissing,
+    #[error(
+        "the time anchor that vouches for the license cache failed its integrity check: the license is checked with the server"
+    )]
+    AnchorRejected,
+    #[error(
+        "the license cache was written by an earlier version, before a time anchor vouched for it: the license is checked with the server"
+    )]
+    EarlierVersion,
+    #[error(
+        "the license cache or its time anchor was moved or copied from another folder or installation: the license is checked with the server"
+    )]
+    Relocated,
+    #[error(
+        "the license cache and its time anchor are from different writes (one of them was restored or replaced): the license is checked with the server"
+    )]
+    OtherGeneration,
+}
+
+/// Whether `anchor` vouches for a cache at `cache_path` in `cache_dir` that
+/// names `paired` (`None`: an earlier version's cache). A rule with no I/O:
+/// the anchor must be there and authentic, both records must name this
+/// installation and the folders they were read from, and the anchor's
+/// generation for this cache must be the cache's, or one behind it (the
+/// anchor is written after the cache, so a crash between the two writes
+/// leaves it one behind). An anchor ahead of the cache, or more than one
+/// write behind, means one of them was restored or replaced.
+pub(crate) fn vouch(
+    cache_path: &str,
+    cache_dir: &str,
+    paired: Option<&CachePairing>,
+    anchor: &AnchorRead,
+) -> Result<Vouched, Unvouched> {
+    let record = match anchor {
+        AnchorRead::Missing => return Err(Unvouched::AnchorMissing),
+        AnchorRead::Rejected => return Err(Unvouched::AnchorRejected),
+        AnchorRead::Read(record) => record,
+    };
+    let (Some(paired), Some(install)) = (paired, &record.install) else {
+        return Err(Unvouched::EarlierVersion);
+    };
+    if !record.in_place || paired.dir != cache_dir || &paired.install != install {
+        return Err(Unvouched::Relocated);
+    }
+    let Some(&recorded) = record.caches.get(cache_path) else {
+        return Err(Unvouched::OtherGeneration);
+    };
+    match paired.generation.checked_sub(recorded) {
+        Some(0) => Ok(Vouched { lagging: false }),
+        Some(1) => Ok(Vouched { lagging: true }),
+        _ => Err(Unvouched::OtherGeneration),
+    }
+}
+
+/// `path` made absolute against the current folder (no file system access,
+/// symbolic links kept), as the records name folders.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Temporary files older than this were left by a process that died mid-write
@@ -651,6 +1012,212 @@ mod tests {
         assert!(
             fresh.exists(),
             "a temporary that may belong to a live writer is kept"
+        );
+    }
+
+    /// The rule with no I/O, as a table: what the cache names, what the
+    /// anchor holds -> vouched for (lagging or not), or why not.
+    #[test]
+    fn vouching_as_a_table() {
+        let path = "/data/app/cache/atlas-studio-1234.license";
+        let dir = "/data/app/cache";
+        let paired = |install: &str, dir: &str, generation| CachePairing {
+            install: install.to_owned(),
+            dir: dir.to_owned(),
+            generation,
+        };
+        let anchor = |install: Option<&str>, in_place, generation: Option<u64>| {
+            AnchorRead::Read(AnchorRecord {
+                latest_seen: from_unix_millis(1_800_000_000_000),
+                install: install.map(str::to_owned),
+                in_place,
+                caches: generation
+                    .map(|g| (path.to_owned(), g))
+                    .into_iter()
+                    .collect(),
+            })
+        };
+        let ok = Ok(Vouched { lagging: false });
+        let lagging = Ok(Vouched { lagging: true });
+        /// What the cache names, what the anchor holds, the verdict.
+        type Row = (
+            &'static str,
+            Option<CachePairing>,
+            AnchorRead,
+            Result<Vouched, Unvouched>,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "the pair of one write",
+                Some(paired("I", dir, 5)),
+                anchor(Some("I"), true, Some(5)),
+                ok,
+            ),
+            (
+                "a crash between the cache and the anchor",
+                Some(paired("I", dir, 6)),
+                anchor(Some("I"), true, Some(5)),
+                lagging,
+            ),
+            (
+                "the anchor deleted",
+                Some(paired("I", dir, 5)),
+                AnchorRead::Missing,
+                Err(Unvouched::AnchorMissing),
+            ),
+            (
+                "the anchor edited or foreign",
+                Some(paired("I", dir, 5)),
+                AnchorRead::Rejected,
+                Err(Unvouched::AnchorRejected),
+            ),
+            (
+                "a cache of an earlier version",
+                None,
+                anchor(Some("I"), true, Some(5)),
+                Err(Unvouched::EarlierVersion),
+            ),
+            (
+                "an anchor of an earlier version",
+                Some(paired("I", dir, 5)),
+                anchor(None, true, None),
+                Err(Unvouched::EarlierVersion),
+            ),
+            (
+                "another installation's cache",
+                Some(paired("J", dir, 5)),
+                anchor(Some("I"), true, Some(5)),
+                Err(Unvouched::Relocated),
+            ),
+            (
+                "a cache copied from another folder",
+                Some(paired("I", "/elsewhere", 5)),
+                anchor(Some("I"), true, Some(5)),
+                Err(Unvouched::Relocated),
+            ),
+            (
+                "an anchor copied from another folder",
+                Some(paired("I", dir, 5)),
+                anchor(Some("I"), false, Some(5)),
+                Err(Unvouched::Relocated),
+            ),
+            (
+                "an anchor that never vouched for this cache",
+                Some(paired("I", dir, 5)),
+                anchor(Some("I"), true, None),
+                Err(Unvouched::OtherGeneration),
+            ),
+            (
+                "an older cache restored",
+                Some(paired("I", dir, 4)),
+                anchor(Some("I"), true, Some(5)),
+                Err(Unvouched::OtherGeneration),
+            ),
+            (
+                "an older anchor restored",
+                Some(paired("I", dir, 7)),
+                anchor(Some("I"), true, Some(5)),
+                Err(Unvouched::OtherGeneration),
+            ),
+        ];
+        for (what, paired, anchor, want) in rows {
+            assert_eq!(vouch(path, dir, paired.as_ref(), &anchor), want, "{what}");
+        }
+    }
+
+    /// A cache and an anchor written through one pairing vouch for each
+    /// other on the next start; the generation grows with every write and
+    /// an older cache put back is caught.
+    #[test]
+    fn records_written_together_vouch_for_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = VendorSecret::new("a vendor secret for the tests").unwrap();
+        let open = || {
+            let pairing = Arc::new(Pairing::default());
+            let anchor = TimeAnchor::new(&dir.path().join("data"), "HW1", Some(&secret))
+                .paired_with(pairing.clone());
+            let cache = cache(&dir.path().join("cache"), "HW1").paired_with(pairing);
+            (cache, anchor)
+        };
+        let at = from_unix_millis(1_850_000_000_000);
+
+        // First run: no records.
+        let (c, a) = open();
+        assert_eq!(a.read(), AnchorRead::Missing);
+        c.store(&sample(), at).unwrap();
+        let first = fs::read(c.path()).unwrap();
+        a.store(at);
+
+        // Next start: vouched for; a write makes generation 2.
+        let (c, a) = open();
+        let read = a.read();
+        let loaded = c.load().unwrap();
+        assert_eq!(loaded.paired.as_ref().map(|p| p.generation), Some(1));
+        assert_eq!(c.vouched_by(&loaded, &read), Ok(Vouched { lagging: false }));
+        c.store(&sample(), at).unwrap();
+        a.store(at);
+
+        // The first cache put back: another generation.
+        fs::write(c.path(), &first).unwrap();
+        let (c, a) = open();
+        let read = a.read();
+        let loaded = c.load().unwrap();
+        assert_eq!(
+            c.vouched_by(&loaded, &read),
+            Err(Unvouched::OtherGeneration)
+        );
+        // Its next write is generation 3: a generation is never used twice.
+        c.store(&sample(), at).unwrap();
+        assert_eq!(c.load().unwrap().paired.map(|p| p.generation), Some(3));
+        // The anchor was not written after it: one write behind, still vouched for.
+        let (c, a) = open();
+        let read = a.read();
+        assert_eq!(
+            c.vouched_by(&c.load().unwrap(), &read),
+            Ok(Vouched { lagging: true })
+        );
+
+        // The anchor deleted: missing.
+        fs::remove_file(a.path()).unwrap();
+        let (c, a) = open();
+        assert_eq!(
+            c.vouched_by(&c.load().unwrap(), &a.read()),
+            Err(Unvouched::AnchorMissing)
+        );
+    }
+
+    #[test]
+    fn an_anchor_of_the_earlier_format_still_counts_for_time_but_vouches_for_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = VendorSecret::new("a vendor secret for the tests").unwrap();
+        let anchor = TimeAnchor::new(dir.path(), "HW1", Some(&secret));
+        let body = br#"{"format":1,"latest_seen_ms":1850000000000}"#;
+        write_tagged(&anchor.path, &anchor.key, body).unwrap();
+        let read = anchor.read();
+        assert_eq!(
+            read.latest_seen(),
+            Some(from_unix_millis(1_850_000_000_000))
+        );
+        let c = cache(dir.path(), "HW1");
+        c.store(&sample(), from_unix_millis(1_850_000_000_000))
+            .unwrap();
+        assert_eq!(
+            c.vouched_by(&c.load().unwrap(), &read),
+            Err(Unvouched::EarlierVersion)
+        );
+        // A cache of the earlier version (no pairing) still loads, for its
+        // time, and is not vouched for by a current anchor either.
+        let earlier = br#"{"format":2,"product":"Atlas Studio","status":"licensed","features":["pro"],"expires_at_ms":null,"source":"online","last_confirmed_ms":1800000000000,"seats":null,"latest_seen_ms":1850000000000}"#;
+        write_tagged(c.path(), &c.key, earlier).unwrap();
+        let loaded = c.load().unwrap();
+        assert_eq!(loaded.paired, None);
+        assert_eq!(loaded.latest_seen, from_unix_millis(1_850_000_000_000));
+        let pairing = Arc::new(Pairing::default());
+        let current = TimeAnchor::new(dir.path(), "HW1", Some(&secret)).paired_with(pairing);
+        current.store(from_unix_millis(1_850_000_000_000));
+        assert_eq!(
+            c.vouched_by(&loaded, &current.read()),
+            Err(Unvouched::EarlierVersion)
         );
     }
 

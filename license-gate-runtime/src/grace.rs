@@ -71,6 +71,56 @@ pub(crate) fn next_state(
     }
 }
 
+/// The state a product starts in from its cache, at trusted time `now`,
+/// before it grants anything:
+/// - a cache the time anchor does not vouch for (`vouched` is the reason
+///   why not) grants nothing on its own: the product is unlicensed with that
+///   reason, and the state has no source, so the gate waits for the server
+///   and never writes it over the cache;
+/// - a cached grant is held to its last confirmation: `Licensed` grants only
+///   until `last_confirmed + grace`, a `Grace { until }` never past it (a
+///   grant with no confirmation at all is over), so restarting never
+///   stretches a confirmation that a check cut short did not renew;
+/// - then expiry and end of grace apply as everywhere ([`settle`]).
+pub(crate) fn from_cache(
+    cached: ProductState,
+    vouched: Result<(), &str>,
+    now: SystemTime,
+    grace: Duration,
+) -> ProductState {
+    if let Err(reason) = vouched {
+        return ProductState {
+            status: LicenseStatus::Unlicensed {
+                reason: reason.into(),
+            },
+            ..ProductState::pending(cached.product)
+        };
+    }
+    let held = cached
+        .last_confirmed
+        .map(|at| crate::time::saturating_add(at, grace));
+    let status = match (cached.status, held) {
+        (LicenseStatus::Licensed, Some(held)) if now < held => LicenseStatus::Licensed,
+        (LicenseStatus::Grace { until }, Some(held)) if now < until.min(held) => {
+            LicenseStatus::Grace {
+                until: until.min(held),
+            }
+        }
+        (LicenseStatus::Licensed | LicenseStatus::Grace { .. }, _) => LicenseStatus::Unlicensed {
+            reason: GRACE_OVER.into(),
+        },
+        (other, _) => other,
+    };
+    settle(
+        ProductState {
+            status,
+            source: crate::state::Source::Cache,
+            ..cached
+        },
+        now,
+    )
+}
+
 /// Applies the instants that have passed (expiry, end of grace) to a state.
 pub(crate) fn settle(mut state: ProductState, now: SystemTime) -> ProductState {
     state.status = state.effective_status(now);
@@ -146,6 +196,167 @@ mod tests {
         let prev = ProductState::pending("P");
         let next = next_state(&prev, &unreachable(), SystemTime::UNIX_EPOCH, DAY);
         assert_eq!(next.status, LicenseStatus::Pending);
+    }
+
+    /// The start from a cache, as a table: what was cached, whether the
+    /// anchor vouches for it, trusted time at start -> the state it starts in.
+    #[test]
+    fn a_cached_state_is_held_to_its_confirmation_and_its_anchor() {
+        let t0 = SystemTime::UNIX_EPOCH + 1000 * DAY;
+        let grace = 7 * DAY;
+        let over = || LicenseStatus::Unlicensed {
+            reason: GRACE_OVER.into(),
+        };
+        let with = |status: LicenseStatus,
+                    confirmed: Option<SystemTime>,
+                    expires: Option<SystemTime>| ProductState {
+            status,
+            last_confirmed: confirmed,
+            expires_at: expires,
+            source: Source::Online,
+            ..ProductState::new("P", LicenseStatus::Licensed, ["pro"])
+        };
+        let far = Some(t0 + 365 * DAY);
+        let missing = "the time anchor that vouches for the license cache is missing";
+        /// What was cached, the anchor's verdict, trusted time at start, the state it starts in.
+        type Row<'a> = (
+            &'a str,
+            ProductState,
+            Result<(), &'a str>,
+            SystemTime,
+            LicenseStatus,
+        );
+        let rows: Vec<Row> = vec![
+            (
+                "licensed, within its confirmation",
+                with(LicenseStatus::Licensed, Some(t0), far),
+                Ok(()),
+                t0 + DAY,
+                LicenseStatus::Licensed,
+            ),
+            (
+                "licensed, confirmation + grace passed, expiry far away",
+                with(LicenseStatus::Licensed, Some(t0), far),
+                Ok(()),
+                t0 + 30 * DAY,
+                over(),
+            ),
+            (
+                "licensed, exactly at confirmation + grace",
+                with(LicenseStatus::Licensed, Some(t0), None),
+                Ok(()),
+                t0 + grace,
+                over(),
+            ),
+            (
+                "licensed, never confirmed",
+                with(LicenseStatus::Licensed, None, None),
+                Ok(()),
+                t0,
+                over(),
+            ),
+            (
+                "licensed, expired while closed",
+                with(LicenseStatus::Licensed, Some(t0), Some(t0 + DAY)),
+                Ok(()),
+                t0 + 2 * DAY,
+                LicenseStatus::Expired,
+            ),
+            (
+                "grace within both bounds",
+                with(
+                    LicenseStatus::Grace {
+                        until: t0 + 5 * DAY,
+                    },
+                    Some(t0),
+                    far,
+                ),
+                Ok(()),
+                t0 + DAY,
+                LicenseStatus::Grace {
+                    until: t0 + 5 * DAY,
+                },
+            ),
+            (
+                "grace past its confirmation is cut to it",
+                with(
+                    LicenseStatus::Grace {
+                        until: t0 + 30 * DAY,
+                    },
+                    Some(t0),
+                    far,
+                ),
+                Ok(()),
+                t0 + DAY,
+                LicenseStatus::Grace { until: t0 + grace },
+            ),
+            (
+                "grace past its confirmation, at start after it",
+                with(
+                    LicenseStatus::Grace {
+                        until: t0 + 30 * DAY,
+                    },
+                    Some(t0),
+                    far,
+                ),
+                Ok(()),
+                t0 + 8 * DAY,
+                over(),
+            ),
+            (
+                "grace over",
+                with(LicenseStatus::Grace { until: t0 + DAY }, Some(t0), far),
+                Ok(()),
+                t0 + 2 * DAY,
+                over(),
+            ),
+            (
+                "revoked stays revoked",
+                with(LicenseStatus::Revoked, Some(t0), None),
+                Ok(()),
+                t0 + DAY,
+                LicenseStatus::Revoked,
+            ),
+            (
+                "licensed, not vouched for",
+                with(LicenseStatus::Licensed, Some(t0), far),
+                Err(missing),
+                t0 + DAY,
+                LicenseStatus::Unlicensed {
+                    reason: missing.into(),
+                },
+            ),
+            (
+                "revoked, not vouched for",
+                with(LicenseStatus::Revoked, Some(t0), None),
+                Err(missing),
+                t0 + DAY,
+                LicenseStatus::Unlicensed {
+                    reason: missing.into(),
+                },
+            ),
+        ];
+        for (what, cached, vouched, now, want) in rows {
+            let started = from_cache(cached.clone(), vouched, now, grace);
+            assert_eq!(started.status, want, "{what}");
+            assert_eq!(started.product, "P", "{what}");
+            if vouched.is_ok() {
+                assert_eq!(started.source, Source::Cache, "{what}");
+                assert_eq!(
+                    started.last_confirmed, cached.last_confirmed,
+                    "{what}: no confirmation is made up"
+                );
+            } else {
+                assert_eq!(started.source, Source::None, "{what}: nothing to keep");
+                assert!(started.features.is_empty(), "{what}");
+            }
+            if let LicenseStatus::Grace { until } = started.status {
+                assert!(
+                    until <= cached.last_confirmed.map_or(t0, |at| at + grace),
+                    "{what}: grace never later than its confirmation allows"
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,10 @@ use super::engine::{Engine, slot_request, supervise};
 use super::global;
 use super::handle::{GateInner, LicenseGate};
 use super::own_runtime::OwnRuntime;
-use crate::cache::{Application, CacheLocation, CacheRejection, ProductCache, TimeAnchor};
+use crate::cache::{
+    AnchorRead, Application, CacheLocation, CacheRejection, CachedState, Pairing, ProductCache,
+    TimeAnchor, Unvouched, Vouched,
+};
 use crate::clock_floor::{self, ClockFloor};
 use crate::error::GateError;
 use crate::provider::Provider;
@@ -312,7 +315,10 @@ impl LicenseGateBuilder {
     /// A second folder for the time anchor, apart from the cache (default:
     /// the application's local data folder with [`CacheLocation::Platform`],
     /// the cache folder otherwise). The later time of the two places counts,
-    /// so restoring an old cache does not roll trusted time back.
+    /// so restoring an old cache does not roll trusted time back. The anchor
+    /// also vouches for the cache: a cache whose anchor is missing (this
+    /// folder emptied or changed), moved or from another write does not
+    /// grant on its own until the server answers.
     pub fn time_anchor_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.config.anchor_dir = Some(dir.into());
         self
@@ -424,8 +430,11 @@ impl LicenseGateBuilder {
             (CacheLocation::Off, None) if config.anchor_dir.is_none() => String::new(),
             (_, None) => crate::hardware_id::hardware_id(),
         };
-        let caches = open_caches(&slots, &config, &application, &hardware_id);
-        let anchors = open_anchors(&config, &application, &hardware_id);
+        // The caches and the anchor that vouches for them share one pairing.
+        let pairing = Arc::new(Pairing::default());
+        let caches = open_caches(&slots, &config, &application, &hardware_id, &pairing);
+        let anchors = open_anchors(&config, &application, &hardware_id, &pairing);
+        let anchor = anchors.first().map(TimeAnchor::read);
 
         // Trusted time at start: the later of the wall clock and every
         // record of the latest time seen (caches and anchors).
@@ -447,7 +456,7 @@ impl LicenseGateBuilder {
             .iter()
             .flatten()
             .map(|c| c.latest_seen)
-            .chain(anchors.iter().filter_map(TimeAnchor::load))
+            .chain(anchor.as_ref().and_then(AnchorRead::latest_seen))
             .max();
         let pending = slots
             .iter()
@@ -461,7 +470,8 @@ impl LicenseGateBuilder {
         let now = cell.now();
 
         let mut products = Vec::with_capacity(slots.len());
-        for (slot, cached) in slots.iter().zip(cached) {
+        let mut anchor_lags = false;
+        for ((slot, cache), cached) in slots.iter().zip(&caches).zip(cached) {
             let request = slot_request(&config, slot, now);
             let evidence = slot.provider.verify_locally(&request);
             let from_cache = cached.filter(|cached| {
@@ -470,13 +480,25 @@ impl LicenseGateBuilder {
                 }
                 cached.grants_on_its_own
             });
+            let vouched = match (&from_cache, cache) {
+                (Some(cached), Some(cache)) => vouch(slot, cache, cached, anchor.as_ref()),
+                _ => Err(Unvouched::AnchorMissing),
+            };
+            anchor_lags |= vouched.is_ok_and(|v| v.lagging);
             let state = match (from_cache, evidence) {
-                (Some(cached), Some(evidence)) => bounded_by_evidence(cached.state, &evidence),
-                (Some(cached), None) => ProductState {
-                    source: Source::Cache,
-                    ..cached.state
-                },
-                (None, Some(evidence)) => crate::grace::next_state(
+                (Some(cached), Some(evidence)) if vouched.is_ok() => {
+                    bounded_by_evidence(cached.state, &evidence)
+                }
+                (Some(cached), None) => {
+                    let why_not = vouched.err().map(|why| why.to_string());
+                    crate::grace::from_cache(
+                        cached.state,
+                        why_not.as_deref().map_or(Ok(()), Err),
+                        now,
+                        config.grace_period,
+                    )
+                }
+                (_, Some(evidence)) => crate::grace::next_state(
                     &ProductState::pending(&slot.name),
                     &Ok(evidence),
                     now,
@@ -486,6 +508,11 @@ impl LicenseGateBuilder {
             };
             // Expiry and grace instants that passed while the program was not running.
             products.push(crate::grace::settle(state, now));
+        }
+        if anchor_lags && let Some(anchor) = anchors.first() {
+            // A crash left the anchor one write behind a cache: catch it up
+            // now, before the next write, so the pair stays vouched for.
+            anchor.store(cell.latest_seen().unwrap_or(now));
         }
         // A clock set back behind what this machine's files show: no cached
         // state or offline code grants until the server answers.
@@ -616,6 +643,7 @@ fn open_caches(
     config: &GateConfig,
     application: &Application,
     hardware_id: &str,
+    pairing: &Arc<Pairing>,
 ) -> Vec<Option<ProductCache>> {
     let Some(dir) = config.cache.cache_dir(application) else {
         return slots.iter().map(|_| None).collect();
@@ -623,13 +651,16 @@ fn open_caches(
     slots
         .iter()
         .map(|slot| {
-            Some(ProductCache::new(
-                &dir,
-                &slot.name,
-                slot.license_key.as_ref(),
-                hardware_id,
-                config.vendor_secret.as_ref(),
-            ))
+            Some(
+                ProductCache::new(
+                    &dir,
+                    &slot.name,
+                    slot.license_key.as_ref(),
+                    hardware_id,
+                    config.vendor_secret.as_ref(),
+                )
+                .paired_with(pairing.clone()),
+            )
         })
         .collect()
 }
@@ -639,14 +670,37 @@ fn open_anchors(
     config: &GateConfig,
     application: &Application,
     hardware_id: &str,
+    pairing: &Arc<Pairing>,
 ) -> Vec<TimeAnchor> {
     config
         .anchor_dir
         .clone()
         .or_else(|| config.cache.anchor_dir(application))
-        .map(|dir| TimeAnchor::new(&dir, hardware_id, config.vendor_secret.as_ref()))
+        .map(|dir| {
+            TimeAnchor::new(&dir, hardware_id, config.vendor_secret.as_ref())
+                .paired_with(pairing.clone())
+        })
         .into_iter()
         .collect()
+}
+
+/// Whether the time anchor vouches for a product's cache (`None`: there is
+/// no anchor folder); logged when it does not, since the cache then does not
+/// grant until the server answers.
+fn vouch(
+    slot: &ProductSlot,
+    cache: &ProductCache,
+    cached: &CachedState,
+    anchor: Option<&AnchorRead>,
+) -> Result<Vouched, Unvouched> {
+    let vouched = match anchor {
+        Some(anchor) => cache.vouched_by(cached, anchor),
+        None => Err(Unvouched::NoAnchorFolder),
+    };
+    if let Err(reason) = &vouched {
+        tracing::warn!(product = %slot.name, path = %cache.path().display(), %reason, "the time anchor does not vouch for the license cache; it does not grant until the server answers");
+    }
+    vouched
 }
 
 /// A cached state never grants more than the provider's locally verified

@@ -477,7 +477,10 @@ impl Engine {
         }
     }
 
-    /// Records the latest trusted time in every anchor, on tokio's blocking
+    /// Records the latest trusted time, and the generation of every cache
+    /// written so far, in every anchor: always after the caches it vouches
+    /// for, so a crash in between leaves the anchor one write behind (still
+    /// vouched for), never ahead. On tokio's blocking
     /// threads: a record is a file write with two `fsync`s, which on the
     /// runtime's own thread would hold up a current-thread application for
     /// as long as the disk takes. Awaited, so records keep their order; one
@@ -499,15 +502,18 @@ impl Engine {
         .await;
     }
 
-    /// Publishes the effect of expiry and end-of-grace instants that have passed.
-    pub(crate) fn settle_deadlines(&self) {
-        self.update("deadline", |current, now| {
+    /// Publishes the effect of expiry and end-of-grace instants that have
+    /// passed; `true` when that changed the state (and so the caches).
+    pub(crate) fn settle_deadlines(&self) -> bool {
+        let before = self.cell.snapshot();
+        let after = self.update("deadline", |current, now| {
             current
                 .products
                 .iter()
                 .map(|p| grace::settle(p.clone(), now))
                 .collect()
         });
+        !Arc::ptr_eq(&before, &after)
     }
 
     /// Denies every product with [`CHECK_STOPPED`]: what is left when the
@@ -643,7 +649,10 @@ impl Engine {
                 // once: backoff after a failure, the interval after a success.
                 () = self.round_done.notified() => {}
                 () = tokio::time::sleep(deadline.unwrap_or_default() + Duration::from_millis(1)), if deadline.is_some() => {
-                    self.settle_deadlines();
+                    // A cache rewritten here is followed by its anchor.
+                    if self.settle_deadlines() {
+                        self.store_anchors().await;
+                    }
                 }
                 _ = changes.changed() => {}
                 () = tokio::time::sleep_until(next_heartbeat) => {

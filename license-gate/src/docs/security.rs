@@ -58,7 +58,11 @@
 //! | copy a cache from another machine, or re-tag it for this one | rejected, as long as this machine presents its own identity | the hardware ID is part of the key; re-tagging needs the vendor secret. A machine made to present the other's identity (user, mount and UTS namespaces) is that machine: see "What remains possible" |
 //! | a fake `hostname`, `ioreg`, `sysctl`, `ifconfig`, `scutil`, `reg` or `getmac` first on `PATH`; `HOSTNAME`, `COMPUTERNAME`, `PROCESSOR_IDENTIFIER`, `NUMBER_OF_PROCESSORS`, `SystemRoot` set for the app | the hardware ID does not change | system programs run by absolute path; no environment variable is read (Windows reads those values from the registry); Linux reads only files of `/etc`, `/var/lib`, `/proc` and `/sys` |
 //! | edit, truncate or replace bytes of the cache | rejected | HMAC-SHA256, compared in constant time |
-//! | restore an old cache and set the clock back to when it was written | no grant | the latest trusted time is also kept in a separate time anchor; the later of the two counts |
+//! | restore an old cache and set the clock back to when it was written | no grant | the cache and the time anchor vouch for each other (below); with the anchor kept, it also remembers the later time, and the later of the two counts |
+//! | restore a cache saved while licensed, delete the time anchor, set the clock back, keep the app from the server | no grant at any start; the status is `Unlicensed { reason: "the time anchor that vouches for the license cache is missing: the license is checked with the server" }`; licensed again as soon as the server answers | each record names the other under its tag: the cache its installation ID (drawn at the first write), its folder and its generation (bumped at every write); the anchor the installation, its folder and the generation of every cache it vouches for. A cache whose anchor is missing, fails its check, was moved or copied from another folder or installation, or is from another write never grants on its own |
+//! | point `XDG_DATA_HOME` (or `XDG_CACHE_HOME`) at an empty folder: no file touched | no grant until the server answers; the status says the anchor is missing (with an empty cache folder: no cache, `Pending`) | the anchor's folder follows the platform's folders, because sandboxes (Flatpak, Snap) and users move them for every program; so a missing anchor beside an existing cache is treated as tampering. A first run has neither record and waits for the server anyway |
+//! | put back an older cache under the current anchor, or an older anchor under the current cache | no grant until the server answers; the status says the two are from different writes | generations must match; the only mismatch accepted is an anchor exactly one write behind its cache (a crash between the two writes: the cache is written first), which is what restoring both records of that write gives anyway |
+//! | a cache whose `last_confirmed + grace` passed while the app was closed, its expiry a year away | `Unlicensed { reason: "grace period over" }` from the first moment, before any check | at start a cached `Licensed` or `Grace` is settled against `last_confirmed + grace` at trusted time before it grants anything (`Grace { until }` is never later than that) |
 //! | set the clock back between runs after the license expired | stays expired | trusted time never goes back; it starts from the cache and the anchor |
 //! | set the clock back while the program runs | extends nothing | trusted time is carried forward by the monotonic clock |
 //! | set the clock back with no cache and no anchor (first run) | caught at start when this machine's files were written more than a day later than the clock says (a cache or offline code does not grant: `Unlicensed` with [`CLOCK_SET_BACK`](crate::CLOCK_SET_BACK)); otherwise at the first answer | the clock-tamper floor ([`ClockFloor`](crate::ClockFloor)); every authentic reply re-anchors trusted time from the server's `Date` |
@@ -69,7 +73,8 @@
 //! | (lockout) one run with the clock a year ahead, then corrected: a valid 30-day offline code read as expired | licensed again at the first server answer, and offline after it | the server's `Date` re-anchors trusted time, also for offline codes; the code is read at the server's time |
 //! | a claimed confirmation later than the time the cache was written | rejected | cached instants in the future of their own writing are a forgery |
 //! | keep the app closed for a day, then start with the server firewalled | `Grace` until `last_confirmed + grace`, then denied | grace counts from the server's last confirmation |
-//! | restart daily to dodge the heartbeat | revocation seen at every start | a start from cache validates at once, in the background |
+//! | restart daily to dodge the heartbeat | revocation seen at every start the server answers | a start from cache validates at once, in the background |
+//! | keep every run shorter than the first check: an `HTTPS_PROXY` (or a server) that accepts and never answers, so the check hangs for the request timeout | grants only until `last_confirmed + grace` (7 days by default) from the last real confirmation, then `Unlicensed { reason: "grace period over" }` at every start | a check with no answer confirms nothing: no run writes a fresher `last_confirmed` or a later `Grace { until }` without the server's answer, and every start holds the cache to its last confirmation |
 //! | `HTTPS_PROXY` to a loopback proxy plus `SSL_CERT_FILE` with the user's own CA | no grant; the proxy sees only a TLS tunnel | only the bundled roots (plus roots or pins the app configures) are trusted |
 //! | `EXISONE_BASEURL=http://127.0.0.1:P` to a fake server | refused with a clear error | plain http only to loopback, and only when the app opts in; `from_env` never does |
 //! | `EXISONE_BASEURL=https://…` to a domain of the user's own with a publicly trusted certificate, serving "valid, every feature" | refused when the client is built, with an error that says how code names its servers; nothing is contacted | a base URL from the environment is accepted only for a host the code lists in `HttpOptions::allowed_hosts` or a server whose key the code pins (`HttpOptions::spki_pin`); an app names its server with `ExisOneClientOptions::new(url)`. The ECOSIRE base URL never comes from the environment |
@@ -81,6 +86,7 @@
 //! | a reply naming another license key | refused | the echoed key must be the one sent |
 //! | a huge, endless, slow or deeply nested reply; garbage instead of HTTP | transport fault, no panic | size caps, timeouts, a strict parser |
 //! | a date past 9999-12-31 in a reply, a clock at year 10026, `grace_period(Duration::MAX)` | no panic; out-of-range settings are clear errors | every instant saturates at 9999-12-31; builder durations have upper bounds |
+//! | kill the app between writing the cache and writing the anchor | the next start grants what the newer cache says, never more, and catches the anchor up; an anchor left more than one write behind (two cache writes with no anchor write between them, then a crash): no grant until the server answers | writes are atomic, the cache goes first and the anchor after it |
 //! | the background task panics (a bug, a provider that panics) | every product `Unlicensed { reason: "license check stopped: internal error" }`, logged; the task restarts | the heartbeat is supervised and fails closed |
 //! | start the gate with `start().await?;` (handle dropped at once), then the license is revoked or reaches its expiry | denied at the next heartbeat; at the expiry instant | the process holds the global gate, and its heartbeat, until `shutdown` |
 //! | drop every handle of a gate that is not the global one; end the runtime its heartbeat ran on (`#[tokio::main]` returns) | every product `Unlicensed` with `GATE_DROPPED` or `RUNTIME_STOPPED`; no panic, no hang | a gate that stops checking fails closed, and nothing publishes after the stop |
@@ -107,7 +113,10 @@
 //!   bound over the system's logs and state. That last one is a small script
 //!   that works against every application built with license-gate: the floor
 //!   raises the cost of the restore from copying two folders to that script,
-//!   no further.
+//!   no further. A restored pair is byte for byte the pair that was written,
+//!   so nothing in the gate's own records tells them apart; deleting, moving
+//!   or mixing records of different writes gains nothing (the cache then
+//!   waits for the server).
 //! - **Before the first answer of a run**: with no record that remembers a
 //!   later time and no floor evidence, a start from an offline code reads the
 //!   code at the clock as set back, until the first answer (one request, at
@@ -117,7 +126,6 @@
 //!   as "clock set back" (a false positive: cached states and offline codes do
 //!   not grant) until those files are written again, or, in each run, until
 //!   the server answers. The floor cannot tell that clock from one set back.
-//!   confirmation, and only until the program next reaches the server.
 //! - **Presenting another machine's identity.** The hardware ID is what the
 //!   machine presents. On Linux it is read from files (`/etc/machine-id`,
 //!   `/proc/cpuinfo`, `/sys/class/net/*/address`) and the host name, all of
