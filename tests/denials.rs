@@ -2,9 +2,12 @@
 //! application can build an upgrade prompt from it; its message still ends
 //! with the fix.
 
+use std::collections::HashSet;
+
 use license_gate::testing::TestLicense;
 use license_gate::{
-    LicenseError, LicenseStatus, check_feature, check_product, licensed, requires_feature,
+    Features, LicenseError, LicenseStatus, Required, check_feature, check_product, licensed,
+    requires_feature,
 };
 
 #[derive(Debug)]
@@ -144,4 +147,71 @@ fn check_feature_carries_a_name_given_at_run_time() {
         denial.to_string(),
         format!("Atlas Studio is not licensed (license expired) for `{wanted}`: renew the license")
     );
+}
+
+// ---- equality by value ----
+
+#[requires_feature("pro")]
+fn pro_only() -> Result<u32, LicenseError> {
+    Ok(1)
+}
+
+#[requires_feature("a-feature-name-longer-than-inline")]
+fn long_named() -> Result<u32, LicenseError> {
+    Ok(2)
+}
+
+/// The denials of one request, made three ways: by a gated call, by
+/// `check_feature`, and by hand through the public API.
+fn three_ways(
+    feature: &'static str,
+    gated: fn() -> Result<u32, LicenseError>,
+) -> [LicenseError; 3] {
+    let _basic = TestLicense::product("Atlas Studio")
+        .features(["basic"])
+        .scoped();
+    let by_hand = LicenseError::MissingFeature {
+        product: "Atlas Studio".into(),
+        missing: Features::one(feature),
+        required: Required::feature(feature.to_owned()),
+        status: LicenseStatus::Licensed,
+    };
+    [
+        gated().unwrap_err(),
+        check_feature(feature).unwrap_err(),
+        by_hand,
+    ]
+}
+
+#[test]
+fn the_same_denial_made_three_ways_is_equal() {
+    for (feature, gated) in [
+        ("pro", pro_only as fn() -> _),
+        ("a-feature-name-longer-than-inline", long_named),
+    ] {
+        let [gated_call, checked, by_hand] = three_ways(feature, gated);
+        assert_eq!(gated_call, checked);
+        assert_eq!(gated_call, by_hand);
+        assert_eq!(checked, by_hand);
+        // As tests usually write it.
+        assert_eq!(Err::<u32, _>(gated_call), Err(by_hand));
+    }
+    // A different status is a different denial.
+    let revoked = LicenseError::NotLicensed {
+        product: "Atlas Studio".into(),
+        required: Required::feature("pro"),
+        status: LicenseStatus::Revoked,
+    };
+    assert_ne!(three_ways("pro", pro_only)[0], revoked);
+}
+
+#[test]
+fn equal_denials_hash_as_one() {
+    let denials: HashSet<LicenseError> = three_ways("pro", pro_only).into_iter().collect();
+    assert_eq!(denials.len(), 1);
+    let both: HashSet<LicenseError> = three_ways("pro", pro_only)
+        .into_iter()
+        .chain(three_ways("a-feature-name-longer-than-inline", long_named))
+        .collect();
+    assert_eq!(both.len(), 2);
 }

@@ -328,3 +328,97 @@ async fn async_trait_objects() {
         Err(missing(&["pro"]))
     );
 }
+
+// ---- under #[tokio::main] and #[tokio::test], in either order ----
+
+#[tokio::main(flavor = "current_thread")]
+#[requires_feature("pro")]
+async fn export_below_tokio(name: &str) -> Result<String, AppError> {
+    tokio::task::yield_now().await;
+    Ok(format!("exported {name}"))
+}
+
+#[requires_feature("pro")]
+#[tokio::main(flavor = "current_thread")]
+async fn export_above_tokio(name: &str) -> Result<String, AppError> {
+    tokio::task::yield_now().await;
+    Ok(format!("exported {name}"))
+}
+
+#[tokio::main]
+#[requires_feature("pro", fallback = sync_locally)]
+async fn sync_below_tokio(name: String, copies: u32) -> String {
+    tokio::task::yield_now().await;
+    format!("cloud {name} x{copies}")
+}
+
+#[requires_feature("pro", fallback = sync_locally)]
+#[tokio::main]
+async fn sync_above_tokio(name: String, copies: u32) -> String {
+    tokio::task::yield_now().await;
+    format!("cloud {name} x{copies}")
+}
+
+#[test]
+fn tokio_main_in_either_order_allows_and_denies_alike() {
+    {
+        let _pro = pro().scoped();
+        assert_eq!(export_below_tokio("a"), Ok("exported a".to_owned()));
+        assert_eq!(export_above_tokio("b"), Ok("exported b".to_owned()));
+        assert_eq!(sync_below_tokio("c".to_owned(), 1), "cloud c x1");
+        assert_eq!(sync_above_tokio("d".to_owned(), 2), "cloud d x2");
+    }
+    let _basic = basic().scoped();
+    assert_eq!(export_below_tokio("a"), Err(missing(&["pro"])));
+    assert_eq!(export_above_tokio("b"), Err(missing(&["pro"])));
+    assert_eq!(sync_below_tokio("c".to_owned(), 1), "local c x1");
+    assert_eq!(sync_above_tokio("d".to_owned(), 2), "local d x2");
+}
+
+#[tokio::test]
+async fn below_tokio_main_a_denial_returns_before_the_runtime_starts() {
+    // Starting a runtime inside this one would panic: the denied call never
+    // gets that far.
+    let _basic = basic().scoped();
+    assert_eq!(export_below_tokio("a"), Err(missing(&["pro"])));
+}
+
+thread_local! {
+    static TEST_BODY_RUNS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+// As tests of their own, run by the harness with no license in scope, both
+// are denied and skipped through the fallback (which checks that it was
+// denied); `tokio_tests_in_either_order_run_when_allowed` runs them licensed.
+#[tokio::test]
+#[requires_feature("pro", fallback = skipped)]
+async fn tokio_test_above_gate() {
+    assert!(license_gate::has_feature("pro"), "runs only when allowed");
+    TEST_BODY_RUNS.with(|runs| runs.set(runs.get() + 1));
+}
+
+#[requires_feature("pro", fallback = skipped)]
+#[tokio::test]
+async fn gate_above_tokio_test() {
+    assert!(license_gate::has_feature("pro"), "runs only when allowed");
+    TEST_BODY_RUNS.with(|runs| runs.set(runs.get() + 1));
+}
+
+async fn skipped() {
+    assert!(!license_gate::has_feature("pro"), "runs only when denied");
+}
+
+#[test]
+fn tokio_tests_in_either_order_run_when_allowed() {
+    let runs = || TEST_BODY_RUNS.with(std::cell::Cell::get);
+    {
+        let _pro = pro().scoped();
+        tokio_test_above_gate();
+        gate_above_tokio_test();
+    }
+    assert_eq!(runs(), 2);
+    let _basic = basic().scoped();
+    tokio_test_above_gate();
+    gate_above_tokio_test();
+    assert_eq!(runs(), 2);
+}

@@ -56,5 +56,7 @@ mod result_paths;
 mod several_features;
 #[path = "ui/pass/strict_lints.rs"]
 mod strict_lints;
+#[path = "ui/pass/strict_user_lints.rs"]
+pub mod strict_user_lints;
 #[path = "ui/pass/trait_impl.rs"]
 mod trait_impl;

@@ -213,7 +213,7 @@ fn parse_one(args: &mut Args, input: ParseStream) -> syn::Result<()> {
             return Err(duplicate("fallback", key.span));
         }
         args.fallback = Some(value);
-    } else if input.peek(Token![crate]) {
+    } else if input.peek(Token![crate]) && !input.peek2(Token![::]) {
         let key: Token![crate] = input.parse()?;
         let example = "crate = \"license_gate\"";
         expect_value(input, "crate", key.span, example)?;
@@ -362,6 +362,17 @@ mod tests {
             Ok(_) => panic!("{text:?} parsed"),
             Err(error) => error.to_string(),
         }
+    }
+
+    /// `crate::names::PRO` is a feature constant, not the `crate = ".."` key.
+    #[test]
+    fn a_feature_path_may_start_with_crate() {
+        let text = "crate::names::PRO, product = \"P\", crate = \"lg\"";
+        let args = Args::parse(Kind::RequiresFeature, TokenStream::from_str(text).unwrap())
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert!(matches!(args.features.as_slice(), [Feature::Expr(_)]));
+        assert!(args.krate.is_some());
+        assert!(error(Kind::RequiresFeature, "crate").contains("missing value for `crate`"));
     }
 
     /// Found by the `macro_args` fuzz target: `crate = "c<<<<..."` (900 `<`)

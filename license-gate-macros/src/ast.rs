@@ -1,8 +1,9 @@
 //! The gated function: its signature, its body, and the shapes the expansion
-//! cares about (a plain body, an `async fn`, or a method already desugared by
-//! `#[async_trait]`).
+//! cares about (a plain body, an `async fn`, a method already desugared by
+//! `#[async_trait]`, or a function already wrapped by `#[tokio::main]` or
+//! `#[tokio::test]`).
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -48,6 +49,15 @@ pub(crate) enum Flavor<'a> {
         /// `R`.
         output: &'a Type,
     },
+    /// An `async fn` that `#[tokio::main]` or `#[tokio::test]`, written above
+    /// the gate, has already turned into a blocking `fn` (see
+    /// [`GatedFn::tokio_body_at`]): the check goes first in the `fn`, before
+    /// the runtime starts; a fallback, an `async fn`, is awaited on the
+    /// runtime in place of the body.
+    Tokio {
+        /// Where `let body = async { .. };` is among the statements.
+        body_at: usize,
+    },
 }
 
 /// What the function gives back to its caller when it runs to the end.
@@ -74,6 +84,9 @@ impl GatedFn {
         if self.sig.asyncness.is_some() {
             return Flavor::Async;
         }
+        if let Some(body_at) = self.tokio_body_at() {
+            return Flavor::Tokio { body_at };
+        }
         match (async_trait_output(&self.sig.output), &self.body) {
             (Some(output), Body::Parsed(stmts)) if boxed_async_block(stmts).is_some() => {
                 Flavor::AsyncTrait { output }
@@ -97,43 +110,85 @@ impl GatedFn {
         }
     }
 
-    /// Which tokio attribute has already turned this function into a blocking
-    /// one, when `#[tokio::main]` or `#[tokio::test]` was written above the
-    /// gate: its body is `let body = async { .. };` and a `block_on(body)`.
-    pub(crate) fn expanded_by_tokio(&self) -> Option<&'static str> {
+    /// Where the user's body is when `#[tokio::main]` or `#[tokio::test]`,
+    /// written above the gate, has already turned this `async fn` into a
+    /// blocking one: the index of its `let body = async { .. };`, in a `fn`
+    /// whose last statement builds the runtime and blocks on `body`.
+    ///
+    /// ```text
+    /// fn main() -> R {
+    ///     let body = async { /* the body as written */ };
+    ///     /* type hints, or pinning for tests */
+    ///     #[allow(..)] { return Builder::new_current_thread()...block_on(body); }
+    /// }
+    /// ```
+    pub(crate) fn tokio_body_at(&self) -> Option<usize> {
         let Body::Parsed(stmts) = &self.body else {
             return None;
         };
         if self.sig.asyncness.is_some() {
             return None;
         }
-        let binds_async_body = stmts.iter().any(|stmt| {
-            let Stmt::Local(local) = stmt else {
-                return false;
-            };
-            matches!(&local.pat, Pat::Ident(pat) if pat.ident == "body")
-                && matches!(
-                    local.init.as_ref().map(|init| &*init.expr),
-                    Some(Expr::Async(_))
-                )
-        });
-        let blocks_on_it = stmts
+        let blocks_on_body = stmts
             .last()
-            .is_some_and(|stmt| stmt.to_token_stream().to_string().contains("block_on"));
-        if !(binds_async_body && blocks_on_it) {
+            .is_some_and(|stmt| starts_runtime_on_body(stmt.to_token_stream()));
+        if !blocks_on_body {
             return None;
         }
-        let is_test = self.outer_attrs.iter().any(|attr| {
-            attr.path()
-                .segments
-                .last()
-                .is_some_and(|segment| segment.ident == "test")
-        });
-        Some(if is_test {
-            "`#[tokio::test]`"
-        } else {
-            "`#[tokio::main]`"
-        })
+        stmts
+            .iter()
+            .position(|stmt| tokio_async_body(stmt).is_some())
+    }
+}
+
+/// Whether `tokens` build a runtime (`Builder`) and call `block_on(body)`.
+fn starts_runtime_on_body(tokens: TokenStream) -> bool {
+    fn walk(tokens: TokenStream, builder: &mut bool, block_on: &mut bool) {
+        let mut previous_is_block_on = false;
+        for tree in tokens {
+            match &tree {
+                TokenTree::Ident(ident) if ident == "Builder" => *builder = true,
+                TokenTree::Group(group) => {
+                    if previous_is_block_on && group.delimiter() == Delimiter::Parenthesis {
+                        let argument: Vec<_> = group.stream().into_iter().collect();
+                        *block_on |= matches!(argument.as_slice(), [TokenTree::Ident(body)] if body == "body");
+                    }
+                    walk(group.stream(), builder, block_on);
+                }
+                _ => {}
+            }
+            previous_is_block_on = matches!(&tree, TokenTree::Ident(ident) if ident == "block_on");
+        }
+    }
+    let (mut builder, mut block_on) = (false, false);
+    walk(tokens, &mut builder, &mut block_on);
+    builder && block_on
+}
+
+/// The block of `let body = async { .. };`.
+fn tokio_async_body(stmt: &Stmt) -> Option<&syn::ExprAsync> {
+    let Stmt::Local(local) = stmt else {
+        return None;
+    };
+    if !matches!(&local.pat, Pat::Ident(pat) if pat.ident == "body" && pat.by_ref.is_none() && pat.subpat.is_none())
+    {
+        return None;
+    }
+    match local.init.as_ref().map(|init| (&*init.expr, &init.diverge)) {
+        Some((Expr::Async(block), None)) => Some(block),
+        _ => None,
+    }
+}
+
+/// The mutable form of [`tokio_async_body`].
+pub(crate) fn tokio_async_body_mut(stmt: &mut Stmt) -> Option<&mut syn::ExprAsync> {
+    tokio_async_body(stmt)?;
+    let Stmt::Local(local) = stmt else {
+        return None;
+    };
+    match local.init.as_mut().map(|init| &mut *init.expr) {
+        Some(Expr::Async(block)) => Some(block),
+        _ => None,
     }
 }
 

@@ -11,12 +11,18 @@
 //!     { /* the body as written */ }
 //! }
 //! ```
+//!
+//! Under `#[tokio::main]` or `#[tokio::test]` written above the gate, the
+//! function is already a blocking one that starts a runtime: the check goes
+//! first all the same, before the runtime starts, and a fallback (an
+//! `async fn`, as the function was written) is awaited first thing in tokio's
+//! async body when the check said no.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Block, FnArg, Ident, ReturnType, token};
+use syn::{Block, Expr, FnArg, Ident, ReturnType, Stmt, token};
 
 use crate::Context;
 use crate::args::{Args, Feature, Kind};
@@ -24,7 +30,10 @@ use crate::ast::{self, Body, Flavor, GatedFn, Output};
 
 /// The gated function.
 pub(crate) fn expand(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
-    let check = check(args, func, cx);
+    let Check {
+        front: check,
+        in_tokio_body,
+    } = check(args, func, cx);
     let GatedFn {
         outer_attrs,
         inner_attrs,
@@ -44,6 +53,21 @@ pub(crate) fn expand(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
                 block.stmts.splice(at..at, check);
             }
             quote!(#(#stmts)*)
+        }
+        (Flavor::Tokio { body_at }, Body::Parsed(stmts)) if !in_tokio_body.is_empty() => {
+            // `let body = async { <fallback call> { /* the body as written */ } };`
+            let mut stmts = stmts.clone();
+            if let Some(body) = stmts.get_mut(body_at).and_then(ast::tokio_async_body_mut) {
+                let inner = &body.block;
+                let written = &inner.stmts;
+                let user = user_block(&inner.brace_token, quote!(#(#written)*));
+                body.block.stmts = vec![Stmt::Expr(
+                    Expr::Verbatim(quote!(#in_tokio_body #user)),
+                    None,
+                )];
+            }
+            let block = user_block(brace, quote!(#(#stmts)*));
+            quote!(#check #block)
         }
         (_, Body::Parsed(stmts)) => {
             let block = user_block(brace, quote!(#(#stmts)*));
@@ -71,10 +95,34 @@ fn user_block(brace: &token::Brace, inner: TokenStream) -> TokenTree {
     TokenTree::Group(group)
 }
 
+/// The check: statements that go first in the body, and, for a function
+/// wrapped by tokio's attribute with a fallback, the statement that calls the
+/// fallback inside the async body.
+struct Check {
+    front: TokenStream,
+    in_tokio_body: TokenStream,
+}
+
+impl From<TokenStream> for Check {
+    fn from(front: TokenStream) -> Check {
+        Check {
+            front,
+            in_tokio_body: TokenStream::new(),
+        }
+    }
+}
+
+/// The local that carries the decision into tokio's async body.
+fn tokio_allowed() -> Ident {
+    Ident::new("__license_gate_allowed", Span::mixed_site())
+}
+
 /// The call-site `static` and the check, as statements.
-fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
+fn check(args: &Args, func: &GatedFn, cx: &Context) -> Check {
     let krate = match &args.krate {
-        Some(path) => path.to_token_stream(),
+        // Parsed from the user's string, so its tokens carry the string's
+        // span: ours from here on, as the rest of the path is.
+        Some(path) => ours(path.to_token_stream()),
         None => cx.krate.clone(),
     };
     let private = quote!(#krate::__private);
@@ -101,12 +149,14 @@ fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
     match &args.fallback {
         Some(fallback) => {
             // The call carries the span of the fallback's path, so that a
-            // fallback with the wrong signature is reported there.
+            // fallback with the wrong signature is reported there. The path
+            // is the user's; the call around it is ours, placed there (see
+            // [`ours_at`]).
             let span = fallback
                 .path
                 .segments
                 .last()
-                .map_or_else(Span::call_site, |segment| segment.ident.span());
+                .map_or_else(Span::call_site, |segment| ours_at(segment.ident.span()));
             let arguments = fallback_arguments(func);
             let mut call = quote_spanned!(span=> #fallback(#(#arguments),*));
             let mut allow = TokenStream::new();
@@ -117,8 +167,29 @@ fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
                 call = quote!(unsafe { #call });
                 allow = quote!(#[allow(unused_unsafe)]);
             }
-            if matches!(func.flavor(), Flavor::Async | Flavor::AsyncTrait { .. }) {
+            let flavor = func.flavor();
+            if matches!(
+                flavor,
+                Flavor::Async | Flavor::AsyncTrait { .. } | Flavor::Tokio { .. }
+            ) {
                 call = quote_spanned!(span=> #call.await);
+            }
+            if let Flavor::Tokio { .. } = flavor {
+                // Decided before the runtime starts; the fallback, an `async
+                // fn`, then runs on the runtime in place of the body.
+                let allowed = tokio_allowed();
+                return Check {
+                    front: quote! {
+                        #site
+                        let #allowed = ::core::result::Result::is_ok(&#private::check(&__LICENSE_GATE_SITE));
+                    },
+                    in_tokio_body: quote! {
+                        #allow
+                        if !#allowed {
+                            return #call;
+                        }
+                    },
+                };
             }
             quote! {
                 #site
@@ -127,6 +198,7 @@ fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
                     return #call;
                 }
             }
+            .into()
         }
         None => {
             // The denial is built by the type system: a return type that
@@ -141,7 +213,7 @@ fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
                     ReturnType::Default => TokenStream::new(),
                 },
             };
-            let mut spans = ty.into_iter().map(|tree| tree.span());
+            let mut spans = ty.into_iter().map(|tree| ours_at(tree.span()));
             let first = spans.next().unwrap_or_else(Span::call_site);
             let last = spans.last().unwrap_or(first);
             // Call-site hygiene here (the binding is scoped to the `if let`,
@@ -158,6 +230,7 @@ fn check(args: &Args, func: &GatedFn, cx: &Context) -> TokenStream {
                     return #deny;
                 }
             }
+            .into()
         }
     }
 }
@@ -185,7 +258,8 @@ fn declared_checks(args: &Args, cx: &Context, private: &TokenStream) -> TokenStr
             Feature::Lit(_) => None,
         });
     for expr in constants {
-        out.extend(quote_spanned! {expr.span()=>
+        let span = ours_at(expr.span());
+        out.extend(quote_spanned! {span=>
             const _: () = ::core::assert!(
                 #private::is_declared(#expr, &[#(#names),*]),
                 "this feature name is not in `[package.metadata.license-gate] features` of Cargo.toml: fix the constant, or add the name to the list"
@@ -193,6 +267,35 @@ fn declared_checks(args: &Args, cx: &Context, private: &TokenStream) -> TokenStr
         });
     }
     out
+}
+
+/// A span at `at` that belongs to the expansion: the code there is ours, not
+/// the user's.
+///
+/// Errors about it still point at `at` (the user's return type, fallback or
+/// feature constant), but the tokens resolve as written at the attribute and
+/// count as coming from a macro, so the user's lints (`unused_qualifications`,
+/// clippy's) do not blame the user for the paths we write. Only the user's own
+/// tokens (their types, paths and body) keep their own spans.
+fn ours_at(at: Span) -> Span {
+    at.resolved_at(Span::call_site())
+}
+
+/// `tokens` with every span made ours, each at its place (see [`ours_at`]).
+fn ours(tokens: TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), ours(group.stream()));
+                inner.set_span(ours_at(group.span()));
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(ours_at(tree.span()));
+            }
+            tree
+        })
+        .collect()
 }
 
 /// `tokens` with every span set to `span`.
@@ -518,30 +621,98 @@ mod tests {
         );
     }
 
+    /// What `#[tokio::test]` written above the gate hands it.
+    fn tokio_wrapped(output: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+        quote! {
+            #[::core::prelude::v1::test]
+            fn gated() #output {
+                let body = async { work().await };
+                tokio::pin!(body);
+                let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = ()>> = body;
+                #[allow(clippy::expect_used, clippy::diverging_sub_expression, clippy::needless_return, clippy::unwrap_in_result)]
+                {
+                    use tokio::runtime::Builder;
+                    return Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("Failed building the Runtime")
+                        .block_on(body);
+                }
+            }
+        }
+    }
+
     #[test]
-    fn tokio_expanded_first_says_which_order() {
+    fn tokio_expanded_first_is_checked_before_the_runtime_starts() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!("pro"),
+            tokio_wrapped(quote!(-> Result<(), E>)),
+        );
+        let check_at = expanded.find("__LICENSE_GATE_SITE").expect("the check");
+        let deny_at = expanded.find("Deny :: deny").expect("the denial");
+        let body_at = expanded.find("let body").expect("tokio's body");
+        assert!(check_at < deny_at && deny_at < body_at, "{expanded}");
+        assert!(!expanded.contains("compile_error"), "{expanded}");
+    }
+
+    #[test]
+    fn tokio_expanded_first_awaits_the_fallback_on_the_runtime() {
         let expanded = expand(
             Kind::RequiresFeature,
             quote!("pro", fallback = skip),
-            quote! {
-                #[::core::prelude::v1::test]
-                fn gated() {
-                    let body = async { work().await; };
-                    #[allow(clippy::expect_used)]
+            tokio_wrapped(quote!()),
+        );
+        let expected = quote! {
+            #[::core::prelude::v1::test]
+            fn gated() {
+                static __LICENSE_GATE_SITE: ::license_gate::__private::CallSite =
+                    ::license_gate::__private::CallSite::new(
+                        ::core::option::Option::None,
+                        ::license_gate::__private::Requirement::All(&["pro"])
+                    );
+                let __license_gate_allowed = ::core::result::Result::is_ok(
+                    &::license_gate::__private::check(&__LICENSE_GATE_SITE)
+                );
+                {
+                    let body = async {
+                        if !__license_gate_allowed {
+                            return skip().await;
+                        }
+                        { work().await }
+                    };
+                    tokio::pin!(body);
+                    let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = ()>> = body;
+                    #[allow(clippy::expect_used, clippy::diverging_sub_expression, clippy::needless_return, clippy::unwrap_in_result)]
                     {
-                        return tokio::runtime::Builder::new_current_thread()
+                        use tokio::runtime::Builder;
+                        return Builder::new_current_thread()
                             .enable_all()
                             .build()
                             .expect("Failed building the Runtime")
                             .block_on(body);
                     }
                 }
+            }
+        };
+        assert_eq!(compact(expanded), compact(expected));
+    }
+
+    /// A function that only looks like tokio's (no runtime built) is plain.
+    #[test]
+    fn a_hand_written_async_body_is_a_plain_body() {
+        let expanded = expand(
+            Kind::RequiresFeature,
+            quote!("pro", fallback = skip),
+            quote! {
+                fn gated() {
+                    let body = async { work().await };
+                    drop(body);
+                }
             },
         );
-        assert!(
-            expanded.contains("`#[requires_feature]` must be written above `#[tokio::test]`"),
-            "{expanded}"
-        );
+        assert!(!expanded.contains("__license_gate_allowed"), "{expanded}");
+        assert!(expanded.contains("return skip () ;"), "{expanded}");
     }
 
     #[test]

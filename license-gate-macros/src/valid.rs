@@ -150,16 +150,6 @@ fn check_name(name: &LitStr, what: &str, errors: &mut Errors) -> bool {
 fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
     let sig = &func.sig;
     let attr = args.kind.attr();
-    if let Some(tokio) = func.expanded_by_tokio() {
-        // Everything else would be reported against tokio's blocking wrapper.
-        errors.push(
-            Span::call_site(),
-            format!(
-                "{attr} must be written above {tokio}: attributes expand from the top, so {tokio} has already turned this `async fn` into a blocking `fn`; move the {attr} line above {tokio}"
-            ),
-        );
-        return;
-    }
     if let Some(constness) = &sig.constness {
         errors.push(
             constness.span,
@@ -209,7 +199,10 @@ fn check_fn(args: &Args, func: &GatedFn, errors: &mut Errors) {
             Output::Unit(ty) => {
                 let function = match func.flavor() {
                     Flavor::Plain => "a function",
-                    Flavor::Async | Flavor::AsyncTrait { .. } => "an async function",
+                    // Under `#[tokio::main]`, the function as written is async.
+                    Flavor::Async | Flavor::AsyncTrait { .. } | Flavor::Tokio { .. } => {
+                        "an async function"
+                    }
                 };
                 let message = format!(
                     "a function gated by {attr} must return `Result<T, E>` with `E: From<LicenseError>`, or name a fallback to call when access is denied: `fallback = basic_version`, {function} with the same arguments and return type"

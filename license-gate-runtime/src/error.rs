@@ -35,7 +35,12 @@ use crate::state::LicenseStatus;
 /// assert_eq!(err.required_features().collect::<Vec<_>>(), ["pro", "export"]);
 /// assert_eq!(err.product(), Some("Atlas Studio"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+///
+/// Two denials are equal, and hash the same, when they say the same thing:
+/// product, features, requirement and status compare by value, whether the
+/// error came from a gated call, from [`check_feature`](crate::check_feature)
+/// or was built by hand.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum LicenseError {
     /// The license is in force but does not include what the call needs.
@@ -296,10 +301,19 @@ impl From<String> for Name {
 
 /// A list of feature names in a [`LicenseError`]: the list a gated call site
 /// names (`&'static`, no copy), or the one name a check was given.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Two lists are equal, and hash the same, when they hold the same names in
+/// the same order, however each was built:
+///
+/// ```
+/// use license_gate::Features;
+/// assert_eq!(Features::from_static(&["pro"]), Features::one("pro"));
+/// assert_ne!(Features::from_static(&["pro", "export"]), Features::from_static(&["export", "pro"]));
+/// ```
+#[derive(Clone)]
 pub struct Features(FeaturesRepr);
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 enum FeaturesRepr {
     Static(&'static [&'static str]),
     One(Name),
@@ -362,6 +376,24 @@ impl Features {
     }
 }
 
+impl PartialEq for Features {
+    fn eq(&self, other: &Features) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Features {}
+
+/// As a slice of names hashes: the length, then each name.
+impl std::hash::Hash for Features {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        for name in self {
+            name.hash(state);
+        }
+    }
+}
+
 impl fmt::Debug for Features {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -401,9 +433,14 @@ impl ExactSizeIterator for FeatureIter<'_> {}
 
 /// What a denied call needed: features (all of them, or any one), or only a
 /// license for its product.
+///
+/// Equality and hashing are by value: the same names, and whether any one of
+/// them suffices (one feature needed as `any_of` is the same as `all_of`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Required {
     features: Features,
+    /// Whether any one of two or more features suffices (never set for fewer,
+    /// so that the derived equality is by value).
     any_of: bool,
 }
 
@@ -428,7 +465,7 @@ impl Required {
     pub const fn any_of(features: &'static [&'static str]) -> Required {
         Required {
             features: Features::from_static(features),
-            any_of: true,
+            any_of: features.len() > 1,
         }
     }
 
@@ -447,7 +484,7 @@ impl Required {
 
     /// Whether any one of [`Required::features`] suffices.
     pub fn is_any_of(&self) -> bool {
-        self.any_of && self.features.len() > 1
+        self.any_of
     }
 
     /// `` `a` `` / `` any of `a`, `b` `` for the message of a missing feature.
@@ -897,6 +934,100 @@ mod tests {
         assert_eq!(Name::new(long), long);
         assert_eq!(Name::new("pro"), "pro");
         assert_eq!(Name::new("").as_str(), "");
+    }
+
+    fn hash_of(value: &impl std::hash::Hash) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+    }
+
+    /// Every way to hold one feature name: a static list, a name from a
+    /// literal, a short name copied inline, a long one shared through an `Arc`.
+    fn one_feature_every_way(name: &'static str) -> Vec<Features> {
+        let shared: std::sync::Arc<str> = name.into();
+        vec![
+            Features::from_static(Box::leak(Box::new([name]))),
+            Features::one(Name::from_static(name)),
+            Features::one(name),
+            Features::one(name.to_owned()),
+            Features::one(Name::shared(&shared)),
+        ]
+    }
+
+    #[test]
+    fn features_compare_and_hash_by_value_whatever_the_representation() {
+        let long = "a-feature-name-longer-than-inline";
+        assert!(long.len() > INLINE_NAME);
+        for name in ["pro", "", long] {
+            let every_way = one_feature_every_way(name);
+            for a in &every_way {
+                for b in &every_way {
+                    assert_eq!(a, b, "{name}");
+                    assert_eq!(hash_of(a), hash_of(b), "{name}");
+                }
+            }
+        }
+        // Different names, lengths and orders differ.
+        let pro = Features::one("pro");
+        assert_ne!(pro, Features::one("export"));
+        assert_ne!(pro, Features::one(long));
+        assert_ne!(pro, Features::none());
+        assert_ne!(pro, Features::from_static(&["pro", "export"]));
+        assert_ne!(
+            Features::from_static(&["pro", "export"]),
+            Features::from_static(&["export", "pro"])
+        );
+        assert_eq!(Features::none(), Features::from_static(&[]));
+        assert_eq!(
+            hash_of(&Features::none()),
+            hash_of(&Features::from_static(&[]))
+        );
+    }
+
+    #[test]
+    fn requirements_and_denials_compare_by_value() {
+        // One feature needed: all of one, any of one and a checked name are
+        // the same requirement.
+        let ways = [
+            Required::all_of(&["pro"]),
+            Required::any_of(&["pro"]),
+            Required::feature("pro"),
+            Required::feature(Name::shared(&"pro".into())),
+        ];
+        for a in &ways {
+            for b in &ways {
+                assert_eq!(a, b);
+                assert_eq!(hash_of(a), hash_of(b));
+            }
+        }
+        assert_ne!(Required::all_of(&["a", "b"]), Required::any_of(&["a", "b"]));
+        assert_eq!(Required::any_of(&[]), Required::license());
+
+        let denial =
+            |product: Name, missing: Features, required: Required| LicenseError::MissingFeature {
+                product,
+                missing,
+                required,
+                status: LicenseStatus::Licensed,
+            };
+        let gated = denial(
+            Name::from_static("Atlas"),
+            Features::from_static(&["pro"]),
+            Required::all_of(&["pro"]),
+        );
+        let checked = denial(
+            Name::shared(&"Atlas".into()),
+            Features::one("pro"),
+            Required::feature("pro"),
+        );
+        assert_eq!(gated, checked);
+        assert_eq!(hash_of(&gated), hash_of(&checked));
+        let other_status = LicenseError::NotLicensed {
+            product: "Atlas".into(),
+            required: Required::all_of(&["pro"]),
+            status: LicenseStatus::Revoked,
+        };
+        assert_ne!(gated, other_status);
     }
 
     #[test]

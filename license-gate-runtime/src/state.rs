@@ -23,7 +23,7 @@ pub const NOT_ACTIVATED: &str = "the license is not activated on this installati
 ///
 /// Only [`Licensed`](LicenseStatus::Licensed) and [`Grace`](LicenseStatus::Grace)
 /// grant access; see [`LicenseStatus::grants_access`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LicenseStatus {

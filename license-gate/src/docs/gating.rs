@@ -64,6 +64,9 @@
 //!   `Err(E::from(LicenseError))`: implement `From<LicenseError>` for `E`
 //!   (thiserror's `#[from]`). The [`LicenseError`](crate::LicenseError) says
 //!   which feature or product and why, in a sentence a user can act on.
+//!   Errors compare and hash by value, so a test can write
+//!   `assert_eq!(export(), Err(expected))` with an `expected` built by hand
+//!   or returned by `check_feature`.
 //! - `Result<impl Trait, E>`.
 //! - A boxed future of such a result:
 //!   `Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'a>>` (also without
@@ -157,11 +160,14 @@
 //!
 //! ## Attribute order
 //!
-//! Attributes expand from the top down.
+//! Attributes expand from the top down; with the attributes below, the order
+//! does not matter.
 //!
-//! - `#[tokio::main]` and `#[tokio::test]`: write the gate **above** them.
-//!   Below, it would see tokio's blocking wrapper; that order is a compile
-//!   error that says to move the gate up.
+//! - `#[tokio::main]` and `#[tokio::test]`: either order. With the gate
+//!   above, it sees the `async fn` and checks when tokio's runtime first polls
+//!   it. With the gate below, it sees the blocking `fn` tokio wrote and checks
+//!   before the runtime starts. Either way a denial returns `Err`, or runs the
+//!   fallback, an `async fn`, on the runtime.
 //! - `#[tracing::instrument]`: either order.
 //! - `#[async_trait]` goes on the `impl` or the trait, and always expands
 //!   before the gate on a method inside; the check runs first inside the
@@ -170,7 +176,7 @@
 //! ```
 //! use license_gate::licensed;
 //!
-//! // The same goes for `#[tokio::test]`.
+//! // Gate above: checked on the runtime, on the first poll.
 //! #[licensed(fallback = read_only)]
 //! #[tokio::main(flavor = "current_thread")]
 //! async fn main() {
@@ -181,6 +187,21 @@
 //! async fn read_only() {}
 //! ```
 //!
+//! ```
+//! use license_gate::{LicenseError, requires_feature, testing::TestLicense};
+//!
+//! // Gate below: checked before the runtime starts, so a denied call returns
+//! // `Err` without starting one. The same goes for `#[tokio::test]`.
+//! #[tokio::main(flavor = "current_thread")]
+//! #[requires_feature("export")]
+//! async fn export_all() -> Result<u32, LicenseError> {
+//!     Ok(3)
+//! }
+//!
+//! let _license = TestLicense::product("Atlas Studio").scoped();
+//! assert!(export_all().is_err());
+//! ```
+//!
 //! ## Where the attributes work
 //!
 //! Free functions; methods with any receiver (`&self`, `&mut self`, `self`,
@@ -189,7 +210,10 @@
 //! `unsafe fn` and `extern "C" fn`; trait-impl and default trait methods;
 //! `#[async_trait]` methods; functions written by `macro_rules!`. Doc
 //! comments, other attributes, early `return`, `?` and drop order stay as
-//! written, and the expansion adds no warning, even for a one-line body.
+//! written, and the expansion adds no warning, even for a one-line body or
+//! under strict lints (`unused_qualifications`, `single_use_lifetimes`,
+//! `unreachable_pub`, `rust_2018_idioms`, `clippy::pedantic`): the paths it
+//! writes are its own, and only your tokens keep your spans.
 //! `const fn`, wrong arguments and unknown keys are compile errors pointing at
 //! the offending tokens.
 //!

@@ -1,13 +1,14 @@
+// Under `#[tokio::main]` the gate sees tokio's blocking `fn`, and gates it as
+// it would the `async fn`: a function that cannot carry a denial still needs
+// a fallback, an async function (twin: the `ui_pass` test's `attribute_order`).
 use license_gate::{licensed, requires_feature};
 
 #[tokio::main(flavor = "current_thread")]
-#[licensed(fallback = closed)]
+#[licensed]
 async fn main() {}
 
-async fn closed() {}
-
-#[tokio::test]
-#[requires_feature("pro", fallback = skip)]
-async fn gated_test() {}
-
-async fn skip() {}
+#[tokio::main(flavor = "current_thread")]
+#[requires_feature("pro")]
+async fn count() -> u32 {
+    1
+}
