@@ -702,6 +702,11 @@ async fn errors_never_quote_the_key_in_any_spelling() {
         ];
         for reply in replies {
             for call in 0..3 {
+                // A 2xx deactivate reply without `deactivated: false` is a
+                // deactivation, as the guide reads it: no error to look at.
+                if call == 2 && matches!(reply, Fault::Reply(200, _)) {
+                    continue;
+                }
                 emulator.handle().faults().inject_next(1, reply.clone());
                 let err = match call {
                     0 => client.validate(&key(), "shop.example").await.map(|_| ()),
