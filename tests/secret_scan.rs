@@ -6,7 +6,9 @@
 //! The scanner (`support::scan`) is written as an attacker who has read this
 //! crate's source would write it. It must find the secret where it is there
 //! to find (the old splitmix64 masking, rebuilt here as the positive control;
-//! plain xor shares; the plain bytes), and must not find it in stripped
+//! plain xor shares; the plain bytes; the macro's own expansion with the
+//! shares read without the volatile barrier, which the optimiser folds back
+//! into the secret), and must not find it in stripped
 //! release builds of a small application that uses `embed_secret!`, with LTO
 //! on and off, at opt-level 3 and "z", nor in this debug test binary.
 //!
@@ -249,6 +251,29 @@ mod shim {
 }
 "#;
 
+/// The positive control of (d): the real macro's expansion with the shares
+/// read plainly instead of through the volatile barrier, which the optimiser
+/// may fold back into the secret.
+const APP_NO_BARRIER: &str = r#"//! embed_secret! without its barrier, as the positive control.
+
+fn main() {
+    let secret = license_gate::embed_secret!("SCAN_APP_SECRET", crate = "crate::plain_read");
+    println!("{}", std::hint::black_box(secret).len());
+}
+
+mod plain_read {
+    pub mod __private {
+        pub fn read_share<const N: usize>(share: &'static [u8; N]) -> [u8; N] {
+            *share
+        }
+
+        pub fn embedded_secret(bytes: &[u8]) -> Vec<u8> {
+            bytes.to_vec()
+        }
+    }
+}
+"#;
+
 /// The positive control: `embed_secret!` as it was before, rebuilt here (a
 /// mask stream of splitmix64 from a seed of the call site, unmasked by a
 /// function of another crate, which `inline(never)` stands in for).
@@ -436,6 +461,7 @@ codegen-units = 1
     std::fs::write(dir.join("src/bin/old_scheme.rs"), APP_OLD_SCHEME).unwrap();
     std::fs::write(dir.join("src/bin/xor_shares.rs"), APP_XOR_SHARES).unwrap();
     std::fs::write(dir.join("src/bin/plain.rs"), APP_PLAIN).unwrap();
+    std::fs::write(dir.join("src/bin/no_barrier.rs"), APP_NO_BARRIER).unwrap();
 }
 
 #[test]
@@ -502,6 +528,14 @@ fn stripped_release_builds_hold_no_secret_the_scanner_finds() {
         assert!(
             plain.found_by(Attack::Plain),
             "profile {profile}: the scanner missed the plain secret: {plain:?}"
+        );
+
+        // Without the volatile barrier the optimiser folds the real
+        // expansion back into the secret, and (d) sees it.
+        let unbarred = scan_binary(&bin.join("no_barrier"), &secret);
+        assert!(
+            unbarred.found_by(Attack::Folded),
+            "profile {profile}: the expansion read without its barrier was not folded into the secret, or the scanner missed it: {unbarred:?}"
         );
 
         // The attack: nothing in the application that uses `embed_secret!`.

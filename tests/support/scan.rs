@@ -12,7 +12,9 @@
 //! - (b) shares: bytewise xor, wrapping add and subtract (either way) of
 //!   pairs and triples of windows that start where code references data and
 //!   lie near each other;
-//! - (c) the secret as plain bytes anywhere in the file, and printable runs.
+//! - (c) the secret as plain bytes anywhere in the file, and printable runs;
+//! - (d) what constant folding leaves: the 64-bit immediates of the code
+//!   concatenated in order, and 16-byte constants.
 //!
 //! The tests know the secret, so they compare each candidate with it; a real
 //! attacker would keep the printable ones, so this is if anything stronger.
@@ -60,6 +62,10 @@ pub enum Attack {
     Shares,
     /// (c) plain bytes in the file.
     Plain,
+    /// (d) what the optimiser leaves when it folds a recombination: 16
+    /// consecutive bytes of the secret anywhere in the file (a 16-byte
+    /// constant), or the secret in the stream of 64-bit immediates.
+    Folded,
 }
 
 /// What a scan looked at and what it found.
@@ -181,6 +187,7 @@ pub fn scan(image: &Image, secret: &[u8]) -> Report {
     old_seeds(image, secret, &mut report);
     shares(image, secret, &mut report);
     plain(image, secret, &mut report);
+    folded(image, secret, &mut report);
     report
 }
 
@@ -347,6 +354,48 @@ fn plain(image: &Image, secret: &[u8], report: &mut Report) {
         let runs: Vec<Vec<u8>> = printable_runs(&section.bytes).map(<[u8]>::to_vec).collect();
         for run in runs {
             report_run(report, Attack::Plain, &run, secret);
+        }
+    }
+}
+
+/// (d): the immediates of `movabs` in code order, concatenated, and every
+/// 16-byte piece of the secret anywhere in the file.
+fn folded(image: &Image, secret: &[u8], report: &mut Report) {
+    let mut stream = Vec::new();
+    for section in &image.code {
+        let code = &section.bytes;
+        let mut at = 0;
+        while at + 10 <= code.len() {
+            if matches!(code[at], 0x48 | 0x49) && (0xB8..=0xBF).contains(&code[at + 1]) {
+                stream.extend_from_slice(&code[at + 2..at + 10]);
+                at += 10;
+            } else {
+                at += 1;
+            }
+        }
+    }
+    if stream.windows(secret.len()).any(|w| w == secret) {
+        report
+            .found
+            .push((Attack::Folded, "the secret in 64-bit immediates".to_owned()));
+    }
+    // One pass over the file, with the pieces indexed by their first byte.
+    let mut by_first: Vec<Vec<&[u8]>> = vec![Vec::new(); 256];
+    for piece in secret.windows(16) {
+        by_first[usize::from(piece[0])].push(piece);
+    }
+    let file = &image.file;
+    for at in 0..file.len().saturating_sub(15) {
+        let candidates = &by_first[usize::from(file[at])];
+        if let Some(piece) = candidates
+            .iter()
+            .find(|piece| file[at..at + 16] == ***piece)
+        {
+            report.found.push((
+                Attack::Folded,
+                format!("16 bytes of the secret: {}", String::from_utf8_lossy(piece)),
+            ));
+            break;
         }
     }
 }
