@@ -75,5 +75,5 @@ pub use vendor_secret::VendorSecret;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::gate::{CallSite, Denied, Requirement};
-    pub use crate::vendor_secret::{__mask, __seed};
+    pub use crate::vendor_secret::{embedded_secret, read_share};
 }

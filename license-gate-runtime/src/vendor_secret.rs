@@ -19,9 +19,9 @@ const MIN_SECRET_BYTES: usize = 16;
 /// Secret key material that only the vendor's build holds.
 ///
 /// Give it to [`LicenseGateBuilder::vendor_secret`](crate::LicenseGateBuilder::vendor_secret).
-/// Embed it at build time with [`embed_secret!`](crate::embed_secret), which
-/// reads an environment variable of the build and keeps the value out of the
-/// binary verbatim, or load it any other way your build allows.
+/// Embed it at build time with `license_gate::embed_secret!`, which reads an
+/// environment variable of the build and lays the value out afresh in every
+/// build, never verbatim, or load it any other way your build allows.
 ///
 /// `Debug` never shows the bytes.
 ///
@@ -52,16 +52,6 @@ impl VendorSecret {
         })
     }
 
-    /// Not public API: what [`embed_secret!`](crate::embed_secret) expands to.
-    #[doc(hidden)]
-    pub fn __unmask(masked: &[u8], seed: u64) -> Result<Self, GateError> {
-        let mut bytes = masked.to_vec();
-        for (byte, mask) in bytes.iter_mut().zip(KeyStream(seed)) {
-            *byte ^= mask;
-        }
-        VendorSecret::new(bytes)
-    }
-
     /// A 32-byte key for `purpose`, bound to `parts` (HKDF-SHA256).
     pub(crate) fn derive(secret: Option<&VendorSecret>, purpose: &str, parts: &[&str]) -> [u8; 32] {
         derive_key(secret.map_or(&[][..], |s| &s.bytes), purpose, parts)
@@ -88,97 +78,23 @@ impl fmt::Debug for VendorSecret {
     }
 }
 
-/// The mask stream of [`embed_secret!`](crate::embed_secret) (splitmix64):
-/// it only keeps the secret from appearing verbatim in the binary, which is
-/// all a client-side secret can get.
-struct KeyStream(u64);
-
-impl Iterator for KeyStream {
-    type Item = u8;
-
-    fn next(&mut self) -> Option<u8> {
-        self.0 = splitmix(self.0);
-        Some((self.0 >> 32) as u8)
-    }
-}
-
-const fn splitmix(state: u64) -> u64 {
-    let mut z = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Not public API: a mask seed from where `embed_secret!` was written.
+/// Not public API: what `embed_secret!` expands to, given the recombined
+/// bytes.
 #[doc(hidden)]
-pub const fn __seed(name: &str, file: &str, line: u32, column: u32) -> u64 {
-    let mut state = splitmix(((line as u64) << 32) | column as u64);
-    let mut i = 0;
-    while i < name.len() {
-        state = splitmix(state ^ name.as_bytes()[i] as u64);
-        i += 1;
-    }
-    let mut i = 0;
-    while i < file.len() {
-        state = splitmix(state ^ file.as_bytes()[i] as u64);
-        i += 1;
-    }
-    state
+pub fn embedded_secret(bytes: &[u8]) -> Result<VendorSecret, GateError> {
+    VendorSecret::new(bytes)
 }
 
-/// Not public API: `raw` masked with the stream of `seed`, at compile time.
+/// Not public API: one share of an embedded secret, read through a volatile
+/// barrier so that the optimiser cannot fold the recombination of the shares
+/// back into the plain secret in the binary.
 #[doc(hidden)]
-pub const fn __mask<const N: usize>(raw: &[u8], seed: u64) -> [u8; N] {
-    let mut out = [0u8; N];
-    let mut state = seed;
-    let mut i = 0;
-    while i < N {
-        state = splitmix(state);
-        out[i] = raw[i] ^ ((state >> 32) as u8);
-        i += 1;
-    }
-    out
-}
-
-/// Embeds a vendor secret from an environment variable of the build.
-///
-/// The value is read when the application is compiled (cargo rebuilds when it
-/// changes) and stored masked, so it does not appear verbatim in the binary.
-/// The build fails with a clear message when the variable is not set.
-/// Evaluates to `Result<VendorSecret, GateError>` (an error when the value is
-/// shorter than 16 bytes).
-///
-/// ```
-/// // Built with ATLAS_LICENSE_SECRET set, for example from your CI's secrets.
-/// let secret = license_gate::embed_secret!("ATLAS_LICENSE_SECRET")?;
-/// let builder = license_gate::LicenseGate::builder().vendor_secret(secret);
-/// # let _ = builder;
-/// # Ok::<(), license_gate::GateError>(())
-/// ```
-///
-/// Masking raises the cost of reading the secret out of the binary to that of
-/// a debugger session; it cannot make it impossible (see the security guide).
-#[macro_export]
-macro_rules! embed_secret {
-    ($name:literal) => {{
-        const __LICENSE_GATE_RAW: &[u8] = ::core::env!(
-            $name,
-            "the vendor secret is not set: set this environment variable when building the application, or give the secret to `LicenseGateBuilder::vendor_secret` another way"
-        )
-        .as_bytes();
-        const __LICENSE_GATE_SEED: u64 = $crate::__private::__seed(
-            $name,
-            ::core::file!(),
-            ::core::line!(),
-            ::core::column!(),
-        );
-        static __LICENSE_GATE_MASKED: [u8; __LICENSE_GATE_RAW.len()] =
-            $crate::__private::__mask::<{ __LICENSE_GATE_RAW.len() }>(
-                __LICENSE_GATE_RAW,
-                __LICENSE_GATE_SEED,
-            );
-        $crate::VendorSecret::__unmask(&__LICENSE_GATE_MASKED, __LICENSE_GATE_SEED)
-    }};
+#[inline(always)]
+pub fn read_share<const N: usize>(share: &'static [u8; N]) -> [u8; N] {
+    // SAFETY: `share` is a reference, so valid for reads, aligned and
+    // initialised; a volatile read of it is an ordinary read the compiler may
+    // not see through.
+    unsafe { core::ptr::read_volatile(share) }
 }
 
 #[cfg(test)]
@@ -186,13 +102,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masking_round_trips_and_hides_the_value() {
-        const RAW: &[u8] = b"an example vendor secret of some length";
-        const SEED: u64 = __seed("NAME", "file.rs", 1, 2);
-        let masked: [u8; RAW.len()] = __mask::<{ RAW.len() }>(RAW, SEED);
-        assert!(!masked.windows(8).any(|w| RAW.windows(8).any(|r| r == w)));
-        let secret = VendorSecret::__unmask(&masked, SEED).unwrap();
-        assert_eq!(&*secret.bytes, RAW);
+    fn embedded_secrets_are_checked_like_any_other() {
+        let share: &'static [u8; 3] = &[1, 2, 3];
+        assert_eq!(read_share(share), [1, 2, 3]);
+        let secret = embedded_secret(b"an example vendor secret of some length").unwrap();
+        assert_eq!(&*secret.bytes, b"an example vendor secret of some length");
+        assert!(embedded_secret(b"short").is_err());
     }
 
     #[test]

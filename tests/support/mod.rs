@@ -2,10 +2,12 @@
 //! license, the real provider pointed at it, and a gate builder with short
 //! timeouts that keeps nothing on disk unless a test says otherwise. The
 //! submodules hold what the client-level tests of one service share: its
-//! emulator with the standard test license and a client of it.
+//! emulator with the standard test license and a client of it; `scan` is
+//! the attacker's static scanner for embedded vendor secrets.
 
 pub mod ecosire;
 pub mod exisone;
+pub mod scan;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};

@@ -17,8 +17,8 @@
 //! - The **vendor secret** ([`VendorSecret`](crate::VendorSecret)), which keys
 //!   the cache and the time anchors through HKDF-SHA256 together with the
 //!   product, the license key and the hardware ID. Embed it at build time with
-//!   [`embed_secret!`](crate::embed_secret) (stored masked, never verbatim)
-//!   and give it to the builder:
+//!   [`embed_secret!`](crate::embed_secret) (laid out afresh at every
+//!   build, never verbatim: see the table below) and give it to the builder:
 //!
 //! ```no_run
 //! # use license_gate::providers::mock::MockProvider;
@@ -92,13 +92,19 @@
 //! | drop every handle of a gate that is not the global one; end the runtime its heartbeat ran on (`#[tokio::main]` returns) | every product `Unlicensed` with `GATE_DROPPED` or `RUNTIME_STOPPED`; no panic, no hang | a gate that stops checking fails closed, and nothing publishes after the stop |
 //! | racing a refresh against expiry deadlines and gated calls | no update lost | one serialized writer derives every state from the latest one |
 //! | a key echoed without dashes, with spaces, percent-encoded or in another case | masked in logs, statuses, and every error of the gate and of the public clients (`ExisOneClient`, `EcosireClient`) | redaction normalises before matching |
+//! | read the vendor secret out of stripped release builds with one static scanner for every application, written against this crate's source: each 64-bit immediate as the seed of the old splitmix64 mask over the data the code around it references; xor, add and subtract of pairs and triples of nearby referenced data; printable strings | not found, with LTO on and off, at opt-level 3 and "z" (`tests/secret_scan.rs`, which also shows the scanner finding the old masking, plain xor shares and a plain string) | `embed_secret!` draws a new layout at every build from the operating system's random source: 3 to 5 shares in statics with drawn names, each byte recombined by straight-line code with drawn operations (xor, add, subtract, rotate), constants and order, the shares read through a volatile barrier so the optimiser cannot fold them back into the secret; no seed, key stream or instruction pattern is common to two builds |
 //! | a stray `TestLicense::…scoped()` in release code | does not compile | test helpers are behind the `testing` cargo feature, for `[dev-dependencies]` only |
 //!
 //! ## What remains possible
 //!
-//! - **Patching the binary**, or reading the vendor secret out of it with a
-//!   debugger. Masking raises the cost of the latter to that of the former;
-//!   nothing on the client can do more.
+//! - **Running this one application under a debugger** (or emulating its
+//!   code): break where the secret is recombined, or where the
+//!   [`VendorSecret`](crate::VendorSecret) is built from it, and read the
+//!   bytes. A scanner that knows license-gate's source finds no fixed pattern
+//!   to look for, so this is work on one build of one application, done again
+//!   for the next build.
+//! - **Patching the binary**: removing the check, or reading and replacing
+//!   what it compares. Nothing on the client can prevent either.
 //! - **Restoring every anchor at once with the clock set back**: a user who
 //!   saves both the cache and the time anchor (two folders) and restores both
 //!   with the clock set back, while the server stays firewalled, replays the
@@ -250,6 +256,18 @@
 //! - Watch for the error-level log "the license server refused this
 //!   application's credentials": a rotated ExisOne token or ECOSIRE secret
 //!   leaves every user in grace, and grace ends.
+//! - Strip release builds (`strip = true` in the release profile): symbol
+//!   names tell a reader of the binary where the code is.
+//! - A build that embeds a vendor secret is **not bit-for-bit reproducible**:
+//!   `embed_secret!` draws the layout of the secret from the operating
+//!   system's random source at every build, on purpose, so that no two builds
+//!   (and no two applications) share a pattern a tool could look for. Two
+//!   builds of the same source differ in the shares' bytes and in the code
+//!   that recombines them; everything else builds as before. To check a build,
+//!   build without the secret (give `vendor_secret` a value loaded another
+//!   way) or compare everything but that code. The build's dependency file in
+//!   the target folder records the variable's value, as it does for any
+//!   `env!`; ship the binary, not the target folder.
 //! - Ship ExisOne access tokens with the least permission the app needs
 //!   (verify-only, if your service offers such tokens): a token in a client
 //!   binary is public.
