@@ -242,6 +242,7 @@ impl LicenseAnswer {
 /// The denial a service's status word names: `version_outdated` (with the
 /// oldest version the server accepts), `expired`, `suspended` and `revoked`,
 /// in any case; `None` for any other word.
+#[cfg(feature = "http")]
 pub(crate) fn denial_for_word(word: &str, minimum: Option<&str>) -> Option<LicenseStatus> {
     match word.trim().to_ascii_lowercase().as_str() {
         "version_outdated" => Some(LicenseStatus::VersionOutdated {
@@ -259,6 +260,7 @@ pub(crate) fn denial_for_word(word: &str, minimum: Option<&str>) -> Option<Licen
 /// `version_outdated`, `expired`, `suspended` or `revoked` (ECOSIRE's
 /// `license_` prefix allowed), or any HTTP 426 (Upgrade Required), denies
 /// with that status. `None`: the error stays an error.
+#[cfg(feature = "http")]
 pub(crate) fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
     let ProviderError::Refused {
         status,
