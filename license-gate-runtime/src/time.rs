@@ -284,8 +284,8 @@ fn from_offset(t: OffsetDateTime) -> SystemTime {
 }
 
 /// Unix seconds as an instant, saturating at [`max_date`].
-// Only the providers read these (cargo feature `http`).
-#[cfg_attr(not(feature = "http"), allow(dead_code))]
+// Only the ECOSIRE provider reads these.
+#[cfg_attr(not(feature = "ecosire"), allow(dead_code))]
 pub(crate) fn from_unix_seconds(seconds: u64) -> SystemTime {
     UNIX_EPOCH
         .checked_add(Duration::from_secs(seconds))

@@ -117,7 +117,7 @@
 //!
 //! ECOSIRE pushes license events (`license.revoked`, `charge.refunded`,
 //! `invoice.paid`, …) to a URL of yours.
-//! [`EcosireWebhook`](crate::providers::ecosire::webhook::EcosireWebhook) is a
+//! `providers::ecosire::webhook::EcosireWebhook` is a
 //! tower service (mount it with axum's `Router::route_service`) that makes the
 //! gate validate at once when an event names its license, so a server hears of
 //! a revocation within a second instead of at the next weekly heartbeat. A
@@ -126,8 +126,7 @@
 //! deliveries are folded to one validation at once plus one queued per
 //! license and window (10 s by default). ECOSIRE has not published how webhook
 //! signatures are computed: check `X-Ecosire-Signature` with
-//! [`verify_with`](crate::providers::ecosire::webhook::EcosireWebhook::verify_with)
-//! once you know the scheme. `cargo run --example ecosire_webhook` shows a
+//! `EcosireWebhook::verify_with` once you know the scheme. `cargo run --example ecosire_webhook` shows a
 //! self-hosted server revoked within a second of `license.revoked`.
 //!
 //! ## Your own service
