@@ -132,7 +132,7 @@ pub(crate) fn reg_value(output: &str, name: &str) -> Option<String> {
 
 /// Interface names that belong to containers, bridges, VPNs and virtual
 /// machines: they come and go without the machine changing.
-const VIRTUAL_PREFIXES: &[&str] = &[
+pub(crate) const VIRTUAL_PREFIXES: &[&str] = &[
     "docker",
     "br-",
     "veth",
@@ -164,19 +164,21 @@ pub(crate) fn join_macs(macs: impl IntoIterator<Item = String>) -> String {
     macs.join(",")
 }
 
+/// `/proc/cpuinfo` keys (lower case) whose lines change between reads.
+pub(crate) const CPUINFO_VOLATILE: &[&str] = &[
+    "cpu mhz",
+    "bogomips",
+    "cache size",
+    "core id",
+    "apicid",
+    "initial apicid",
+    "cpu cores",
+    "siblings",
+    "processor",
+];
+
 /// `/proc/cpuinfo` without the lines that change at run time.
 pub(crate) fn stable_cpuinfo(cpuinfo: &str) -> String {
-    const VOLATILE: &[&str] = &[
-        "cpu mhz",
-        "bogomips",
-        "cache size",
-        "core id",
-        "apicid",
-        "initial apicid",
-        "cpu cores",
-        "siblings",
-        "processor",
-    ];
     cpuinfo
         .lines()
         .filter(|line| {
@@ -186,7 +188,7 @@ pub(crate) fn stable_cpuinfo(cpuinfo: &str) -> String {
                 .unwrap_or_default()
                 .trim()
                 .to_ascii_lowercase();
-            !VOLATILE.iter().any(|v| key.starts_with(v))
+            !CPUINFO_VOLATILE.iter().any(|v| key.starts_with(v))
         })
         .collect::<Vec<_>>()
         .join("\n")

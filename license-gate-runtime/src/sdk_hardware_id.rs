@@ -55,39 +55,11 @@
 
 use std::sync::OnceLock;
 
-use sha2::{Digest, Sha256};
-
-/// The salt that starts the hashed string (the same as the SDKs').
-const SALT: &str = "ExisOneHardwareSalt_v1";
-
-/// Interface name prefixes the SDK treats as virtual (compared in lower case).
-const VIRTUAL_NIC_PREFIXES: &[&str] = &[
-    "docker",
-    "br-",
-    "veth",
-    "virbr",
-    "vmnet",
-    "vboxnet",
-    "tun",
-    "tap",
-    "wg",
-    "tailscale",
-    "zt",
-    "utun",
-];
-
-/// `/proc/cpuinfo` keys (lower case) whose lines change between reads.
-const CPUINFO_VOLATILE_PREFIXES: &[&str] = &[
-    "cpu mhz",
-    "bogomips",
-    "cache size",
-    "core id",
-    "apicid",
-    "initial apicid",
-    "cpu cores",
-    "siblings",
-    "processor",
-];
+// The SDK's salt, virtual interface prefixes and volatile `/proc/cpuinfo`
+// keys are the ones license-gate's own ID uses.
+use crate::hardware_id::{
+    CPUINFO_VOLATILE as CPUINFO_VOLATILE_PREFIXES, VIRTUAL_PREFIXES as VIRTUAL_NIC_PREFIXES,
+};
 
 /// This machine's hardware ID as the official ExisOne SDK 0.10 computes it
 /// (computed once per process). Choose it to keep activations and offline
@@ -112,12 +84,7 @@ pub(crate) fn cached() -> &'static str {
 
 /// The upper-case hex SHA-256 of the salt followed by `components`.
 fn hash(components: &[String]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(SALT.as_bytes());
-    for component in components {
-        hasher.update(component.as_bytes());
-    }
-    hex::encode_upper(hasher.finalize())
+    crate::hardware_id::from_components(components)
 }
 
 /// The components the SDK hashes on this machine, in its order.
