@@ -355,6 +355,20 @@ pub trait Provider: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// Activates right after a validation that answered `validated`, when
+    /// the gate activates on its own. Defaults to [`Provider::activate`]; a
+    /// provider whose activation needs the validation's answer (ECOSIRE's
+    /// reply has no features or expiry) overrides it to skip a second
+    /// validation.
+    async fn activate_after_validation(
+        &self,
+        request: &LicenseRequest,
+        validated: LicenseAnswer,
+    ) -> Result<LicenseAnswer, ProviderError> {
+        let _ = validated;
+        self.activate(request).await
+    }
+
     /// Checks, without the network, the evidence for this license that the
     /// provider can verify on its own (a signed offline code). `None`: the
     /// provider has no such evidence.

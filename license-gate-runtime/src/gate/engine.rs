@@ -78,10 +78,12 @@ pub(crate) struct RefreshReport {
 
 /// A provider call, run as a task of its own so that a provider that panics
 /// cannot take the heartbeat down with it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Call {
     Validate,
     Activate,
+    /// Activate on the gate's own account, right after this validation.
+    ActivateAfter(LicenseAnswer),
     Deactivate,
 }
 
@@ -266,6 +268,11 @@ impl Engine {
             match call {
                 Call::Validate => provider.validate(&request).await,
                 Call::Activate => provider.activate(&request).await,
+                Call::ActivateAfter(validated) => {
+                    provider
+                        .activate_after_validation(&request, validated)
+                        .await
+                }
                 Call::Deactivate => provider
                     .deactivate(&request)
                     .await
@@ -341,7 +348,11 @@ impl Engine {
             if self.activation_due(index, slot, &outcome) {
                 tracing::info!(product = %slot.name, "the license is not activated on this installation yet; activating it");
                 let validated = outcome;
-                outcome = self.call(slot, Call::Activate).await;
+                let call = match &validated {
+                    Ok(answer) => Call::ActivateAfter(answer.clone()),
+                    Err(_) => Call::Activate,
+                };
+                outcome = self.call(slot, call).await;
                 match &outcome {
                     Ok(answer) if answer.status.grants_access() => {
                         self.note_activation(index, true);

@@ -291,6 +291,22 @@ impl Provider for EcosireProvider {
         self.check(key, &binding, request.deadline).await
     }
 
+    /// Activates after the gate's validation found the license active,
+    /// without validating again: validate, then activate, as the guide says.
+    async fn activate_after_validation(
+        &self,
+        request: &LicenseRequest,
+        validated: LicenseAnswer,
+    ) -> Result<LicenseAnswer, ProviderError> {
+        if !validated.status.grants_access() {
+            return self.activate(request).await;
+        }
+        let key = request.require_key()?;
+        let binding = self.binding(request);
+        self.activate_after(key, &binding, validated, request.deadline)
+            .await
+    }
+
     /// Validates, then activates when the license is active.
     async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?;
