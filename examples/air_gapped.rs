@@ -110,6 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 4. The gate runs from the code; no request is needed.
     let cache = tempfile::tempdir()?; // leaves nothing in your cache folder
     let gate = LicenseGate::builder()
+        .app_version(env!("CARGO_PKG_VERSION"))
         .product(PRODUCT)
         .provider(ExisOneProvider::new(client))
         .license_key(code)

@@ -152,6 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .domain("reports.example.com")
         .features(["forecast"]);
     let gate = LicenseGate::builder()
+        .app_version(env!("CARGO_PKG_VERSION"))
         .product(PRODUCT)
         .provider(provider)
         .license_key(LICENSE_KEY)

@@ -98,10 +98,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (server_url, vendor) = start_license_server();
 
     // No runtime here: `start_blocking` gives the heartbeat a thread of its own.
-    let provider = ExisOneProvider::from_options(exisone_options(&server_url))?
-        .app_version(env!("CARGO_PKG_VERSION"));
+    let provider = ExisOneProvider::from_options(exisone_options(&server_url))?;
     let cache = tempfile::tempdir()?; // leaves nothing in your cache folder
     let gate = LicenseGate::builder()
+        .app_version(env!("CARGO_PKG_VERSION"))
         .product(PRODUCT)
         .provider(provider)
         .license_key(LICENSE_KEY)

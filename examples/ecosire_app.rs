@@ -74,6 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .domain(SHOP_DOMAIN)
         .features(["pro", "export"]);
     let gate = LicenseGate::builder()
+        .app_version(env!("CARGO_PKG_VERSION"))
         .product(PRODUCT)
         .provider(provider)
         .license_key(LICENSE_KEY)

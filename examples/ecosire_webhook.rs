@@ -69,6 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .license_secret(LICENSE_SECRET)
         .http(HttpOptions::new().allow_insecure_loopback());
     let gate = LicenseGate::builder()
+        .app_version(env!("CARGO_PKG_VERSION"))
         .product("Shop Reports")
         .provider(
             EcosireProvider::from_options(options)?

@@ -65,10 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A throwaway cache folder, so the example leaves nothing in yours.
     let cache = tempfile::tempdir()?;
 
-    let provider = ExisOneProvider::from_options(exisone_options(&server.url()))?
-        .email(BUYER_EMAIL)
-        .app_version(env!("CARGO_PKG_VERSION"));
+    let provider =
+        ExisOneProvider::from_options(exisone_options(&server.url()))?.email(BUYER_EMAIL);
     let gate = LicenseGate::builder()
+        .app_version(env!("CARGO_PKG_VERSION"))
         .product(PRODUCT)
         .provider(provider)
         .license_key(LICENSE_KEY)

@@ -47,6 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The mock plays the licensing service; `control` changes its answers.
     let (provider, control) = MockProvider::licensed(["pro", "export"]);
     let gate = LicenseGate::builder()
+        .app_version(env!("CARGO_PKG_VERSION"))
         .product("Atlas Studio")
         .provider(provider)
         .license_key("DEMO-A1B2-C3D4-E5F6")

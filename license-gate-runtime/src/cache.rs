@@ -27,11 +27,18 @@
 //! cache is written first and the anchor after it, and a cache one write
 //! ahead of its anchor is still vouched for, so a crash between the two
 //! writes leaves a pair that grants what the newer cache says, never more.
+//!
+//! A cache also records that the license was activated on this installation
+//! (`activated`, inside the authenticated content; absent in caches written
+//! before it, which read as "no record"). The gate trusts the record only
+//! when the cache is keyed by a vendor secret and vouched for by its anchor,
+//! and then does not activate again at the next start.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -178,6 +185,10 @@ struct CacheBody {
     /// each other, which therefore never grant on their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     paired: Option<CachePairing>,
+    /// The license was activated on this installation (the gate's record);
+    /// absent (false) in caches written before the record existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    activated: bool,
 }
 
 /// What a cache says about the write that made it: the installation it
@@ -200,6 +211,9 @@ pub(crate) struct CachedState {
     /// The installation, folder and generation the cache names (`None`:
     /// written by an earlier version).
     pub(crate) paired: Option<CachePairing>,
+    /// The cache records an activation on this installation (trusted only
+    /// when it grants on its own and the anchor vouches for it).
+    pub(crate) activated: bool,
 }
 
 /// The cache file of one product, bound to its license key and machine.
@@ -209,6 +223,10 @@ pub(crate) struct ProductCache {
     product: String,
     keyed_by_vendor: bool,
     pairing: Arc<Pairing>,
+    /// The activation record the next write stores.
+    activated: AtomicBool,
+    /// The activation record the file holds (as last read or written).
+    activated_on_disk: AtomicBool,
 }
 
 impl std::fmt::Debug for ProductCache {
@@ -245,7 +263,20 @@ impl ProductCache {
             product: product.to_owned(),
             keyed_by_vendor: vendor_secret.is_some(),
             pairing: Arc::default(),
+            activated: AtomicBool::new(false),
+            activated_on_disk: AtomicBool::new(false),
         }
+    }
+
+    /// Sets the activation record the next write stores.
+    pub(crate) fn record_activation(&self, activated: bool) {
+        self.activated.store(activated, Ordering::Release);
+    }
+
+    /// Whether the file's activation record differs from the one to store,
+    /// so the cache needs a write even when the state did not change.
+    pub(crate) fn activation_record_stale(&self) -> bool {
+        self.activated.load(Ordering::Acquire) != self.activated_on_disk.load(Ordering::Acquire)
     }
 
     /// This cache, paired with the time anchor that shares `pairing`.
@@ -312,9 +343,12 @@ impl ProductCache {
         if body.last_confirmed_ms.is_some_and(|at| at > written) {
             return Err(CacheRejection::FromTheFuture);
         }
+        self.activated_on_disk
+            .store(body.activated, Ordering::Release);
         Ok(CachedState {
             grants_on_its_own: self.keyed_by_vendor,
             paired: body.paired,
+            activated: body.activated,
             state: ProductState {
                 product: body.product,
                 status: body.status,
@@ -338,7 +372,9 @@ impl ProductCache {
     ) -> std::io::Result<()> {
         let name = self.name();
         let (install, generation) = self.pairing.next(&name);
+        let activated = self.activated.load(Ordering::Acquire);
         let body = CacheBody {
+            activated,
             paired: Some(CachePairing {
                 install,
                 dir: self.dir_name(),
@@ -356,12 +392,15 @@ impl ProductCache {
         };
         let body = serde_json::to_vec(&body).map_err(std::io::Error::other)?;
         write_tagged(&self.path, &self.key, &body)?;
+        self.activated_on_disk.store(activated, Ordering::Release);
         self.pairing.note(&name, generation, true);
         Ok(())
     }
 
     /// Removes the cache (after deactivation).
     pub(crate) fn remove(&self) {
+        self.record_activation(false);
+        self.activated_on_disk.store(false, Ordering::Release);
         if let Err(error) = fs::remove_file(&self.path)
             && error.kind() != std::io::ErrorKind::NotFound
         {
@@ -883,6 +922,36 @@ mod tests {
         assert_eq!(loaded.state, sample());
         assert_eq!(loaded.latest_seen, from_unix_millis(1_850_000_000_000));
         assert!(loaded.grants_on_its_own);
+    }
+
+    #[test]
+    fn the_activation_record_is_authenticated_and_old_caches_read_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cache(dir.path(), "HW1");
+        let at = from_unix_millis(1_850_000_000_000);
+        // A cache written before the record existed has no `activated` field.
+        c.store(&sample(), at).unwrap();
+        let bytes = fs::read(c.path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("activated"));
+        assert!(!c.load().unwrap().activated);
+        assert!(!c.activation_record_stale());
+
+        c.record_activation(true);
+        assert!(c.activation_record_stale(), "a new record needs a write");
+        c.store(&sample(), at).unwrap();
+        assert!(!c.activation_record_stale());
+        let reopened = cache(dir.path(), "HW1");
+        assert!(reopened.load().unwrap().activated);
+
+        // The record is inside the tagged content: turning it on by hand
+        // breaks the tag.
+        c.record_activation(false);
+        c.store(&sample(), at).unwrap();
+        let text = String::from_utf8(fs::read(c.path()).unwrap()).unwrap();
+        let forged = text.replacen("\"format\":2", "\"activated\":true,\"format\":2", 1);
+        assert_ne!(forged, text);
+        fs::write(c.path(), forged).unwrap();
+        assert!(matches!(reopened.load(), Err(CacheRejection::BadTag)));
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub struct LicenseRequest {
     /// `.hardware_id(..)`); `None`: this machine's hardware ID. Read it with
     /// [`LicenseRequest::machine_id`].
     pub machine_id: Option<String>,
+    /// The application's version as the gate was given it
+    /// ([`LicenseGateBuilder::app_version`](crate::LicenseGateBuilder::app_version)),
+    /// sent by every provider whose service takes one (ExisOne's `version`);
+    /// `None`: not set.
+    pub app_version: Option<String>,
     /// When the call must be over: set by the gate for every provider call
     /// (its [request timeout](crate::LicenseGateBuilder::request_timeout)
     /// from the moment the call starts); `None` outside a gate. The built-in
@@ -91,6 +96,7 @@ impl LicenseRequest {
             license_key,
             trusted_now: None,
             machine_id: None,
+            app_version: None,
             deadline: None,
         }
     }
@@ -106,6 +112,20 @@ impl LicenseRequest {
     pub fn with_machine_id(mut self, id: impl Into<String>) -> Self {
         let id = id.into();
         self.machine_id = (!id.trim().is_empty()).then_some(id);
+        self
+    }
+
+    /// The same request from application version `version` (a blank
+    /// version is ignored).
+    ///
+    /// ```
+    /// use license_gate::LicenseRequest;
+    /// let request = LicenseRequest::new("Atlas Studio", None).with_app_version("2.4.1");
+    /// assert_eq!(request.app_version.as_deref(), Some("2.4.1"));
+    /// ```
+    pub fn with_app_version(mut self, version: impl Into<String>) -> Self {
+        let version = version.into();
+        self.app_version = (!version.trim().is_empty()).then(|| version.trim().to_owned());
         self
     }
 
@@ -323,6 +343,32 @@ pub trait Provider: Send + Sync + std::fmt::Debug + 'static {
     /// for services without activation.
     async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         self.validate(request).await
+    }
+
+    /// Whether the gate activates the license once per installation after
+    /// the first validation that grants access (ECOSIRE's lifecycle:
+    /// validate, then activate once). The gate records the activation in its
+    /// cache and does not activate again at later starts (see
+    /// [`LicenseGateBuilder::activate_on_first_use`](crate::LicenseGateBuilder::activate_on_first_use)
+    /// for the whole rule). Defaults to `false`: the gate activates only when
+    /// a validation says the license is not activated on this installation
+    /// and the builder asks for it.
+    fn activates_on_first_validation(&self) -> bool {
+        false
+    }
+
+    /// Activates right after a validation that answered `validated`, when
+    /// the gate activates on its own. Defaults to [`Provider::activate`]; a
+    /// provider whose activation needs the validation's answer (ECOSIRE's
+    /// reply has no features or expiry) overrides it to skip a second
+    /// validation.
+    async fn activate_after_validation(
+        &self,
+        request: &LicenseRequest,
+        validated: LicenseAnswer,
+    ) -> Result<LicenseAnswer, ProviderError> {
+        let _ = validated;
+        self.activate(request).await
     }
 
     /// Checks, without the network, the evidence for this license that the

@@ -106,6 +106,7 @@ impl Default for LicenseGateBuilder {
                 hardware_id: None,
                 vendor_secret: None,
                 activate_on_first_use: false,
+                app_version: None,
                 known_features: None,
             },
             install_global: true,
@@ -254,6 +255,30 @@ impl LicenseGateBuilder {
         self.cache(CacheLocation::Off)
     }
 
+    /// The application's version (usually `env!("CARGO_PKG_VERSION")`), sent
+    /// by every provider whose service takes one, so the server can answer
+    /// "version outdated" ([`LicenseStatus::VersionOutdated`](crate::LicenseStatus::VersionOutdated),
+    /// which names the oldest version it accepts). ExisOne sends it as
+    /// `version` on validation and activation (the provider's own
+    /// `ExisOneProvider::app_version`, when set, overrides it); the ECOSIRE
+    /// protocol has no field for it, so ECOSIRE does not send it. A blank
+    /// version is ignored.
+    ///
+    /// ```
+    /// use license_gate::{LicenseGate, providers::mock::MockProvider};
+    /// let (provider, _) = MockProvider::licensed(["pro"]);
+    /// let builder = LicenseGate::builder()
+    ///     .product("Atlas Studio")
+    ///     .provider(provider)
+    ///     .app_version(env!("CARGO_PKG_VERSION"));
+    /// # let _ = builder;
+    /// ```
+    pub fn app_version(mut self, version: impl Into<String>) -> Self {
+        let version = version.into();
+        self.config.app_version = (!version.trim().is_empty()).then(|| version.trim().to_owned());
+        self
+    }
+
     /// The hardware ID that binds the cache to this machine (default: the
     /// machine's own, see [`crate::hardware_id`]); a blank ID is ignored.
     pub fn hardware_id(mut self, id: impl Into<String>) -> Self {
@@ -327,6 +352,24 @@ impl LicenseGateBuilder {
     /// Activates the license when the server says it is not activated on this
     /// installation yet (a fresh key), so the first run needs no extra code
     /// (default `false`; with ExisOne, set the licensee's email on the provider).
+    ///
+    /// One rule for every provider, kept by the gate: it activates
+    /// - when a validation says the license is not activated on this
+    ///   installation (ExisOne's `not_activated`) and this setting is on, or
+    /// - after the first validation that grants access when the provider asks
+    ///   for it ([`Provider::activates_on_first_validation`]; ECOSIRE does)
+    ///   and no activation is recorded for this installation;
+    ///
+    /// and at most once per start (an activation that could not reach the
+    /// server is tried again at the next validation; one the server refused
+    /// is not). A successful activation is recorded in the cache, inside its
+    /// authenticated content, so later starts of the same installation only
+    /// validate. The record counts only with a
+    /// [vendor secret](Self::vendor_secret) and a cache the time anchor
+    /// vouches for: without a vendor secret the cache is not authentic, and a
+    /// provider that activates on first validation activates once at every
+    /// start. After [`LicenseGate::deactivate`] the gate does not activate
+    /// again until the next start or [`LicenseGate::activate`].
     pub fn activate_on_first_use(mut self, activate: bool) -> Self {
         self.config.activate_on_first_use = activate;
         self
@@ -470,6 +513,7 @@ impl LicenseGateBuilder {
         let now = cell.now();
 
         let mut products = Vec::with_capacity(slots.len());
+        let mut activated_here = Vec::with_capacity(slots.len());
         let mut anchor_lags = false;
         for ((slot, cache), cached) in slots.iter().zip(&caches).zip(cached) {
             let request = slot_request(&config, slot, now);
@@ -485,6 +529,13 @@ impl LicenseGateBuilder {
                 _ => Err(Unvouched::AnchorMissing),
             };
             anchor_lags |= vouched.is_ok_and(|v| v.lagging);
+            // An activation recorded in an authentic cache the anchor vouches
+            // for: this installation need not activate again.
+            let activated = vouched.is_ok() && from_cache.as_ref().is_some_and(|c| c.activated);
+            if let Some(cache) = cache {
+                cache.record_activation(activated);
+            }
+            activated_here.push(activated);
             let state = match (from_cache, evidence) {
                 (Some(cached), Some(evidence)) if vouched.is_ok() => {
                     bounded_by_evidence(cached.state, &evidence)
@@ -522,7 +573,8 @@ impl LicenseGateBuilder {
         }
         let ready_at_start = products.iter().all(|p| p.source != Source::None);
         cell.publish(LicenseSnapshot::new(products));
-        let engine = Engine::new(cell, slots, caches, anchors, ready_at_start, config);
+        let engine = Engine::new(cell, slots, caches, anchors, ready_at_start, config)
+            .activated_here(&activated_here);
         engine.hold_for_clock_set_back(set_back);
         Ok((Arc::new(engine), install_global))
     }

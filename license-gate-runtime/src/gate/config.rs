@@ -34,6 +34,8 @@ pub(crate) struct GateConfig {
     pub(crate) hardware_id: Option<String>,
     pub(crate) vendor_secret: Option<VendorSecret>,
     pub(crate) activate_on_first_use: bool,
+    /// The application's version, sent by the providers whose service takes one.
+    pub(crate) app_version: Option<String>,
     pub(crate) known_features: Option<BTreeSet<String>>,
 }
 

@@ -15,7 +15,11 @@
 //!   is left denying with a reason that says which ([`Engine::stop`]) and
 //!   nothing publishes after it;
 //! - **a start from cache checks at once**: the cache bridges the start, and
-//!   the first validation runs right after it in the background.
+//!   the first validation runs right after it in the background;
+//! - **one activation per installation**: the engine, not the provider,
+//!   decides when to activate ([`Engine::activation_due`]), at most once per
+//!   start, and records a successful activation in the cache so later starts
+//!   only validate.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,10 +78,12 @@ pub(crate) struct RefreshReport {
 
 /// A provider call, run as a task of its own so that a provider that panics
 /// cannot take the heartbeat down with it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Call {
     Validate,
     Activate,
+    /// Activate on the gate's own account, right after this validation.
+    ActivateAfter(LicenseAnswer),
     Deactivate,
 }
 
@@ -90,7 +96,10 @@ pub(crate) fn slot_request(
     slot: &ProductSlot,
     now: SystemTime,
 ) -> LicenseRequest {
-    let request = LicenseRequest::new(&slot.name, slot.license_key.clone()).at(now);
+    let mut request = LicenseRequest::new(&slot.name, slot.license_key.clone()).at(now);
+    if let Some(version) = &config.app_version {
+        request = request.with_app_version(version.clone());
+    }
     match &config.hardware_id {
         Some(id) => request.with_machine_id(id.clone()),
         None => request,
@@ -127,6 +136,12 @@ pub(crate) struct Engine {
     /// The heartbeat has ended for good ([`Engine::stop`]): the state denies
     /// and nothing publishes any more. Read and set under the writer lock.
     stopped: AtomicBool,
+    /// Per product: the license is known to be activated on this
+    /// installation (an authentic cache record, or an activation made here).
+    activated_here: Vec<AtomicBool>,
+    /// Per product: this start has made its one automatic activation (or
+    /// deactivated the license), so it makes no other on its own.
+    activation_spent: Vec<AtomicBool>,
 }
 
 impl Engine {
@@ -138,6 +153,7 @@ impl Engine {
         ready_at_start: bool,
         config: GateConfig,
     ) -> Self {
+        let products_len = products.len();
         Engine {
             cell,
             products,
@@ -152,6 +168,54 @@ impl Engine {
             unknown_features_logged: AtomicBool::new(false),
             clock_set_back: AtomicBool::new(false),
             stopped: AtomicBool::new(false),
+            activated_here: (0..products_len).map(|_| AtomicBool::new(false)).collect(),
+            activation_spent: (0..products_len).map(|_| AtomicBool::new(false)).collect(),
+        }
+    }
+
+    /// The same engine knowing which products an authentic cache records as
+    /// activated on this installation.
+    pub(crate) fn activated_here(self, recorded: &[bool]) -> Self {
+        for (flag, recorded) in self.activated_here.iter().zip(recorded) {
+            flag.store(*recorded, Ordering::Release);
+        }
+        self
+    }
+
+    /// Whether the gate activates product `index` on its own after the
+    /// validation `outcome`, spending this start's one automatic activation
+    /// when it does. It does when the service says the license is not
+    /// activated here (and `.activate_on_first_use(true)` or the provider
+    /// asks for it), or when the provider activates on first validation, the
+    /// validation granted access and no activation is known here.
+    fn activation_due(
+        &self,
+        index: usize,
+        slot: &ProductSlot,
+        outcome: &Result<LicenseAnswer, ProviderError>,
+    ) -> bool {
+        let on_first_validation = slot.provider.activates_on_first_validation();
+        let not_here = needs_activation(outcome);
+        if not_here {
+            // The service's word beats the record.
+            self.note_activation(index, false);
+        }
+        let grants = outcome
+            .as_ref()
+            .is_ok_and(|answer| answer.status.grants_access());
+        let wanted = (not_here && (self.config.activate_on_first_use || on_first_validation))
+            || (on_first_validation
+                && grants
+                && !self.activated_here[index].load(Ordering::Acquire));
+        wanted && !self.activation_spent[index].swap(true, Ordering::AcqRel)
+    }
+
+    /// Records whether product `index` is activated on this installation;
+    /// the cache stores the record at its next write.
+    fn note_activation(&self, index: usize, activated: bool) {
+        self.activated_here[index].store(activated, Ordering::Release);
+        if let Some(cache) = &self.caches[index] {
+            cache.record_activation(activated);
         }
     }
 
@@ -204,6 +268,11 @@ impl Engine {
             match call {
                 Call::Validate => provider.validate(&request).await,
                 Call::Activate => provider.activate(&request).await,
+                Call::ActivateAfter(validated) => {
+                    provider
+                        .activate_after_validation(&request, validated)
+                        .await
+                }
                 Call::Deactivate => provider
                     .deactivate(&request)
                     .await
@@ -274,11 +343,34 @@ impl Engine {
     pub(crate) async fn refresh(&self) -> RefreshReport {
         let _round = self.round.lock().await;
         let mut outcomes = Vec::with_capacity(self.products.len());
-        for slot in &self.products {
+        for (index, slot) in self.products.iter().enumerate() {
             let mut outcome = self.call(slot, Call::Validate).await;
-            if self.config.activate_on_first_use && needs_activation(&outcome) {
+            if self.activation_due(index, slot, &outcome) {
                 tracing::info!(product = %slot.name, "the license is not activated on this installation yet; activating it");
-                outcome = self.call(slot, Call::Activate).await;
+                let validated = outcome;
+                let call = match &validated {
+                    Ok(answer) => Call::ActivateAfter(answer.clone()),
+                    Err(_) => Call::Activate,
+                };
+                outcome = self.call(slot, call).await;
+                match &outcome {
+                    Ok(answer) if answer.status.grants_access() => {
+                        self.note_activation(index, true);
+                    }
+                    Err(error) if error.is_transient() => {
+                        // The server was not reached: try again at the next
+                        // validation; a validation that granted still counts.
+                        self.activation_spent[index].store(false, Ordering::Release);
+                        if validated
+                            .as_ref()
+                            .is_ok_and(|answer| answer.status.grants_access())
+                        {
+                            tracing::warn!(product = %slot.name, provider = slot.provider.name(), %error, "activation failed; retrying at the next validation");
+                            outcome = validated;
+                        }
+                    }
+                    _ => {}
+                }
             }
             if let Err(error) = &outcome
                 && !error.is_credentials_fault()
@@ -342,6 +434,12 @@ impl Engine {
         let (index, slot) = self.slot(product)?;
         let _round = self.round.lock().await;
         let outcome = self.call(slot, Call::Activate).await;
+        if outcome
+            .as_ref()
+            .is_ok_and(|answer| answer.status.grants_access())
+        {
+            self.note_activation(index, true);
+        }
         self.reanchor(&outcome);
         let snapshot = self.update("activation", |current, now| {
             let mut next = current.products.clone();
@@ -360,6 +458,10 @@ impl Engine {
         let _round = self.round.lock().await;
         let outcome = self.call(slot, Call::Deactivate).await;
         outcome.map_err(GateError::Provider)?;
+        // Released: not activated here any more, and this start does not
+        // activate again on its own.
+        self.note_activation(index, false);
+        self.activation_spent[index].store(true, Ordering::Release);
         self.update("deactivation", |current, _| {
             let mut next = current.products.clone();
             next[index] = ProductState {
@@ -407,6 +509,8 @@ impl Engine {
         cause: &'static str,
     ) -> SharedSnapshot {
         if current.products == next {
+            // The state stays, but a new activation record is written.
+            self.store_caches(current, current);
             return current.clone();
         }
         for (old, new) in current.products.iter().zip(&next) {
@@ -464,7 +568,7 @@ impl Engine {
             let Some(cache) = cache else { continue };
             // A grant withheld for a clock set back is not cached: once the
             // date is right, the cached state counts again.
-            if old == new
+            if (old == new && !cache.activation_record_stale())
                 || new.status == LicenseStatus::Pending
                 || new.source == Source::None
                 || clock_floor::is_withheld(&new.status)

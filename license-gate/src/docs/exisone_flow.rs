@@ -12,7 +12,10 @@
 //!
 //! The application needs the server's URL, an access token with the `verify`
 //! permission (from the ExisOne dashboard), the buyer's email for activation,
-//! and its own version, so the server can answer `version_outdated`:
+//! and its own version, set once on the builder
+//! ([`app_version`](crate::LicenseGateBuilder::app_version); the provider's
+//! own `.app_version(..)` overrides it), so the server can answer
+//! `version_outdated`:
 //!
 //! ```no_run
 //! use license_gate::LicenseGate;
@@ -22,9 +25,9 @@
 //! let options = ExisOneClientOptions::new("https://license.example.com")
 //!     .access_token("verify-only-token");
 //! let provider = ExisOneProvider::from_options(options)?
-//!     .email(email) // what the user typed in the activation dialog
-//!     .app_version(env!("CARGO_PKG_VERSION"));
+//!     .email(email); // what the user typed in the activation dialog
 //! let gate = LicenseGate::builder()
+//!     .app_version(env!("CARGO_PKG_VERSION"))
 //!     .product("Atlas Studio") // the product name in ExisOne
 //!     .provider(provider)
 //!     .license_key(license_key)
@@ -119,6 +122,12 @@
 //! (a "Deactivate this computer" menu item, or the uninstaller); the gate
 //! reads as unlicensed afterwards and its cache is removed. The new machine
 //! then activates as on a first run.
+//!
+//! With `.activate_on_first_use(true)` the gate activates only when the
+//! server answers `not_activated`, at most once per start, and records the
+//! activation in its cache (with a vendor secret), so each installation
+//! activates once; see
+//! [`activate_on_first_use`](crate::LicenseGateBuilder::activate_on_first_use).
 //!
 //! ```
 //! # use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};

@@ -17,7 +17,8 @@
 //! )?;
 //! let gate = LicenseGate::builder()
 //!     .product("Atlas Studio")
-//!     .provider(ExisOneProvider::new(client).app_version("2.4.0"))
+//!     .provider(ExisOneProvider::new(client))
+//!     .app_version(env!("CARGO_PKG_VERSION"))
 //!     .license_key("ABCD-EFGH-JKMN-PQRS")
 //!     .heartbeat_interval(Duration::from_secs(24 * 3600)) // the default
 //!     .grace_period(Duration::from_secs(7 * 24 * 3600)) // the default

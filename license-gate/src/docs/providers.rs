@@ -69,8 +69,15 @@
 //! `ECOSIRE_LICENSE_SECRET`), checks the key format before sending, and reads
 //! the plain, wrapped and error reply shapes.
 //! [`EcosireProvider`](crate::providers::ecosire::EcosireProvider) validates, activates
-//! once (binding the configured domain, or this installation's fingerprint),
-//! and heartbeats with validation.
+//! once per installation (binding the configured domain, or this
+//! installation's fingerprint), and heartbeats with validation. The gate
+//! records the activation in its cache, so later starts only validate; the
+//! record counts only with a vendor secret (without one every start
+//! activates once, as ECOSIRE's validation does not say whether this domain
+//! is bound). The gate's
+//! [`app_version`](crate::LicenseGateBuilder::app_version) is not sent: the
+//! protocol has no field for the application's version (`platform_version`
+//! and `odoo_version` name the platform).
 //!
 //! Keys have the guide's shape `PREFIX-XXXX-XXXX-XXXX-XXXX` (or three groups):
 //! a prefix of letters and digits (`SHOP-…`, `SHOP2-…`), then groups of four

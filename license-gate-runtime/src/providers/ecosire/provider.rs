@@ -1,7 +1,6 @@
 //! The gate's ECOSIRE provider: the lifecycle the ECOSIRE guide prescribes.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 
@@ -15,11 +14,18 @@ use crate::state::LicenseStatus;
 /// The ECOSIRE provider for a [`LicenseGate`](crate::LicenseGate).
 ///
 /// It follows the lifecycle of the ECOSIRE guide:
-/// - the first validation that finds the license active also activates it
-///   once, binding the configured domain, or this installation's fingerprint
-///   when no domain is set ([`LicenseRequest::machine_id`]: the builder's
-///   `.hardware_id(..)`, else the machine's [hardware ID](crate::hardware_id));
-///   activating an already bound domain again does not take another slot.
+/// - the gate activates the license once per installation, after the first
+///   validation that finds it active, binding the configured domain, or this
+///   installation's fingerprint when no domain is set
+///   ([`LicenseRequest::machine_id`]: the builder's `.hardware_id(..)`, else
+///   the machine's [hardware ID](crate::hardware_id)); activating an already
+///   bound domain again does not take another slot. With a vendor secret and
+///   a cache the gate records the activation there and later starts only
+///   validate; without a vendor secret the cache is not authentic, and every
+///   start activates once. ECOSIRE's validation does not say whether the
+///   domain is bound, so a binding removed on the server is made again only
+///   when the record is gone (after [`LicenseGate::deactivate`](crate::LicenseGate::deactivate),
+///   or with the cache);
 ///   The domain stays a provider setting: the protocol binds a shop or site
 ///   domain (which moves with the site, not the machine) or, failing one, an
 ///   installation fingerprint;
@@ -29,6 +35,12 @@ use crate::state::LicenseStatus;
 ///
 /// ECOSIRE licenses carry no feature list: the features an active license
 /// grants are the ones given to [`EcosireProvider::features`].
+///
+/// The gate's [`app_version`](crate::LicenseGateBuilder::app_version) is not
+/// sent: the ECOSIRE protocol has no field for the application's version (its
+/// optional `platform_version` and `odoo_version` name the platform the
+/// application runs on, such as Odoo), so an ECOSIRE server never answers
+/// "version outdated".
 ///
 /// Answers: `active` is licensed; `expired`, `suspended` and `revoked` deny at
 /// once with that status, and so do "License not found" (an error, not
@@ -63,7 +75,6 @@ pub struct EcosireProvider {
     domain: Option<String>,
     features: BTreeSet<String>,
     activate_on_first_validation: bool,
-    activated: AtomicBool,
 }
 
 impl EcosireProvider {
@@ -76,7 +87,6 @@ impl EcosireProvider {
             domain: None,
             features: BTreeSet::new(),
             activate_on_first_validation: true,
-            activated: AtomicBool::new(false),
         }
     }
 
@@ -105,8 +115,9 @@ impl EcosireProvider {
         self
     }
 
-    /// Whether the first successful validation activates the license
-    /// (default `true`). With `false`, call
+    /// Whether the gate activates the license once per installation after
+    /// the first validation that finds it active (default `true`; see
+    /// [`Provider::activates_on_first_validation`]). With `false`, call
     /// [`LicenseGate::activate`](crate::LicenseGate::activate) yourself, for
     /// example from an installer.
     pub fn activate_on_first_validation(mut self, activate: bool) -> Self {
@@ -126,11 +137,6 @@ impl EcosireProvider {
     /// The client.
     pub fn client(&self) -> &EcosireClient {
         &self.client
-    }
-
-    /// Whether this provider has activated the license in this process.
-    pub fn is_activated(&self) -> bool {
-        self.activated.load(Ordering::Acquire)
     }
 
     /// Validates (bounded by `deadline` when there is one) and turns the reply
@@ -199,7 +205,6 @@ impl EcosireProvider {
         reply: ActivateReply,
     ) -> Result<LicenseAnswer, ProviderError> {
         if reply.activated {
-            self.activated.store(true, Ordering::Release);
             tracing::info!(
                 provider = "ecosire",
                 "license activated on this installation"
@@ -271,32 +276,35 @@ impl Provider for EcosireProvider {
         Some(super::DEFAULT_HEARTBEAT_INTERVAL)
     }
 
-    /// Validates; the first time the license is found active (and
-    /// activation on first validation is on), also activates it. A transient
-    /// failure of that activation keeps the validation's answer and is retried
-    /// at the next validation.
+    /// The gate activates once per installation after the first validation
+    /// that finds the license active, unless
+    /// [`EcosireProvider::activate_on_first_validation`] turned it off.
+    fn activates_on_first_validation(&self) -> bool {
+        self.activate_on_first_validation
+    }
+
+    /// Validates; activation is the gate's call
+    /// ([`Provider::activates_on_first_validation`]).
     async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
         let key = request.require_key()?;
         let binding = self.binding(request);
-        let answer = self.check(key, &binding, request.deadline).await?;
-        if !answer.status.grants_access()
-            || !self.activate_on_first_validation
-            || self.is_activated()
-        {
-            return Ok(answer);
+        self.check(key, &binding, request.deadline).await
+    }
+
+    /// Activates after the gate's validation found the license active,
+    /// without validating again: validate, then activate, as the guide says.
+    async fn activate_after_validation(
+        &self,
+        request: &LicenseRequest,
+        validated: LicenseAnswer,
+    ) -> Result<LicenseAnswer, ProviderError> {
+        if !validated.status.grants_access() {
+            return self.activate(request).await;
         }
-        let fallback = answer.clone();
-        match self
-            .activate_after(key, &binding, answer, request.deadline)
+        let key = request.require_key()?;
+        let binding = self.binding(request);
+        self.activate_after(key, &binding, validated, request.deadline)
             .await
-        {
-            Err(error) if error.is_transient() => {
-                let error = error.redact_key(key);
-                tracing::warn!(provider = "ecosire", %error, "activation failed; retrying at the next validation");
-                Ok(fallback)
-            }
-            outcome => outcome,
-        }
     }
 
     /// Validates, then activates when the license is active.
@@ -320,7 +328,6 @@ impl Provider for EcosireProvider {
             .deactivate_until(key, &self.binding(request), request.deadline)
             .await?;
         if reply.deactivated {
-            self.activated.store(false, Ordering::Release);
             tracing::info!(
                 provider = "ecosire",
                 "license deactivated on this installation"

@@ -45,11 +45,11 @@ use crate::state::{LicenseStatus, Source};
 /// let provider = ExisOneProvider::from_options(
 ///     ExisOneClientOptions::new("https://license.example.com").access_token("api-token"),
 /// )?
-/// .email("buyer@example.com")
-/// .app_version(env!("CARGO_PKG_VERSION"));
+/// .email("buyer@example.com");
 /// let gate = LicenseGate::builder()
 ///     .product("Atlas Studio")
 ///     .provider(provider)
+///     .app_version(env!("CARGO_PKG_VERSION"))
 ///     .license_key("ABCD-EFGH-JKMN-PQRS")
 ///     .start()
 ///     .await?;
@@ -87,7 +87,10 @@ impl ExisOneProvider {
     }
 
     /// The application's version, sent on activation and validation so the
-    /// server can answer `version_outdated`.
+    /// server can answer `version_outdated`. Overrides the gate's
+    /// [`LicenseGateBuilder::app_version`](crate::LicenseGateBuilder::app_version),
+    /// which is the one place to set it for every provider; set it here only
+    /// when this product reports another version.
     pub fn app_version(mut self, version: impl Into<String>) -> Self {
         self.app_version = Some(version.into());
         self
@@ -96,6 +99,13 @@ impl ExisOneProvider {
     /// The client underneath.
     pub fn client(&self) -> &ExisOneClient {
         &self.client
+    }
+
+    /// The version sent for `request`: this provider's own, else the gate's.
+    fn version_for<'a>(&'a self, request: &'a LicenseRequest) -> Option<&'a str> {
+        self.app_version
+            .as_deref()
+            .or(request.app_version.as_deref())
     }
 
     /// The hardware ID sent for `request`: the client's
@@ -156,7 +166,7 @@ impl Provider for ExisOneProvider {
             key,
             &hardware_id,
             Some(&request.product),
-            self.app_version.as_deref(),
+            self.version_for(request),
             request.now(),
             request.deadline,
         )
@@ -213,7 +223,7 @@ impl Provider for ExisOneProvider {
                 &self.email,
                 &hardware_id,
                 &request.product,
-                self.app_version.as_deref(),
+                self.version_for(request),
                 request.deadline,
             )
             .await
