@@ -999,6 +999,11 @@ fn a_user_with_namespaces_makes_this_machine_present_a_chosen_identity() {
         let output = match output {
             Ok(output) if output.status.success() => output,
             failed => {
+                // A CI run must not pass without checking anything.
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI=true, but this system does not let a user make namespaces here ({failed:?}): the identity limit is unchecked"
+                );
                 eprintln!(
                     "skipped: this system does not let an unprivileged user make namespaces here ({failed:?})"
                 );
