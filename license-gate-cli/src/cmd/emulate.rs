@@ -1033,10 +1033,56 @@ fn execute(target: &Target, faults: &FaultControl, line: &str) -> Outcome {
         ("help", None) => reply(true, COMMANDS.to_owned(), None),
         _ => reply(
             false,
-            format!("unknown command `{line}`; type `help` for the commands"),
+            match nearest_command(&verb) {
+                Some(command) => format!(
+                    "unknown command `{line}`: did you mean `{command}`? type `help` for the commands"
+                ),
+                None => format!("unknown command `{line}`; type `help` for the commands"),
+            },
             None,
         ),
     }
+}
+
+/// The typed command whose verb is nearest to `verb` (at most two letters
+/// added, dropped or changed, and fewer than half of them), as `help` shows
+/// it; `None` when no verb is that near or `verb` is one of them.
+fn nearest_command(verb: &str) -> Option<&'static str> {
+    TYPED_COMMANDS
+        .iter()
+        .map(|command| {
+            let name = command.split(' ').next().unwrap_or(command);
+            (edit_distance(verb, name), name.len(), *command)
+        })
+        .filter(|&(distance, len, _)| distance > 0 && distance <= 2 && distance * 2 < len)
+        .min_by_key(|&(distance, _, _)| distance)
+        .map(|(_, _, command)| command)
+}
+
+/// The edit distance between two short words, a swap of neighbouring
+/// letters counting as one edit (optimal string alignment).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// The control endpoint: `POST /control` on loopback with
@@ -1149,6 +1195,19 @@ mod control {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_command_is_answered_with_the_nearest() {
+        assert_eq!(nearest_command("revok"), Some("revoke KEY"));
+        assert_eq!(nearest_command("rstore"), Some("restore KEY"));
+        assert_eq!(nearest_command("lst"), Some("list"));
+        assert_eq!(nearest_command("dwn"), Some("down"));
+        assert_eq!(nearest_command("slwo"), Some("slow MS"));
+        // Too far from every command, or a command itself: no guess.
+        assert_eq!(nearest_command("deactivate"), None);
+        assert_eq!(nearest_command("x"), None);
+        assert_eq!(nearest_command("revoke"), None);
+    }
 
     #[test]
     fn license_flags_read_every_part() {
