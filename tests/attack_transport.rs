@@ -24,7 +24,7 @@ use license_gate_testkit::{Fault, TestCertificate};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use support::{
     ECOSIRE_DOMAIN, ECOSIRE_KEY, ECOSIRE_SECRET, EXISONE_HW, EXISONE_KEY, Emulated, FEATURES,
-    LogBuffer, PRODUCT, Service,
+    LogBuffer, PRODUCT, Service, key_letters,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,32 +39,6 @@ const EXISONE_HOST: &str = "exisone.example.com";
 const ECOSIRE_HOST: &str = "ecosire.example.com";
 
 // ---- helpers ---------------------------------------------------------------
-
-/// `text` reduced to the letters and digits a key matcher would see:
-/// percent escapes decoded, everything else dropped, upper case. A key found
-/// in this form was leaked in some spelling.
-fn key_letters(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let mut byte = bytes[at];
-        if byte == b'%'
-            && at + 2 < bytes.len()
-            && let Some(decoded) = std::str::from_utf8(&bytes[at + 1..at + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            byte = decoded;
-            at += 2;
-        }
-        if byte.is_ascii_alphanumeric() {
-            out.push(char::from(byte.to_ascii_uppercase()));
-        }
-        at += 1;
-    }
-    out
-}
 
 fn leaks(text: &str, key: &str) -> bool {
     key_letters(text).contains(&key_letters(key))

@@ -2,6 +2,7 @@
 //! every reply shape, status and error.
 
 use license_gate_tests::support;
+use support::key_letters;
 
 use std::time::{Duration, SystemTime};
 
@@ -639,30 +640,6 @@ async fn a_time_stamp_refused_twice_says_how_far_the_clock_is_off() {
 }
 
 // ---- keys in errors ----------------------------------------------------------
-
-/// `text` reduced to the letters and digits a key matcher would see.
-fn key_letters(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let mut byte = bytes[at];
-        if byte == b'%'
-            && at + 2 < bytes.len()
-            && let Some(decoded) = std::str::from_utf8(&bytes[at + 1..at + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            byte = decoded;
-            at += 2;
-        }
-        if byte.is_ascii_alphanumeric() {
-            out.push(char::from(byte.to_ascii_uppercase()));
-        }
-        at += 1;
-    }
-    out
-}
 
 /// Privacy: whatever the server's error quotes the key in (as sent, without
 /// dashes, with spaces, percent-encoded, in lower case; in a refusal, an

@@ -2,6 +2,7 @@
 //! the parsed result, including error replies.
 
 use license_gate_tests::support;
+use support::key_letters;
 
 use std::time::{Duration, SystemTime};
 
@@ -782,30 +783,6 @@ async fn tls_works_with_the_test_certificate_as_extra_root() {
 }
 
 // ---- keys in errors ----------------------------------------------------------
-
-/// `text` reduced to the letters and digits a key matcher would see.
-fn key_letters(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let mut byte = bytes[at];
-        if byte == b'%'
-            && at + 2 < bytes.len()
-            && let Some(decoded) = std::str::from_utf8(&bytes[at + 1..at + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            byte = decoded;
-            at += 2;
-        }
-        if byte.is_ascii_alphanumeric() {
-            out.push(char::from(byte.to_ascii_uppercase()));
-        }
-        at += 1;
-    }
-    out
-}
 
 /// Privacy (issue: `ExisOneClient` errors quoted the license key as the
 /// server sent it). Whatever an error reply quotes the key in (as sent,

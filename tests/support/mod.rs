@@ -290,3 +290,29 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
         self.clone()
     }
 }
+
+/// `text` reduced to the letters and digits a key matcher would see:
+/// percent escapes decoded, everything else dropped, upper case. A key found
+/// in this form was leaked in some spelling.
+pub fn key_letters(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut byte = bytes[at];
+        if byte == b'%'
+            && at + 2 < bytes.len()
+            && let Some(decoded) = std::str::from_utf8(&bytes[at + 1..at + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            byte = decoded;
+            at += 2;
+        }
+        if byte.is_ascii_alphanumeric() {
+            out.push(char::from(byte.to_ascii_uppercase()));
+        }
+        at += 1;
+    }
+    out
+}
