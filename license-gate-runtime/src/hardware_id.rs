@@ -194,8 +194,9 @@ pub(crate) fn stable_cpuinfo(cpuinfo: &str) -> String {
         .join("\n")
 }
 
+// The machine-ID files are read by the ExisOne SDK's ID too.
 #[cfg(target_os = "linux")]
-mod platform {
+pub(crate) mod platform {
     use std::fs;
 
     fn read_trimmed(path: &str) -> Option<String> {
@@ -204,15 +205,22 @@ mod platform {
         (!text.is_empty()).then(|| text.to_owned())
     }
 
-    pub(super) fn machine_components() -> Vec<String> {
-        let mut parts: Vec<String> = [
+    /// The machine's identifiers that are readable and not blank, in this
+    /// order: `/etc/machine-id`, `/var/lib/dbus/machine-id`, the DMI product
+    /// UUID (the same files, in the same order, as the ExisOne SDKs).
+    pub(crate) fn machine_ids() -> Vec<String> {
+        [
             "/etc/machine-id",
             "/var/lib/dbus/machine-id",
             "/sys/class/dmi/id/product_uuid",
         ]
         .iter()
         .filter_map(|p| read_trimmed(p))
-        .collect();
+        .collect()
+    }
+
+    pub(super) fn machine_components() -> Vec<String> {
+        let mut parts = machine_ids();
         if let Some(cpuinfo) = read_trimmed("/proc/cpuinfo") {
             parts.push(super::stable_cpuinfo(&cpuinfo));
         }

@@ -296,12 +296,6 @@ mod platform {
 
     use super::libc_calls;
 
-    fn read_trimmed(path: &str) -> Option<String> {
-        let text = fs::read_to_string(path).ok()?;
-        let text = text.trim();
-        (!text.is_empty()).then(|| text.to_owned())
-    }
-
     /// The `(name, address)` of every Ethernet-type interface in
     /// `net` (`/sys/class/net`), the name cut at its first `@` as the SDK's
     /// pattern reads `ip`'s `name@link:`.
@@ -335,14 +329,7 @@ mod platform {
     }
 
     pub(super) fn components() -> Vec<String> {
-        let mut parts: Vec<String> = [
-            "/etc/machine-id",
-            "/var/lib/dbus/machine-id",
-            "/sys/class/dmi/id/product_uuid",
-        ]
-        .iter()
-        .filter_map(|p| read_trimmed(p))
-        .collect();
+        let mut parts = crate::hardware_id::platform::machine_ids();
         if let Ok(cpuinfo) = fs::read_to_string("/proc/cpuinfo")
             && let Some(stable) = super::stable_cpuinfo(&cpuinfo)
         {
