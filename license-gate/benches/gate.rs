@@ -234,34 +234,41 @@ fn lifecycle(c: &mut Criterion) {
         gate.shutdown().await;
     });
 
+    // One start from the cache to the first allowed call, `n` times; with
+    // the system's clock-tamper floor (the default) or without it.
+    let starts = |n: u64, system_floor: bool| {
+        let mut total = Duration::ZERO;
+        for _ in 0..n {
+            let (offline, handle) = MockProvider::licensed(["pro"]);
+            handle.go_offline();
+            let start = Instant::now();
+            let builder = if system_floor {
+                builder(offline)
+            } else {
+                builder(offline).clock_floor(ClockFloor::none())
+            };
+            let gate = runtime
+                .block_on(builder.start())
+                .expect("starts from the cache");
+            assert!(gated(1).is_ok(), "the first call is allowed from the cache");
+            total += start.elapsed();
+            // The start did not wait for the server: the answer is the
+            // cache's (the check started in the background may already have
+            // failed, which keeps it).
+            assert_eq!(
+                gate.product_state().source,
+                license_gate::Source::Cache,
+                "the first call is answered from the cache"
+            );
+            runtime.block_on(gate.shutdown());
+        }
+        total
+    };
+
     let mut group = c.benchmark_group("start-up");
     group.bench_function(
         "from valid cache, server unreachable, to first allowed call",
-        |b| {
-            b.iter_custom(|n| {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    let (offline, handle) = MockProvider::licensed(["pro"]);
-                    handle.go_offline();
-                    let start = Instant::now();
-                    let gate = runtime
-                        .block_on(builder(offline).start())
-                        .expect("starts from the cache");
-                    assert!(gated(1).is_ok(), "the first call is allowed from the cache");
-                    total += start.elapsed();
-                    // The start did not wait for the server: the answer is
-                    // the cache's (the check started in the background may
-                    // already have failed, which keeps it).
-                    assert_eq!(
-                        gate.product_state().source,
-                        license_gate::Source::Cache,
-                        "the first call is answered from the cache"
-                    );
-                    runtime.block_on(gate.shutdown());
-                }
-                total
-            })
-        },
+        |b| b.iter_custom(|n| starts(n, true)),
     );
     // The part of start-up that reads the clock-tamper floor (the system's
     // sources: a bounded number of `stat` calls), and the same start without it.
@@ -270,23 +277,7 @@ fn lifecycle(c: &mut Criterion) {
     });
     group.bench_function(
         "from valid cache, server unreachable, to first allowed call, no clock floor",
-        |b| {
-            b.iter_custom(|n| {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    let (offline, handle) = MockProvider::licensed(["pro"]);
-                    handle.go_offline();
-                    let start = Instant::now();
-                    let gate = runtime
-                        .block_on(builder(offline).clock_floor(ClockFloor::none()).start())
-                        .expect("starts from the cache");
-                    assert!(gated(1).is_ok(), "the first call is allowed from the cache");
-                    total += start.elapsed();
-                    runtime.block_on(gate.shutdown());
-                }
-                total
-            })
-        },
+        |b| b.iter_custom(|n| starts(n, false)),
     );
     group.finish();
 
