@@ -84,6 +84,20 @@ impl LicenseKey {
         &self.0
     }
 
+    /// Whether `text` spells this key: the same letters and digits, in any
+    /// case, whatever stands between them (`shop-a1b2 c3d4` spells
+    /// `SHOP-A1B2-C3D4`).
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn is_spelled_by(&self, text: &str) -> bool {
+        let letters = |s: &str| {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_uppercase())
+                .collect::<Vec<_>>()
+        };
+        letters(&self.0) == letters(text)
+    }
+
     /// The key with all but its last four alphanumeric characters masked.
     pub fn masked(&self) -> String {
         let alnum = self.0.chars().filter(|c| c.is_ascii_alphanumeric()).count();
@@ -144,6 +158,16 @@ impl From<String> for LicenseKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "webhooks")]
+    #[test]
+    fn a_key_is_spelled_in_any_case_and_punctuation() {
+        let key = LicenseKey::new("SHOP-A1B2-C3D4");
+        assert!(key.is_spelled_by("shop-a1b2 c3d4"));
+        assert!(key.is_spelled_by("SHOPA1B2C3D4"));
+        assert!(!key.is_spelled_by("SHOP-A1B2-C3D5"));
+        assert!(!key.is_spelled_by("SHOP-A1B2"));
+    }
 
     #[test]
     fn short_keys_keep_only_the_last_four_characters() {

@@ -241,18 +241,14 @@ impl Engine {
         }
     }
 
-    /// Whether a product of this gate uses the license key `normalised`
-    /// (letters and digits, upper case), compared in any spelling.
+    /// The index of the product whose license key `key` spells, in any
+    /// spelling.
     #[cfg(feature = "webhooks")]
-    pub(crate) fn holds_license_key(&self, normalised: &str) -> bool {
-        self.products.iter().any(|slot| {
-            slot.license_key.as_ref().is_some_and(|key| {
-                key.expose()
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .map(|c| c.to_ascii_uppercase())
-                    .eq(normalised.chars())
-            })
+    pub(crate) fn product_with_key(&self, key: &str) -> Option<usize> {
+        self.products.iter().position(|slot| {
+            slot.license_key
+                .as_ref()
+                .is_some_and(|held| held.is_spelled_by(key))
         })
     }
 

@@ -227,11 +227,11 @@ impl LicenseGate {
         self.inner.engine.refresh().await.snapshot
     }
 
-    /// Whether a product of this gate uses the license key `normalised`
-    /// (letters and digits, upper case).
+    /// The index of the product whose license key `key` spells, in any
+    /// spelling.
     #[cfg(feature = "webhooks")]
-    pub(crate) fn holds_license_key(&self, normalised: &str) -> bool {
-        self.inner.engine.holds_license_key(normalised)
+    pub(crate) fn product_with_key(&self, key: &str) -> Option<usize> {
+        self.inner.engine.product_with_key(key)
     }
 
     /// Activates the license of the default product on this installation.

@@ -128,9 +128,9 @@ struct Inner {
     gate: LicenseGate,
     verifier: Option<Arc<Verifier>>,
     min_interval: Duration,
-    /// Per normalised license key ("" when the envelope names none): when the
+    /// Per product the envelope names (`None`: it names none): when the
     /// latest webhook-caused validation started, and whether one is queued.
-    windows: Mutex<HashMap<String, Window>>,
+    windows: Mutex<HashMap<Option<usize>, Window>>,
 }
 
 #[derive(Clone, Copy)]
@@ -220,24 +220,24 @@ impl EcosireWebhook {
             Ok(envelope) => envelope,
             Err(why) => return WebhookOutcome::Malformed(why),
         };
-        let key = match &envelope.key {
-            Some(key) => {
-                let normalised = normalise(key);
-                if !self.inner.gate.holds_license_key(&normalised) {
+        let product = match &envelope.key {
+            Some(key) => match self.inner.gate.product_with_key(key) {
+                Some(index) => Some(index),
+                None => {
                     tracing::debug!(event = %envelope.event, "ECOSIRE webhook about another license: ignored");
                     return WebhookOutcome::NotOurs;
                 }
-                normalised
-            }
-            None => String::new(),
+            },
+            None => None,
         };
-        let outcome = self.schedule(key);
+        let outcome = self.schedule(product);
         tracing::info!(event = %envelope.event, outcome = %outcome, "ECOSIRE webhook received");
         outcome
     }
 
-    /// Starts, queues or folds a validation for the license `key`.
-    fn schedule(&self, key: String) -> WebhookOutcome {
+    /// Starts, queues or folds a validation for `product` (`None`: the
+    /// delivery named no license).
+    fn schedule(&self, product: Option<usize>) -> WebhookOutcome {
         let now = Instant::now();
         let window = self.inner.min_interval;
         let mut windows = self
@@ -245,13 +245,13 @@ impl EcosireWebhook {
             .windows
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = windows.get(&key).copied();
+        let entry = windows.get(&product).copied();
         match entry {
             Some(Window { queued: true, .. }) => WebhookOutcome::Coalesced,
             Some(Window { started, .. }) if now < started + window => {
                 let at = started + window;
                 windows.insert(
-                    key.clone(),
+                    product,
                     Window {
                         started,
                         queued: true,
@@ -264,7 +264,7 @@ impl EcosireWebhook {
                         .windows
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .get_mut(&key)
+                        .get_mut(&product)
                     {
                         *slot = Window {
                             started: Instant::now(),
@@ -277,7 +277,7 @@ impl EcosireWebhook {
             }
             _ => {
                 windows.insert(
-                    key,
+                    product,
                     Window {
                         started: now,
                         queued: false,
@@ -335,14 +335,6 @@ fn read_envelope(body: &[u8]) -> Result<Envelope, String> {
         event: event.chars().take(64).collect(),
         key,
     })
-}
-
-/// A key as the gate compares them: letters and digits only, upper case.
-fn normalise(key: &str) -> String {
-    key.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }
 
 impl<B> tower_service::Service<Request<B>> for EcosireWebhook
@@ -423,10 +415,5 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
-    }
-
-    #[test]
-    fn keys_compare_in_every_spelling() {
-        assert_eq!(normalise("shop-a1b2 c3d4"), "SHOPA1B2C3D4");
     }
 }
