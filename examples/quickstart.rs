@@ -90,7 +90,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::task::yield_now().await;
     show("export_pdf(3)", export_pdf(3));
 
+    println!("\nthe program ends: a gate that stops checking denies, and says why:");
     gate.shutdown().await;
+    tokio::task::yield_now().await;
     watcher.abort();
     Ok(())
 }
