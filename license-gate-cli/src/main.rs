@@ -125,18 +125,54 @@ fn parse_failure(error: &clap::Error) -> ExitCode {
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
     if wants_json && !informational {
-        let text = error.render().to_string();
-        let first = text
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("wrong usage")
-            .trim_start_matches("error: ")
-            .to_owned();
-        let cli_error = CliError::usage(format!("{first}; see --help"));
+        let cli_error = CliError::usage(usage_message(&error.render().to_string()));
         print_json(json!({}), Some(&cli_error), false);
     }
     let _ = error.print();
     ExitCode::from(code)
+}
+
+/// clap's rendered usage error as one line for the JSON error object, with
+/// all of its detail: the message with the items listed under it (the
+/// missing arguments' names), each tip, and the usage line.
+///
+/// ```text
+/// error: the following required arguments were not provided:
+///   <KEY>
+///
+/// Usage: license-gate exisone validate <KEY>
+///
+/// For more information, try '--help'.
+/// ```
+///
+/// becomes `the following required arguments were not provided: <KEY>;
+/// usage: license-gate exisone validate <KEY>; see --help`.
+fn usage_message(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for paragraph in rendered.split("\n\n") {
+        let mut lines = paragraph.lines().map(str::trim).filter(|l| !l.is_empty());
+        let Some(first) = lines.next() else { continue };
+        if first.starts_with("For more information") {
+            continue;
+        }
+        if let Some(usage) = first.strip_prefix("Usage:") {
+            // Further lines are other forms of the same usage.
+            parts.push(format!("usage: {}", usage.trim()));
+            continue;
+        }
+        let head = first.strip_prefix("error: ").unwrap_or(first);
+        let items: Vec<&str> = lines.collect();
+        parts.push(if items.is_empty() {
+            head.to_owned()
+        } else {
+            format!("{head} {}", items.join(", "))
+        });
+    }
+    if parts.is_empty() {
+        parts.push("wrong usage".to_owned());
+    }
+    parts.push("see --help".to_owned());
+    parts.join("; ")
 }
 
 /// Runs the parsed command: `Some(report)` to print, `None` when the

@@ -416,6 +416,50 @@ fn usage_errors_exit_2_and_secrets_are_not_flags() {
     assert!(stdout(&help).contains("Exit codes:"));
 }
 
+/// With `--json`, a usage error's message keeps all that clap says: the
+/// missing argument's name, the suggestion, the invalid value and the usage.
+#[test]
+fn json_usage_errors_keep_clap_s_detail() {
+    let message = |args: &[&str]| {
+        let output = run(cli().arg("--json").args(args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let error = assert_error_shape(&json_of(&output), "usage");
+        let message = error["message"].as_str().unwrap().to_owned();
+        assert!(message.ends_with("; see --help"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+        message
+    };
+    assert_eq!(
+        message(&["exisone", "validate"]),
+        "the following required arguments were not provided: <KEY>; usage: license-gate exisone validate <KEY>; see --help"
+    );
+    let missing = message(&["offline", "mint", "--product", "P"]);
+    for name in [
+        "--private-key <FILE>",
+        "--hardware-id <ID>",
+        "--expires <DATE>",
+    ] {
+        assert!(missing.contains(name), "{missing}");
+    }
+    let unknown = message(&["exisone", "validat"]);
+    assert!(
+        unknown.contains("unrecognized subcommand 'validat'")
+            && unknown.contains("tip: a similar subcommand exists: 'validate'"),
+        "{unknown}"
+    );
+    let invalid = message(&["exisone", "--timeout", "abc", "validate", "K"]);
+    assert!(
+        invalid.contains("invalid value 'abc' for '--timeout <SECONDS>'")
+            && invalid.contains("invalid digit"),
+        "{invalid}"
+    );
+    let unexpected = message(&["hardware-id", "--bogus"]);
+    assert!(
+        unexpected.starts_with("unexpected argument '--bogus' found;"),
+        "{unexpected}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exisone_validate_against_an_emulator() {
     let emulator = ExisOneEmulator::start().await.expect("start the emulator");
