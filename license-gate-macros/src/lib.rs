@@ -291,8 +291,12 @@ pub fn declared_features(input: TokenStream) -> TokenStream {
 /// application under a debugger still does (see the security guide). A
 /// consequence: a build that embeds a secret is not bit-for-bit reproducible.
 ///
-/// Evaluates to `Result<VendorSecret, GateError>`. A variable that is not set,
-/// or holds fewer than 16 bytes, is a compile error that says so.
+/// Evaluates to `Result<VendorSecret, GateError>`. A variable that holds
+/// fewer than 16 bytes is a compile error that says so, in every build.
+///
+/// `license-gate secret new` (the command line, `license-gate-cli`) prints
+/// a fresh random secret and the lines that set the variable: for a
+/// git-ignored `.cargo/config.toml`, for CI, and for `.gitignore`.
 ///
 /// ```
 /// // Built with ATLAS_LICENSE_SECRET set, for example from your CI's secrets
@@ -303,15 +307,37 @@ pub fn declared_features(input: TokenStream) -> TokenStream {
 /// # Ok::<(), license_gate::GateError>(())
 /// ```
 ///
+/// # Without the variable
+///
+/// A variable that is not set (or is empty) needs no setup while you
+/// develop, and cannot be forgotten in a release:
+///
+/// - a debug build (`cargo build`, `cargo run`, `cargo check`, `cargo test`)
+///   gets the **development secret**: public (it is in license-gate's
+///   source), so it protects nothing, but the gate runs as it will with a
+///   real one. The gate logs a warning naming the variable once at start, and
+///   `LicenseGate::vendor_secret_warning()` says so too. Keys are derived
+///   from it apart from every real secret, so a build with a real secret
+///   never accepts a cache it wrote;
+/// - a release build (`--release`, or any profile without
+///   `debug-assertions`) fails to compile with an error that names the
+///   variable and `license-gate secret new`.
+///
+/// A proc macro cannot see the profile, so the expansion holds both, under
+/// `#[cfg(debug_assertions)]` and `#[cfg(not(debug_assertions))]`.
+///
+/// ```
+/// // Not set for this build (a debug build, as tests are).
+/// # #[cfg(debug_assertions)] {
+/// let secret = license_gate::embed_secret!("NOT_SET_ANYWHERE")?;
+/// assert!(secret.is_development());
+/// # }
+/// # Ok::<(), license_gate::GateError>(())
+/// ```
+///
 /// `crate = "path"` names where license-gate is when the crate is renamed
 /// and the manifest does not say so:
 /// `embed_secret!("ATLAS_LICENSE_SECRET", crate = "my_deps::license_gate")`.
-///
-/// ```compile_fail
-/// // Not set for the build: "the environment variable `NOT_SET_ANYWHERE`
-/// // that holds the vendor secret is not set for this build: set it in ...".
-/// let secret = license_gate::embed_secret!("NOT_SET_ANYWHERE");
-/// ```
 #[proc_macro]
 pub fn embed_secret(input: TokenStream) -> TokenStream {
     secret::embed_secret(input.into())

@@ -13,6 +13,14 @@
 //! read with `read_volatile`, so the optimiser cannot fold the combination
 //! back into the plain secret in the binary's read-only data. No seed, key
 //! stream or instruction pattern is the same from one build to the next.
+//!
+//! A variable that is not set (or empty) is no error in a debug build: the
+//! expansion holds both answers under `cfg`, since a proc macro cannot see
+//! the profile. With `debug_assertions` (debug builds, `cargo test`,
+//! `cargo check`) it is the runtime's public *development* secret, which the
+//! gate states at start and keys apart from every real secret; without them
+//! (`--release`) it is a `compile_error!` that names the variable and
+//! `license-gate secret new` ([`expand_unset`]).
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -84,23 +92,22 @@ impl Parse for Input {
     }
 }
 
-/// The secret's bytes from the build's environment, or the error that says
-/// how to set them. The value never appears in a message.
-pub(crate) fn read(name: &LitStr, value: Option<std::ffi::OsString>) -> syn::Result<Vec<u8>> {
+/// The secret's bytes from the build's environment (`None`: not set, or
+/// empty), or the error that says how to set them. The value never appears
+/// in a message.
+pub(crate) fn read(
+    name: &LitStr,
+    value: Option<std::ffi::OsString>,
+) -> syn::Result<Option<Vec<u8>>> {
     let var = name.value();
-    let Some(value) = value else {
-        return Err(syn::Error::new(
-            name.span(),
-            format!(
-                "the environment variable `{var}` that holds the vendor secret is not set for this build: set it in `.cargo/config.toml` (`[env]` `{var} = \"..\"`) or in the build's environment (for example from your CI's secrets), or give the secret to `LicenseGateBuilder::vendor_secret` another way"
-            ),
-        ));
+    let Some(value) = value.filter(|value| !value.is_empty()) else {
+        return Ok(None);
     };
     let Ok(value) = value.into_string() else {
         return Err(syn::Error::new(
             name.span(),
             format!(
-                "the environment variable `{var}` is not valid UTF-8: set it to a text secret (for example 32 random bytes, hex-encoded)"
+                "the environment variable `{var}` is not valid UTF-8: set it to a text secret (`license-gate secret new` prints one)"
             ),
         ));
     };
@@ -108,12 +115,43 @@ pub(crate) fn read(name: &LitStr, value: Option<std::ffi::OsString>) -> syn::Res
         return Err(syn::Error::new(
             name.span(),
             format!(
-                "the vendor secret in `{var}` is too short ({} bytes): use at least {MIN_SECRET_BYTES} bytes (32 random bytes, hex-encoded, are best)",
+                "the vendor secret in `{var}` is too short ({} bytes): use at least {MIN_SECRET_BYTES} bytes (`license-gate secret new` prints 32 random bytes, hex-encoded)",
                 value.len()
             ),
         ));
     }
-    Ok(value.into_bytes())
+    Ok(Some(value.into_bytes()))
+}
+
+/// What a release build without the variable says.
+pub(crate) fn unset_message(var: &str) -> String {
+    format!(
+        "the environment variable `{var}` that holds the vendor secret is not set for this release build: run `license-gate secret new` to make a secret, then set `{var}` in a git-ignored `.cargo/config.toml` (`[env]` `{var} = \"..\"`, as the command prints) or in the build's environment from your CI's secrets (debug builds and tests without it use a public development secret)"
+    )
+}
+
+/// The expansion when the variable is not set: the development secret in a
+/// debug build, a compile error in a release build.
+pub(crate) fn expand_unset(name: &LitStr, krate: &TokenStream) -> TokenStream {
+    let site = Span::mixed_site();
+    let private = quote_spanned!(site=> #krate::__private);
+    let message = LitStr::new(&unset_message(&name.value()), name.span());
+    // `option_env!` records the variable among the crate's inputs even when
+    // it is not set, so cargo rebuilds once it is.
+    let track = quote_spanned!(name.span()=>
+        const _: ::core::option::Option<&str> = ::core::option_env!(#name);
+    );
+    let refuse = quote_spanned!(name.span()=>
+        #[cfg(not(debug_assertions))]
+        ::core::compile_error! { #message }
+    );
+    quote_spanned! {site=>
+        {
+            #track
+            #refuse
+            #private::development_secret(#name)
+        }
+    }
 }
 
 /// The operating system's random source, drawn from at compile time.
@@ -457,6 +495,9 @@ pub(crate) fn embed_secret(input: TokenStream) -> syn::Result<TokenStream> {
         Some(path) => quote!(#path),
         None => crate::manifest::facade_path()?,
     };
+    let Some(secret) = secret else {
+        return Ok(expand_unset(&input.name, &krate));
+    };
     let layout = Layout::draw(&secret, &mut Draw::new())?;
     Ok(layout.expand(&input.name, &krate))
 }
@@ -554,14 +595,31 @@ mod tests {
     #[test]
     fn the_variable_is_checked_without_showing_its_value() {
         let name: LitStr = syn::parse_quote!("ATLAS_SECRET");
-        let missing = read(&name, None).unwrap_err().to_string();
-        assert!(missing.contains("`ATLAS_SECRET`") && missing.contains("[env]"));
+        assert_eq!(read(&name, None).unwrap(), None);
+        assert_eq!(read(&name, Some("".into())).unwrap(), None);
         let short = read(&name, Some("hunter2".into())).unwrap_err().to_string();
         assert!(short.contains("too short (7 bytes)") && short.contains("at least 16"));
+        assert!(short.contains("license-gate secret new"));
         assert!(!short.contains("hunter2"));
         assert_eq!(
             read(&name, Some(std::str::from_utf8(SECRET).unwrap().into())).unwrap(),
-            SECRET
+            Some(SECRET.to_vec())
         );
+    }
+
+    #[test]
+    fn an_unset_variable_is_the_development_secret_in_debug_and_an_error_in_release() {
+        let name: LitStr = syn::parse_quote!("ATLAS_SECRET");
+        let code = expand_unset(&name, &quote!(::license_gate)).to_string();
+        assert!(
+            code.contains(":: license_gate :: __private :: development_secret (\"ATLAS_SECRET\")")
+        );
+        assert!(code.contains(":: core :: option_env ! (\"ATLAS_SECRET\")"));
+        assert!(code.contains("# [cfg (not (debug_assertions))] :: core :: compile_error !"));
+        let message = unset_message("ATLAS_SECRET");
+        assert!(message.contains("`ATLAS_SECRET`"), "{message}");
+        assert!(message.contains("license-gate secret new"), "{message}");
+        assert!(message.contains(".cargo/config.toml"), "{message}");
+        assert!(message.contains("[env]"), "{message}");
     }
 }

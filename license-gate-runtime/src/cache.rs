@@ -1058,6 +1058,48 @@ mod tests {
     }
 
     #[test]
+    fn what_the_development_secret_wrote_no_real_secret_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = LicenseKey::new("AAAA-BBBB-CCCC-DDDD");
+        let development = crate::vendor_secret::development_secret("APP_SECRET").unwrap();
+        let real = VendorSecret::new("a vendor secret for the tests").unwrap();
+        // A real secret that happens to hold the development bytes.
+        let copied = VendorSecret::new(
+            b"license-gate development vendor secret: public, for debug builds only",
+        )
+        .unwrap();
+        let with = |secret: &VendorSecret| {
+            ProductCache::new(dir.path(), "Atlas Studio", Some(&key), "HW1", Some(secret))
+        };
+        with(&development)
+            .store(&sample(), from_unix_millis(1_850_000_000_000))
+            .unwrap();
+        // A debug build reads its own cache back, and it grants on its own.
+        let read = with(&development).load().unwrap();
+        assert!(read.grants_on_its_own);
+        assert_eq!(read.state.status, LicenseStatus::Licensed);
+        for secret in [&real, &copied] {
+            assert!(matches!(with(secret).load(), Err(CacheRejection::BadTag)));
+        }
+        let anchor = TimeAnchor::new(dir.path(), "HW1", Some(&development));
+        anchor.store(from_unix_millis(1_850_000_000_000));
+        assert_eq!(anchor.load(), Some(from_unix_millis(1_850_000_000_000)));
+        assert_eq!(TimeAnchor::new(dir.path(), "HW1", Some(&real)).load(), None);
+        assert_eq!(
+            TimeAnchor::new(dir.path(), "HW1", Some(&copied)).load(),
+            None
+        );
+        // Nor does the development secret read what a real one wrote.
+        with(&copied)
+            .store(&sample(), from_unix_millis(1_850_000_000_000))
+            .unwrap();
+        assert!(matches!(
+            with(&development).load(),
+            Err(CacheRejection::BadTag)
+        ));
+    }
+
+    #[test]
     fn stale_temporaries_are_removed_and_fresh_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
         let stale = dir.path().join(".license-gate-dead.tmp");

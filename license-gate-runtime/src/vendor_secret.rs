@@ -5,6 +5,12 @@
 //! Everything else that goes into those keys (product, license key, hardware
 //! ID) is known to the application's user. Without a vendor secret a cache is
 //! still written, for its time anchor, but it never grants on its own.
+//!
+//! A debug build whose `embed_secret!` variable is not set gets the
+//! *development* secret ([`VendorSecret::is_development`]): fixed, public, and
+//! kept apart from every real secret in key derivation, so that nothing it
+//! writes is accepted by a build with a real secret. A release build cannot
+//! have it: there, the unset variable is a compile error.
 
 use std::fmt;
 
@@ -30,12 +36,27 @@ const MIN_SECRET_BYTES: usize = 16;
 ///
 /// let secret = VendorSecret::new("a long random string only our build knows").unwrap();
 /// assert_eq!(format!("{secret:?}"), "VendorSecret(<redacted>)");
+/// assert!(!secret.is_development());
 /// assert!(VendorSecret::new("short").is_err());
 /// ```
 #[derive(Clone)]
 pub struct VendorSecret {
     bytes: Box<[u8]>,
+    /// `Some(variable)`: the development secret, which `embed_secret!` gives
+    /// a debug build in which `variable` was not set.
+    development: Option<&'static str>,
 }
+
+/// The development secret's bytes: public by design (they are in this
+/// source), so a cache keyed by them is only as authentic as a debug build
+/// needs. Keys derived from them are also kept apart by their purpose
+/// ([`VendorSecret::derive`]), so even a real secret of these same bytes
+/// never reads what the development secret wrote.
+const DEVELOPMENT_SECRET: &[u8] =
+    b"license-gate development vendor secret: public, for debug builds only";
+
+/// What the development secret adds to every key's purpose.
+const DEVELOPMENT_PURPOSE: &str = " (development secret)";
 
 impl VendorSecret {
     /// A vendor secret from at least 16 bytes (use 32 random ones).
@@ -49,12 +70,47 @@ impl VendorSecret {
         }
         Ok(VendorSecret {
             bytes: bytes.into(),
+            development: None,
         })
     }
 
-    /// A 32-byte key for `purpose`, bound to `parts` (HKDF-SHA256).
+    /// The development secret a debug build gets when `variable` (the one
+    /// its `embed_secret!` names) is not set.
+    fn development(variable: &'static str) -> Self {
+        VendorSecret {
+            bytes: DEVELOPMENT_SECRET.into(),
+            development: Some(variable),
+        }
+    }
+
+    /// Whether this is the development secret: what `embed_secret!` gives a
+    /// debug build (and its tests) when the variable is not set. It is
+    /// public, so its caches are authentic only against a user who does not
+    /// read this crate's source; a build with a real secret never accepts
+    /// them, and a release build cannot be built with it.
+    pub fn is_development(&self) -> bool {
+        self.development.is_some()
+    }
+
+    /// The variable `embed_secret!` named, when this is the development
+    /// secret.
+    pub(crate) fn unset_variable(&self) -> Option<&'static str> {
+        self.development
+    }
+
+    /// A 32-byte key for `purpose`, bound to `parts` (HKDF-SHA256). The
+    /// development secret derives under a purpose of its own, so its keys
+    /// differ from those of every real secret, the same bytes included.
     pub(crate) fn derive(secret: Option<&VendorSecret>, purpose: &str, parts: &[&str]) -> [u8; 32] {
-        derive_key(secret.map_or(&[][..], |s| &s.bytes), purpose, parts)
+        match secret {
+            Some(secret) if secret.is_development() => derive_key(
+                &secret.bytes,
+                &format!("{purpose}{DEVELOPMENT_PURPOSE}"),
+                parts,
+            ),
+            Some(secret) => derive_key(&secret.bytes, purpose, parts),
+            None => derive_key(&[], purpose, parts),
+        }
     }
 }
 
@@ -74,8 +130,90 @@ fn derive_key(secret: &[u8], purpose: &str, parts: &[&str]) -> [u8; 32] {
 
 impl fmt::Debug for VendorSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("VendorSecret(<redacted>)")
+        match self.development {
+            Some(variable) => write!(f, "VendorSecret(development: `{variable}` was not set)"),
+            None => f.write_str("VendorSecret(<redacted>)"),
+        }
     }
+}
+
+/// What a gate's vendor secret does not give, from
+/// [`LicenseGate::vendor_secret_warning`](crate::LicenseGate::vendor_secret_warning):
+/// for an application to show or log where no tracing subscriber runs.
+///
+/// `Display` is one sentence that says what it means and how to fix it.
+///
+/// ```
+/// use license_gate::{LicenseGate, providers::mock::MockProvider};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// let (provider, _handle) = MockProvider::licensed(["pro"]);
+/// let gate = LicenseGate::builder()
+///     .product("Atlas Studio")
+///     .provider(provider)
+///     .license_key("AAAA-BBBB-CCCC-DDDD")
+///     .cache_dir(dir.path())
+///     .start()
+///     .await?;
+/// // No `.vendor_secret(..)`: the cache does not grant on its own.
+/// let warning = gate.vendor_secret_warning().expect("no vendor secret");
+/// assert!(warning.to_string().starts_with("no vendor secret: the cache never grants on its own"));
+/// # gate.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VendorSecretWarning {
+    /// The gate has no vendor secret and keeps a cache: the cache never
+    /// grants on its own, so a start while the license server cannot be
+    /// reached stays pending.
+    Missing,
+    /// The gate runs with the development secret: `embed_secret!` gave it to
+    /// this debug build because `variable` was not set. It works as a real
+    /// secret does, but it is public, and a build with a real secret does
+    /// not accept what it wrote.
+    Development {
+        /// The environment variable `embed_secret!` named.
+        variable: &'static str,
+    },
+}
+
+impl VendorSecretWarning {
+    /// The warning for a gate with `secret` (`None`: no vendor secret) and,
+    /// when `caching`, a cache.
+    pub(crate) fn of(secret: Option<&VendorSecret>, caching: bool) -> Option<Self> {
+        match secret {
+            None if caching => Some(VendorSecretWarning::Missing),
+            None => None,
+            Some(secret) => secret
+                .unset_variable()
+                .map(|variable| VendorSecretWarning::Development { variable }),
+        }
+    }
+}
+
+impl fmt::Display for VendorSecretWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VendorSecretWarning::Missing => f.write_str(
+                "no vendor secret: the cache never grants on its own, so a start while the license server cannot be reached stays pending; give the builder `.vendor_secret(license_gate::embed_secret!(\"YOUR_APP_LICENSE_SECRET\")?)` (`license-gate secret new` makes a secret and prints where to put it)",
+            ),
+            VendorSecretWarning::Development { variable } => write!(
+                f,
+                "development vendor secret: `{variable}` was not set when this debug build was built, so `embed_secret!` gave it the public development secret, whose caches a build with a real secret does not accept (and a release build without `{variable}` does not compile); run `license-gate secret new` and set `{variable}` as it prints"
+            ),
+        }
+    }
+}
+
+/// Not public API: what `embed_secret!` expands to in a debug build whose
+/// `variable` is not set (a release build's expansion is a compile error).
+#[doc(hidden)]
+pub fn development_secret(variable: &'static str) -> Result<VendorSecret, GateError> {
+    Ok(VendorSecret::development(variable))
 }
 
 /// Not public API: what `embed_secret!` expands to, given the recombined
@@ -120,5 +258,25 @@ mod tests {
         assert_ne!(base, VendorSecret::derive(Some(&a), "q", &["x", "y"]));
         assert_ne!(base, VendorSecret::derive(Some(&a), "p", &["xy", ""]));
         assert_eq!(base, VendorSecret::derive(Some(&a), "p", &["x", "y"]));
+    }
+
+    #[test]
+    fn the_development_secret_keys_apart_from_every_real_one() {
+        let development = development_secret("APP_SECRET").unwrap();
+        assert!(development.is_development());
+        assert_eq!(development.unset_variable(), Some("APP_SECRET"));
+        assert_eq!(
+            format!("{development:?}"),
+            "VendorSecret(development: `APP_SECRET` was not set)"
+        );
+        // A real secret of the very same bytes derives other keys.
+        let same_bytes = VendorSecret::new(DEVELOPMENT_SECRET).unwrap();
+        assert!(!same_bytes.is_development());
+        let key = VendorSecret::derive(Some(&development), "p", &["x"]);
+        assert_ne!(key, VendorSecret::derive(Some(&same_bytes), "p", &["x"]));
+        assert_ne!(key, VendorSecret::derive(None, "p", &["x"]));
+        // Whichever variable was unset, the development keys are the same.
+        let other = development_secret("OTHER").unwrap();
+        assert_eq!(key, VendorSecret::derive(Some(&other), "p", &["x"]));
     }
 }

@@ -79,6 +79,10 @@ pub use license_gate_runtime::{
 #[doc(inline)]
 pub use license_gate_runtime::hardware_id::hardware_id;
 
+// What a gate's vendor secret does not give (`LicenseGate::vendor_secret_warning`).
+#[doc(inline)]
+pub use license_gate_runtime::VendorSecretWarning;
+
 // The ExisOne SDK's hardware ID, for applications that move from an SDK.
 #[doc(inline)]
 pub use license_gate_runtime::exisone_sdk_hardware_id;
@@ -127,7 +131,7 @@ pub mod __private {
 
     pub use license_gate_runtime::__private::{CallSite, Denied, Requirement};
     // What `embed_secret!` expands to.
-    pub use license_gate_runtime::__private::{embedded_secret, read_share};
+    pub use license_gate_runtime::__private::{development_secret, embedded_secret, read_share};
     pub use license_gate_runtime::LicenseError;
 
     /// Checks a call site; the generated code calls this first thing. A

@@ -464,6 +464,16 @@ impl LicenseGateBuilder {
 
     fn assemble(self) -> Result<(Arc<Engine>, bool), GateError> {
         let (slots, config, install_global) = self.validate()?;
+        if let Some(variable) = config
+            .vendor_secret
+            .as_ref()
+            .and_then(VendorSecret::unset_variable)
+        {
+            tracing::warn!(
+                variable,
+                "this debug build runs with the public development vendor secret, because `{variable}` was not set when it was built; a build with a real secret does not accept its caches, and a release build without `{variable}` does not compile: run `license-gate secret new` for a real secret and set `{variable}` as it prints"
+            );
+        }
         let application = config
             .application
             .clone()

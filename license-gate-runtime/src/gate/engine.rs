@@ -648,6 +648,15 @@ impl Engine {
         self.stopped.load(Ordering::Relaxed)
     }
 
+    /// What the gate's vendor secret does not give (`None`: a real secret,
+    /// or no secret and no cache).
+    pub(crate) fn vendor_secret_warning(&self) -> Option<crate::VendorSecretWarning> {
+        crate::VendorSecretWarning::of(
+            self.config.vendor_secret.as_ref(),
+            !matches!(self.config.cache, crate::CacheLocation::Off),
+        )
+    }
+
     /// Publishes every product as unlicensed with `reason`, features gone;
     /// the writer lock is held.
     fn deny_all_locked(&self, reason: &'static str) {

@@ -173,6 +173,28 @@ impl LicenseGate {
         self.snapshot().products[0].effective_status(now)
     }
 
+    /// What this gate's vendor secret does not give, if anything: no vendor
+    /// secret (its cache never grants on its own, so a start while the
+    /// server cannot be reached stays pending), or the development secret of
+    /// a debug build whose `embed_secret!` variable was not set. `None` with
+    /// a real secret (or no secret and no cache).
+    ///
+    /// The gate logs the development secret once at start (a warning), but
+    /// this works without a tracing subscriber: print it, or show it in a
+    /// diagnostics screen. `Display` says what it means and how to fix it.
+    ///
+    /// ```no_run
+    /// # async fn demo(gate: license_gate::LicenseGate) {
+    /// if let Some(warning) = gate.vendor_secret_warning() {
+    ///     eprintln!("license: {warning}");
+    /// }
+    /// # }
+    /// # let _ = demo;
+    /// ```
+    pub fn vendor_secret_warning(&self) -> Option<crate::VendorSecretWarning> {
+        self.inner.engine.vendor_secret_warning()
+    }
+
     /// Whether the default product's license includes `feature` now.
     ///
     /// Costs a few nanoseconds while the state is unchanged: each thread keeps
