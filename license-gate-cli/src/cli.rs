@@ -18,6 +18,7 @@ with \"ok\": true or false (see the README for the shapes).
 
 Examples:
   license-gate hardware-id
+  license-gate secret new --var ATLAS_LICENSE_SECRET
   license-gate offline verify --public-key vendor.pem ABCDE-FGHJK-...
   license-gate offline mint --private-key vendor-private.pem --hardware-id 4945EC7B... --product \"Atlas Studio\" --features pro --expires 2027-12-31
   license-gate exisone validate ABCD-EFGH-JKMN-PQRS --product \"Atlas Studio\"
@@ -38,11 +39,13 @@ fn refused() -> impl TypedValueParser<Value = Refused> {
     clap::builder::StringValueParser::new().map(|_| Refused)
 }
 
-/// Licensing tools for applications built with license-gate: this machine's
-/// hardware ID, ExisOne offline codes, ExisOne and ECOSIRE license calls, a
-/// live view of a license, and local emulators of both services.
+/// Licensing tools for applications built with license-gate: a fresh vendor
+/// secret, this machine's hardware ID, ExisOne offline codes, ExisOne and
+/// ECOSIRE license calls, a live view of a license, and local emulators of
+/// both services.
 ///
-/// Secrets are never taken as flag values and never printed: the ExisOne
+/// Secrets are never taken as flag values and never printed (but the fresh
+/// vendor secret `secret new` makes): the ExisOne
 /// access token comes from the environment variable EXISONE_ACCESS_TOKEN
 /// (holding the token itself) or from the file given with
 /// --access-token-file; the ECOSIRE license secret from
@@ -73,6 +76,10 @@ Examples:
   license-gate hardware-id --exisone-sdk
   license-gate hardware-id --json")]
     HardwareId(HardwareIdArgs),
+
+    /// Make the vendor secret your build embeds with `embed_secret!`.
+    #[command(subcommand)]
+    Secret(SecretCommand),
 
     /// Verify, inspect or mint ExisOne offline activation codes.
     #[command(subcommand)]
@@ -112,6 +119,48 @@ pub struct HardwareIdArgs {
     /// and the host name.
     #[arg(long, conflicts_with = "components")]
     pub exisone_sdk: bool,
+}
+
+/// `license-gate secret ...`.
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Print a fresh vendor secret (32 random bytes from the operating
+    /// system, hex-encoded) and the exact lines that give it to your builds:
+    /// for a git-ignored `.cargo/config.toml`, for `.gitignore`, for CI, and
+    /// the `embed_secret!` call. The secret is printed once and kept
+    /// nowhere: paste it where it belongs, and into your password manager.
+    ///
+    /// Without the variable, debug builds and tests use a public development
+    /// secret, and a release build does not compile.
+    #[command(after_help = "\
+Examples:
+  license-gate secret new
+  license-gate secret new --var ATLAS_LICENSE_SECRET
+  license-gate secret new --var ATLAS_LICENSE_SECRET --json")]
+    New(SecretNewArgs),
+}
+
+/// `license-gate secret new`.
+#[derive(Debug, Args)]
+pub struct SecretNewArgs {
+    /// The environment variable that holds the secret, as your program's
+    /// `embed_secret!("NAME")` names it.
+    #[arg(long = "var", value_name = "NAME", default_value = "LICENSE_GATE_VENDOR_SECRET", value_parser = variable_name)]
+    pub variable: String,
+}
+
+/// An environment variable's name: letters, digits and `_`, not starting
+/// with a digit (what a shell, cargo's `[env]` and CI all accept).
+fn variable_name(name: &str) -> Result<String, String> {
+    let mut chars = name.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if starts_well && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(name.to_owned())
+    } else {
+        Err("an environment variable's name has only letters, digits and `_`, and does not start with a digit (for example ATLAS_LICENSE_SECRET)".to_owned())
+    }
 }
 
 /// `license-gate offline ...`.

@@ -1,6 +1,8 @@
 //! `license-gate`: the command line of the license-gate framework.
 //!
 //! - `license-gate hardware-id [--components]`: this machine's hardware ID.
+//! - `license-gate secret new [--var NAME]`: a fresh vendor secret for
+//!   `embed_secret!`, with the lines that give it to the build.
 //! - `license-gate offline verify|decode|mint`: ExisOne offline activation codes.
 //! - `license-gate exisone validate|activate|deactivate|features|seats|generate-key|ticket`:
 //!   calls through the ExisOne client.
@@ -15,7 +17,8 @@
 //! (1: not valid or refused, 2: usage or configuration, 3: server not
 //! reachable); with `--json` it is also one `{"ok": false, "error": {...}}`
 //! object on stdout. Secrets are read from files or the environment, never
-//! from flag values, and never printed; license keys are masked.
+//! from flag values, and never printed (but the fresh vendor secret of
+//! `secret new`); license keys are masked.
 
 mod cli;
 mod cmd;
@@ -181,6 +184,7 @@ fn run(cli: &Cli) -> CliResult<Option<Report>> {
     let json = cli.json;
     match &cli.command {
         Command::HardwareId(args) => cmd::hardware::run(args, json),
+        Command::Secret(cli::SecretCommand::New(args)) => cmd::secret::new(args, json),
         Command::Offline(OfflineCommand::Verify(args)) => cmd::offline::verify(args).map(Some),
         Command::Offline(OfflineCommand::Decode(args)) => cmd::offline::decode(args, json),
         Command::Offline(OfflineCommand::Mint(args)) => cmd::offline::mint(args).map(Some),

@@ -6,6 +6,7 @@ pub mod emulate;
 pub mod exisone;
 pub mod hardware;
 pub mod offline;
+pub mod secret;
 pub mod watch;
 
 /// Ctrl-C (and, on Unix, SIGTERM), listened for from the moment this is
