@@ -50,6 +50,39 @@
 //! (the hardware ID is printed by `license-gate hardware-id`, the algorithm is
 //! public), so **a cache never grants on its own**: a start from it is
 //! `Pending` until the server or a verified offline code confirms.
+//! [`LicenseGate::vendor_secret_warning`](crate::LicenseGate::vendor_secret_warning)
+//! says so ([`VendorSecretWarning::Missing`](crate::VendorSecretWarning::Missing)),
+//! without a tracing subscriber.
+//!
+//! ### Making the secret, and the development secret
+//!
+//! `license-gate secret new --var ATLAS_LICENSE_SECRET` (the command line,
+//! `license-gate-cli`) prints 32 fresh random bytes, hex-encoded, and the
+//! lines that give them to the build: the `[env]` table of a git-ignored
+//! `.cargo/config.toml`, the `.gitignore` line, and a GitHub Actions `env:`
+//! line that reads a repository secret.
+//!
+//! When the variable is not set (or empty), `embed_secret!` decides by the
+//! build's profile, with `cfg(debug_assertions)` (a proc macro cannot see the
+//! profile, so the expansion holds both branches):
+//!
+//! - **a debug build** (`cargo build`, `cargo run`, `cargo check`,
+//!   `cargo test`) gets the **development secret**: fixed and public (it is
+//!   in this crate's source), so it protects nothing against a user who reads
+//!   it, but the gate runs exactly as with a real secret (the cache grants on
+//!   its own). The gate logs one warning at start naming the variable and
+//!   `license-gate secret new`, and `vendor_secret_warning()` returns
+//!   [`VendorSecretWarning::Development`](crate::VendorSecretWarning::Development);
+//!   `VendorSecret::is_development` tells it too. Every key is derived from it
+//!   under a purpose of its own (HKDF salt), so a build with a real secret, even
+//!   one that holds the development secret's very bytes, rejects every cache
+//!   and time anchor it wrote, and it rejects theirs;
+//! - **a release build** (any profile without `debug-assertions`) does not
+//!   compile: the error names the variable and `license-gate secret new`. A
+//!   shipped build therefore cannot carry the development secret unless its
+//!   profile turns `debug-assertions` on.
+//!
+//! A secret shorter than 16 bytes is a compile error in every profile.
 //!
 //! ## Attacks and results
 //!
@@ -63,6 +96,7 @@
 //! |---|---|---|
 //! | write a cache by script: `licensed`, every feature, confirmed in 2076 | no grant | without the vendor secret a cache never grants on its own; with it, the script cannot compute the HMAC |
 //! | a cache written without the vendor secret, or with a guessed one | rejected, logged, `Pending` | HKDF key from the vendor secret |
+//! | a cache and time anchor written with the public development secret (a debug build's, or by script from this source), put before a release build | rejected, `Pending` until the server answers | development keys are derived under their own purpose, apart from every real secret's, the same bytes included (`cache.rs` `what_the_development_secret_wrote_no_real_secret_reads`, `tests/vendor_secret.rs`); a release build cannot embed the development secret (`tests/vendor_secret.rs` builds a new crate both ways) |
 //! | copy a cache from another machine, or re-tag it for this one | rejected, as long as this machine presents its own identity | the hardware ID is part of the key; re-tagging needs the vendor secret. A machine made to present the other's identity (user, mount and UTS namespaces) is that machine: see "What remains possible" |
 //! | a fake `hostname`, `ioreg`, `sysctl`, `ifconfig`, `scutil`, `reg` or `getmac` first on `PATH`; `HOSTNAME`, `COMPUTERNAME`, `PROCESSOR_IDENTIFIER`, `NUMBER_OF_PROCESSORS`, `SystemRoot` set for the app | the hardware ID does not change | system programs run by absolute path; no environment variable is read (Windows reads those values from the registry); Linux reads only files of `/etc`, `/var/lib`, `/proc` and `/sys` |
 //! | edit, truncate or replace bytes of the cache | rejected | HMAC-SHA256, compared in constant time |
