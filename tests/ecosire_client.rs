@@ -8,9 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use license_gate::LicenseKey;
 use license_gate::ProviderError;
-use license_gate::providers::ecosire::{
-    CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, EcosireClient, EcosireStatus,
-};
+use license_gate::providers::ecosire::__private::{CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED};
+use license_gate::providers::ecosire::{EcosireClient, EcosireStatus};
 use license_gate_testkit::ecosire::{EmulatedLicense, EmulatedStatus, RateLimits};
 use license_gate_testkit::{Fault, TestCertificate};
 use serde_json::json;

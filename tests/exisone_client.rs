@@ -6,8 +6,9 @@ use support::key_letters;
 
 use std::time::{Duration, SystemTime};
 
+use license_gate::providers::HttpOptions;
 use license_gate::providers::exisone::{
-    ActivationResult, ExisOneClient, ExisOneClientOptions, ExisOneSeatUsage, HttpOptions,
+    ActivationResult, ExisOneClient, ExisOneClientOptions, ExisOneSeatUsage,
 };
 use license_gate::{ProviderError, SeatUsage};
 use license_gate_testkit::exisone::{
@@ -506,9 +507,9 @@ async fn validate_smart_returns_refusals_as_an_invalid_result_with_the_reason() 
     assert_eq!(smart.validation.status, "invalid");
     assert_eq!(smart.product_name.as_deref(), Some(PRODUCT));
     let reason = smart.error_message.expect("the reason");
-    assert!(reason.contains("not found"), "{reason}");
+    assert!(reason.to_string().contains("not found"), "{reason}");
     assert!(
-        !reason.contains("NONE-NONE-NONE-NONE"),
+        !reason.to_string().contains("NONE-NONE-NONE-NONE"),
         "the key is masked: {reason}"
     );
 

@@ -49,7 +49,7 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::providers::exisone::HttpOptions;
+/// use license_gate::providers::HttpOptions;
 ///
 /// let http = HttpOptions::new()
 ///     .timeout(Duration::from_secs(10))

@@ -16,11 +16,12 @@ use crate::cache::{
     TimeAnchor, Unvouched, Vouched,
 };
 use crate::clock_floor::{self, ClockFloor};
-use crate::error::GateError;
+use crate::error::{GateError, Setting};
 use crate::provider::Provider;
+use crate::reason::Reason;
 use crate::retry::RetryPolicy;
 use crate::secret::LicenseKey;
-use crate::state::{LicenseSnapshot, ProductState, Source};
+use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, Source};
 use crate::time::{Clock, SystemClock};
 use crate::vendor_secret::VendorSecret;
 
@@ -401,34 +402,42 @@ impl LicenseGateBuilder {
         }
         let c = &self.config;
         if c.heartbeat_interval < Duration::from_secs(1) {
-            return Err(GateError::Config(format!(
-                "the heartbeat interval {:?} is too short: use at least one second",
-                c.heartbeat_interval
-            )));
+            return Err(GateError::InvalidSetting {
+                setting: Setting::HeartbeatInterval,
+                message: format!(
+                    "the heartbeat interval {:?} is too short: use at least one second",
+                    c.heartbeat_interval
+                ),
+            });
         }
-        for (name, value, max) in [
-            ("heartbeat interval", c.heartbeat_interval, MAX_PERIOD),
-            ("grace period", c.grace_period, MAX_PERIOD),
-            ("start-up timeout", c.startup_timeout, MAX_TIMEOUT),
-            ("request timeout", c.request_timeout, MAX_TIMEOUT),
-            ("retry delay", c.retry.max, MAX_PERIOD),
+        for (setting, value, max) in [
+            (Setting::HeartbeatInterval, c.heartbeat_interval, MAX_PERIOD),
+            (Setting::GracePeriod, c.grace_period, MAX_PERIOD),
+            (Setting::StartupTimeout, c.startup_timeout, MAX_TIMEOUT),
+            (Setting::RequestTimeout, c.request_timeout, MAX_TIMEOUT),
+            (Setting::RetryDelay, c.retry.max, MAX_PERIOD),
         ] {
             if value > max {
-                return Err(GateError::Config(format!(
-                    "the {name} {value:?} is too long: use at most {max:?}"
-                )));
+                return Err(GateError::InvalidSetting {
+                    setting,
+                    message: format!("the {setting} {value:?} is too long: use at most {max:?}"),
+                });
             }
         }
         if c.request_timeout.is_zero() {
-            return Err(GateError::Config(
-                "the request timeout is zero: use at least a few seconds".to_owned(),
-            ));
+            return Err(GateError::InvalidSetting {
+                setting: Setting::RequestTimeout,
+                message: "the request timeout is zero: use at least a few seconds".to_owned(),
+            });
         }
         if !(0.0..=1.0).contains(&c.jitter) {
-            return Err(GateError::Config(format!(
-                "jitter {} is out of range: use a fraction from 0.0 to 1.0",
-                c.jitter
-            )));
+            return Err(GateError::InvalidSetting {
+                setting: Setting::Jitter,
+                message: format!(
+                    "jitter {} is out of range: use a fraction from 0.0 to 1.0",
+                    c.jitter
+                ),
+            });
         }
         let mut slots: Vec<ProductSlot> = Vec::new();
         for product in self.products {
@@ -518,6 +527,7 @@ impl LicenseGateBuilder {
         for ((slot, cache), cached) in slots.iter().zip(&caches).zip(cached) {
             let request = slot_request(&config, slot, now);
             let evidence = slot.provider.verify_locally(&request);
+            let without_secret = cached.as_ref().is_some_and(|c| !c.grants_on_its_own);
             let from_cache = cached.filter(|cached| {
                 if !cached.grants_on_its_own {
                     tracing::info!(product = %slot.name, "the license cache was written without a vendor secret, so it does not grant on its own; waiting for the server");
@@ -555,6 +565,13 @@ impl LicenseGateBuilder {
                     now,
                     config.grace_period,
                 ),
+                // The status says why the cache does not bridge the wait.
+                (None, None) if without_secret => ProductState {
+                    status: LicenseStatus::Pending {
+                        reason: Reason::CacheWithoutVendorSecret,
+                    },
+                    ..ProductState::pending(&slot.name)
+                },
                 (None, None) => ProductState::pending(&slot.name),
             };
             // Expiry and grace instants that passed while the program was not running.
@@ -652,10 +669,7 @@ impl LicenseGateBuilder {
     /// ```
     pub fn start_blocking(self) -> Result<LicenseGate, GateError> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(GateError::Config(
-                "`start_blocking` would block the async runtime it was called on: use `.start().await` there"
-                    .to_owned(),
-            ));
+            return Err(GateError::BlockingInAsyncContext);
         }
         let (engine, install) = self.assemble()?;
         let own = OwnRuntime::spawn()?;
@@ -798,7 +812,7 @@ impl LicenseGate {
 mod tests {
     use super::*;
     use crate::provider::{LicenseAnswer, LicenseRequest};
-    use crate::{ProviderError, mock::MockProvider};
+    use crate::{ProviderError, providers::mock::MockProvider};
 
     /// A provider that suggests `interval`.
     #[derive(Debug)]

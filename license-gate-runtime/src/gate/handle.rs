@@ -10,10 +10,10 @@ use tokio::sync::watch;
 use super::callsite::{self, Ask};
 use super::cell::StateCell;
 use super::engine::Engine;
-use super::engine::{GATE_DROPPED, GATE_SHUT_DOWN};
 use super::scope::{ScopeGuard, Scoped};
 use super::{global, own_runtime};
 use crate::error::{GateError, LicenseError};
+use crate::reason::Reason;
 use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
 
 /// The handle of the installed global gate, kept by the process from `start`
@@ -40,11 +40,11 @@ static INSTALLED_GATE: Mutex<Option<LicenseGate>> = Mutex::new(None);
 ///   the gate down, activate, or subscribe).
 /// - **A gate started with `.install_global(false)` stops** when its last
 ///   handle is dropped, and its state, as scopes and subscribers still see
-///   it, denies with the reason [`GATE_DROPPED`](crate::GATE_DROPPED).
+///   it, denies with the reason [`Reason::GateDropped`](crate::Reason::GateDropped).
 /// - **Whenever a gate stops checking** — [`shutdown`](LicenseGate::shutdown)
-///   ([`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN)), or the tokio runtime that ran
+///   ([`Reason::GateShutDown`](crate::Reason::GateShutDown)), or the tokio runtime that ran
 ///   it shut down, as when `#[tokio::main]` returns
-///   ([`RUNTIME_STOPPED`](crate::RUNTIME_STOPPED)) — its state denies from
+///   ([`Reason::RuntimeStopped`](crate::Reason::RuntimeStopped)) — its state denies from
 ///   then on; the cache keeps the last confirmed state for the next start.
 ///
 /// ```
@@ -123,7 +123,7 @@ impl Drop for GateInner {
     /// gate, which the process holds): the heartbeat ends, so the state
     /// denies now, not when the task next runs.
     fn drop(&mut self) {
-        self.engine.stop(GATE_DROPPED);
+        self.engine.stop(Reason::GateDropped);
     }
 }
 
@@ -280,9 +280,9 @@ impl LicenseGate {
     /// its task to end. Gated code denies afterwards (no gate is running), and
     /// so does what still holds this gate's state (a scope, a subscriber, a
     /// clone of the handle): every product reads
-    /// `Unlicensed` with the reason [`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN).
+    /// `Unlicensed` with the reason [`Reason::GateShutDown`](crate::Reason::GateShutDown).
     pub async fn shutdown(self) {
-        self.inner.engine.stop(GATE_SHUT_DOWN);
+        self.inner.engine.stop(Reason::GateShutDown);
         self.inner.stop.send_replace(true);
         let task = self
             .inner
@@ -299,7 +299,7 @@ impl LicenseGate {
     /// [`LicenseGate::shutdown`] for programs without an async runtime: stops
     /// the heartbeat, removes the global gate and ends the gate's own runtime.
     pub fn shutdown_blocking(self) {
-        self.inner.engine.stop(GATE_SHUT_DOWN);
+        self.inner.engine.stop(Reason::GateShutDown);
         self.inner.stop.send_replace(true);
         // Dropping the gate's own runtime (if any) ends the heartbeat task.
         self.tear_down();

@@ -147,7 +147,7 @@
 //! grace period); any other error for a refusal (it denies at once).
 //!
 //! ```
-//! use license_gate::{LicenseAnswer, LicenseRequest, LicenseStatus, Provider, ProviderError};
+//! use license_gate::{LicenseStatus, ProviderError, provider::{LicenseAnswer, LicenseRequest, Provider}};
 //!
 //! /// A licensing service of your own.
 //! #[derive(Debug)]

@@ -2,6 +2,9 @@
 //! keyed with the license secret, of `k1=v1&k2=v2&...` built from the body's
 //! fields sorted by key (byte order), values as sent, without escaping.
 
+/// The header that carries the request signature (lower case, as HTTP/2 sends it).
+pub const SIGNATURE_HEADER: &str = "x-ecosire-signature";
+
 use std::collections::BTreeMap;
 
 use hmac::{Hmac, KeyInit, Mac};
