@@ -352,7 +352,7 @@ async fn injected_statuses_and_broken_replies() {
 
     faults.set_delay(Duration::from_secs(3));
     let mut slow = options(&emulator);
-    slow.http.timeout = Duration::from_millis(200);
+    slow.http = slow.http.clone().timeout(Duration::from_millis(200));
     let slow = EcosireClient::new(slow).unwrap();
     let err = slow.validate(&key(), "shop.example").await.unwrap_err();
     assert!(matches!(err, ProviderError::Timeout { .. }), "{err:?}");

@@ -663,7 +663,7 @@ async fn super_short_client(
 ) -> ProviderError {
     faults.set_delay(Duration::from_secs(3));
     let mut short = options(url);
-    short.http.timeout = Duration::from_millis(300);
+    short.http = short.http.clone().timeout(Duration::from_millis(300));
     let client = ExisOneClient::new(short).unwrap();
     let err = client.validate(KEY, HW, None, None).await.unwrap_err();
     faults.set_delay(Duration::ZERO);

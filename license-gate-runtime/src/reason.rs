@@ -23,7 +23,7 @@ use crate::error::ProviderError;
 /// assert!(matches!(&status, LicenseStatus::Unlicensed { reason: Reason::GraceOver }));
 /// assert_eq!(
 ///     status.to_string(),
-///     "unlicensed: the grace period is over: connect to the internet so the license server can confirm the license"
+///     "unlicensed: grace period over: connect to the internet so the license server can confirm the license"
 /// );
 /// // A service's own words.
 /// let invalid = LicenseStatus::Invalid { reason: Reason::message("unknown product") };
@@ -186,7 +186,7 @@ impl fmt::Display for Reason {
                 "the license was deactivated on this installation: activate it again to use it here",
             ),
             Reason::GraceOver => f.write_str(
-                "the grace period is over: connect to the internet so the license server can confirm the license",
+                "grace period over: connect to the internet so the license server can confirm the license",
             ),
             Reason::ClockSetBack => f.write_str(
                 "the system clock is set back: files on this computer were written later than the clock now says; set the date and time right, or connect to the internet so the license server can confirm the license",

@@ -614,6 +614,7 @@ impl LicenseGateBuilder {
         let gate = LicenseGate {
             inner: Arc::new(GateInner {
                 engine,
+                runtime,
                 global: install,
                 stop,
                 task: Mutex::new(Some(task)),

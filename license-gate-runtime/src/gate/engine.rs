@@ -49,6 +49,13 @@ const DEADLINE_RECHECK: Duration = Duration::from_secs(60);
 /// instant, and that error is the one reported.
 const DEADLINE_GRACE: Duration = Duration::from_millis(100);
 
+/// The first wait between attempts while `start` waits for a first answer
+/// that a refused or failed connection did not give; it doubles up to
+/// [`STARTUP_RETRY_MAX`].
+const STARTUP_RETRY: Duration = Duration::from_millis(250);
+/// The longest wait between attempts within the start-up timeout.
+const STARTUP_RETRY_MAX: Duration = Duration::from_secs(1);
+
 /// What one round of validation found.
 #[derive(Debug, Clone)]
 pub(crate) struct RefreshReport {
@@ -57,6 +64,22 @@ pub(crate) struct RefreshReport {
     pub(crate) unreachable: bool,
     /// The longest wait a server asked for (rate limiting).
     pub(crate) server_asked: Option<Duration>,
+    /// Some product got no answer for a reason that may pass in a moment
+    /// (the server not reached, a timeout, a 5xx): worth another attempt
+    /// within the start-up timeout. Not for a refused access token or a
+    /// rate limit, which another attempt does not mend.
+    pub(crate) worth_retrying: bool,
+}
+
+/// A provider call's task, aborted when the call is given up (the gate shut
+/// down while it was in flight): nothing keeps talking to the server for a
+/// gate that stopped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A provider call, run as a task of its own so that a provider that panics
@@ -243,7 +266,7 @@ impl Engine {
         let provider = slot.provider.clone();
         let deadline = Deadline::after(self.config.request_timeout);
         let request = slot_request(&self.config, slot, self.cell.now()).with_deadline(deadline);
-        let mut task = tokio::spawn(async move {
+        let mut task = AbortOnDrop(tokio::spawn(async move {
             match call {
                 Call::Validate => provider.validate(&request).await,
                 Call::Activate => provider.activate(&request).await,
@@ -257,12 +280,12 @@ impl Engine {
                     .await
                     .map(|()| LicenseAnswer::licensed(None::<String>)),
             }
-        });
-        let joined = match tokio::time::timeout_at(deadline.at(), &mut task).await {
+        }));
+        let joined = match tokio::time::timeout_at(deadline.at(), &mut task.0).await {
             Ok(joined) => Ok(joined),
             // The deadline has passed: a provider that honours it is ending
             // the call with its own error at this very instant.
-            Err(_) => tokio::time::timeout(DEADLINE_GRACE, &mut task).await,
+            Err(_) => tokio::time::timeout(DEADLINE_GRACE, &mut task.0).await,
         };
         let outcome = match joined {
             Ok(Ok(outcome)) => outcome,
@@ -275,7 +298,7 @@ impl Engine {
                 }))
             }
             Err(_) => {
-                task.abort();
+                task.0.abort();
                 tracing::debug!(product = %slot.name, provider = slot.provider.name(), "the license provider ignored the call's deadline; the call is cut off");
                 Err(ProviderError::Timeout {
                     host: slot.provider.name().to_owned(),
@@ -369,6 +392,13 @@ impl Engine {
             .iter()
             .filter_map(|o| o.as_ref().err()?.retry_after())
             .max();
+        let worth_retrying = outcomes.iter().any(|o| {
+            o.as_ref().is_err_and(|e| {
+                e.is_transient()
+                    && !e.is_credentials_fault()
+                    && !matches!(e, ProviderError::RateLimited { .. })
+            })
+        });
         let snapshot = self.update("validation", |current, now| {
             current
                 .products
@@ -382,6 +412,7 @@ impl Engine {
             snapshot,
             unreachable,
             server_asked,
+            worth_retrying,
         };
         {
             let mut last = self
@@ -681,8 +712,41 @@ impl Engine {
         Instant::now() + delay
     }
 
-    /// The heartbeat task (one life of it; [`supervise`] restarts it).
+    /// The first answer at start: validates, and while an attempt gets no
+    /// answer for a reason that may pass (a refused connection, a timeout, a
+    /// 5xx), tries again after 250 ms, then doubling up to 1 s between
+    /// attempts, as long as the next attempt starts before `until` (the end
+    /// of the start-up timeout). An answer, or a failure another attempt
+    /// does not mend (a refused access token, a rate limit), ends it at once.
+    async fn first_answer(&self, until: Instant) {
+        let mut wait = STARTUP_RETRY;
+        loop {
+            let report = self.refresh().await;
+            if !report.worth_retrying || Instant::now() + wait >= until {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(STARTUP_RETRY_MAX);
+        }
+    }
+
+    /// The heartbeat task (one life of it; [`supervise`] restarts it): ends
+    /// as soon as the gate is told to stop, even in the middle of a provider
+    /// call (whose task is then aborted).
     async fn run(
+        self: Arc<Self>,
+        stop: watch::Receiver<bool>,
+        started: Option<oneshot::Sender<()>>,
+    ) {
+        let mut stopped = stop.clone();
+        tokio::select! {
+            biased;
+            _ = stopped.wait_for(|stop| *stop) => {}
+            () = self.clone().run_until_stopped(stop, started) => {}
+        }
+    }
+
+    async fn run_until_stopped(
         self: Arc<Self>,
         stop: watch::Receiver<bool>,
         mut started: Option<oneshot::Sender<()>>,
@@ -698,11 +762,12 @@ impl Engine {
             announce_start();
             self.refresh().await;
         } else {
-            let first = self.refresh();
+            let until = Instant::now() + self.config.startup_timeout;
+            let first = self.first_answer(until);
             tokio::pin!(first);
             tokio::select! {
-                _ = &mut first => {}
-                () = tokio::time::sleep(self.config.startup_timeout) => {
+                () = &mut first => {}
+                () = tokio::time::sleep_until(until) => {
                     tracing::warn!(
                         timeout = ?self.config.startup_timeout,
                         "no license answer yet; running as pending while the check goes on"
