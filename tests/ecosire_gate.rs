@@ -53,13 +53,7 @@ async fn the_first_validation_activates_once_then_heartbeats_validate() {
     assert!(gate.has_feature("pro") && gate.has_feature("export"));
     assert_eq!(emulator.handle().bindings(KEY), [DOMAIN]);
     let state = gate.product_state();
-    assert_eq!(
-        state.seats,
-        Some(SeatUsage {
-            used: 1,
-            limit: Some(3)
-        })
-    );
+    assert_eq!(state.seats, Some(SeatUsage::new(1, Some(3))));
 
     gate.refresh().await;
     gate.refresh().await;

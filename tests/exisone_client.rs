@@ -338,13 +338,7 @@ async fn seat_usage_of_corporate_licenses() {
     assert_eq!(request.header("content-type"), Some("application/json"));
     assert_eq!(usage, ExisOneSeatUsage::new(2, Some(3), true, false));
     assert_eq!(usage.remaining(), Some(1));
-    assert_eq!(
-        SeatUsage::from(usage),
-        SeatUsage {
-            used: 2,
-            limit: Some(3)
-        }
-    );
+    assert_eq!(SeatUsage::from(usage), SeatUsage::new(2, Some(3)));
 
     control.add_license(EmulatedLicense::new("CORP-UNLIMITED", PRODUCT).unlimited_seats());
     let unlimited = client.get_seat_usage("CORP-UNLIMITED").await.unwrap();

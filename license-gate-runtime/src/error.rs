@@ -939,6 +939,15 @@ pub enum GateError {
         /// The product.
         product: String,
     },
+    /// `.provider(..)` or `.license_key(..)` was called before any
+    /// `.product(..)` (`product` is `None`), or a second time for `product`.
+    #[error("{}", describe_misplaced(*setting, product.as_deref()))]
+    ProductSetting {
+        /// The call.
+        setting: ProductSetting,
+        /// The product it was given twice for; `None`: before any product.
+        product: Option<String>,
+    },
     /// The same product was configured twice.
     #[error("product `{product}` is configured twice: give each product one `.product(..)` call")]
     DuplicateProduct {
@@ -996,6 +1005,31 @@ pub enum GateError {
     /// A provider call failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+}
+
+/// A per-product builder call named by [`GateError::ProductSetting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProductSetting {
+    /// `.provider(..)` or `.shared_provider(..)`.
+    Provider,
+    /// `.license_key(..)`.
+    LicenseKey,
+}
+
+fn describe_misplaced(setting: ProductSetting, product: Option<&str>) -> String {
+    let call = match setting {
+        ProductSetting::Provider => "`.provider(..)`",
+        ProductSetting::LicenseKey => "`.license_key(..)`",
+    };
+    match product {
+        None => format!(
+            "{call} was called before any `.product(..)`: name the product first, `.product(\"Name\")`, then give its provider and license key"
+        ),
+        Some(product) => format!(
+            "{call} was called twice for product `{product}`: give each product one, or start another product with `.product(..)` before it"
+        ),
+    }
 }
 
 /// A builder setting named by [`GateError::InvalidSetting`].

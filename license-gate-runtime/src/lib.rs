@@ -55,7 +55,7 @@ pub use error::{GateError, LicenseError, ProviderError, Required};
 /// The parts of the error types: the names and feature lists a denial
 /// carries, and the builder setting a [`GateError::InvalidSetting`] names.
 pub mod errors {
-    pub use crate::error::{FeatureIter, Features, Name, Setting};
+    pub use crate::error::{FeatureIter, Features, Name, ProductSetting, Setting};
 }
 pub use gate::{
     CurrentScope, LicenseGate, LicenseGateBuilder, ScopeGuard, Scoped, check_feature,

@@ -179,6 +179,7 @@ pub enum Source {
 
 /// Seat usage of a corporate (multi-seat) license.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SeatUsage {
     /// Seats in use.
     pub used: u32,
@@ -187,12 +188,17 @@ pub struct SeatUsage {
 }
 
 impl SeatUsage {
+    /// `used` seats of `limit` (`None`: unlimited).
+    pub fn new(used: u32, limit: Option<u32>) -> Self {
+        SeatUsage { used, limit }
+    }
+
     /// Seats still free; `None` when the license is unlimited.
     ///
     /// ```
     /// use license_gate::SeatUsage;
-    /// assert_eq!(SeatUsage { used: 7, limit: Some(5) }.remaining(), Some(0));
-    /// assert_eq!(SeatUsage { used: 1, limit: None }.remaining(), None);
+    /// assert_eq!(SeatUsage::new(7, Some(5)).remaining(), Some(0));
+    /// assert_eq!(SeatUsage::new(1, None).remaining(), None);
     /// ```
     pub fn remaining(&self) -> Option<u32> {
         self.limit.map(|limit| limit.saturating_sub(self.used))
@@ -288,6 +294,7 @@ impl ProductState {
 /// Snapshots are immutable and shared (`Arc`); get the current one with
 /// [`crate::snapshot`] or [`crate::LicenseGate::snapshot`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LicenseSnapshot {
     /// Counts the snapshots a gate has published, starting at 1.
     pub sequence: u64,

@@ -90,7 +90,7 @@ pub use license_gate_runtime::testing;
 /// a [`GateError::InvalidSetting`] names.
 pub mod error {
     #[doc(inline)]
-    pub use license_gate_runtime::errors::{FeatureIter, Features, Name, Setting};
+    pub use license_gate_runtime::errors::{FeatureIter, Features, Name, ProductSetting, Setting};
 }
 
 /// For provider authors: the [`Provider`](provider::Provider) trait a

@@ -16,7 +16,7 @@ use crate::cache::{
     TimeAnchor, Unvouched, Vouched,
 };
 use crate::clock_floor::{self, ClockFloor};
-use crate::error::{GateError, Setting};
+use crate::error::{GateError, ProductSetting, Setting};
 use crate::provider::Provider;
 use crate::reason::Reason;
 use crate::retry::RetryPolicy;
@@ -50,9 +50,14 @@ fn suggested_heartbeat(slots: &[ProductSlot]) -> Option<Duration> {
 
 /// Configures a [`LicenseGate`]; made by [`LicenseGate::builder`].
 ///
-/// `.product(..)` starts a product; the `.provider(..)` and `.license_key(..)`
-/// calls after it apply to that product. The first product is the default
-/// product, the one gated code checks when it names none.
+/// `.product(..)` starts a product; `.provider(..)` (or `.shared_provider(..)`)
+/// and `.license_key(..)` apply to the product named just before them, once
+/// each. Called before any `.product(..)`, or twice for one product, they
+/// make `start()` fail with [`GateError::ProductSetting`], which says which
+/// call and how to fix it: nothing is silently given to another product or
+/// replaced. The gate-wide settings (timeouts, cache, ...) go anywhere in the
+/// chain. The first product is the default product, the one gated code
+/// checks when it names none.
 ///
 /// ```
 /// use std::time::Duration;
@@ -78,6 +83,9 @@ pub struct LicenseGateBuilder {
     heartbeat_set: bool,
     /// Whether `.grace_period(..)` was called.
     grace_set: bool,
+    /// The first product setting given out of place (before any product,
+    /// or twice for one), reported by `start`.
+    misplaced: Option<GateError>,
 }
 
 #[derive(Debug, Default)]
@@ -113,46 +121,70 @@ impl Default for LicenseGateBuilder {
             install_global: true,
             heartbeat_set: false,
             grace_set: false,
+            misplaced: None,
         }
     }
 }
 
 impl LicenseGateBuilder {
-    fn current(&mut self) -> &mut ProductConfig {
-        if self.products.is_empty() {
-            self.products.push(ProductConfig::default());
-        }
-        self.products.last_mut().expect("pushed above")
-    }
-
-    /// Starts the configuration of `product` (the first is the default product).
-    pub fn product(mut self, product: impl Into<String>) -> Self {
-        match self.products.last_mut() {
-            Some(last) if last.name.is_none() => last.name = Some(product.into()),
-            _ => self.products.push(ProductConfig {
-                name: Some(product.into()),
-                ..Default::default()
+    /// Sets `setting` of the product named just before, unless there is
+    /// none or it is set already (then `start` reports the first such call).
+    fn set_on_current(
+        mut self,
+        setting: ProductSetting,
+        set: impl FnOnce(&mut ProductConfig),
+    ) -> Self {
+        let misplaced = match self.products.last_mut() {
+            None => Some(GateError::ProductSetting {
+                setting,
+                product: None,
             }),
+            Some(current) => {
+                let taken = match setting {
+                    ProductSetting::Provider => current.provider.is_some(),
+                    ProductSetting::LicenseKey => current.license_key.is_some(),
+                };
+                if taken {
+                    Some(GateError::ProductSetting {
+                        setting,
+                        product: current.name.clone(),
+                    })
+                } else {
+                    set(current);
+                    None
+                }
+            }
+        };
+        if self.misplaced.is_none() {
+            self.misplaced = misplaced;
         }
         self
     }
 
-    /// The provider that validates the current product.
-    pub fn provider(mut self, provider: impl Provider) -> Self {
-        self.current().provider = Some(Arc::new(provider));
+    /// Starts the configuration of `product` (the first is the default
+    /// product); `.provider(..)` and `.license_key(..)` after it apply to it.
+    pub fn product(mut self, product: impl Into<String>) -> Self {
+        self.products.push(ProductConfig {
+            name: Some(product.into()),
+            ..Default::default()
+        });
         self
     }
 
-    /// A provider already shared elsewhere.
-    pub fn shared_provider(mut self, provider: Arc<dyn Provider>) -> Self {
-        self.current().provider = Some(provider);
-        self
+    /// The provider that validates the product named just before.
+    pub fn provider(self, provider: impl Provider) -> Self {
+        self.shared_provider(Arc::new(provider))
     }
 
-    /// The license key of the current product.
-    pub fn license_key(mut self, key: impl Into<LicenseKey>) -> Self {
-        self.current().license_key = Some(key.into());
-        self
+    /// A provider already shared elsewhere, for the product named just before.
+    pub fn shared_provider(self, provider: Arc<dyn Provider>) -> Self {
+        self.set_on_current(ProductSetting::Provider, |p| p.provider = Some(provider))
+    }
+
+    /// The license key of the product named just before.
+    pub fn license_key(self, key: impl Into<LicenseKey>) -> Self {
+        let key = key.into();
+        self.set_on_current(ProductSetting::LicenseKey, |p| p.license_key = Some(key))
     }
 
     /// How often the license is validated while the server answers.
@@ -397,6 +429,9 @@ impl LicenseGateBuilder {
     }
 
     fn validate(self) -> Result<(Vec<ProductSlot>, GateConfig, bool), GateError> {
+        if let Some(misplaced) = self.misplaced {
+            return Err(misplaced);
+        }
         if self.products.is_empty() {
             return Err(GateError::NoProduct);
         }
@@ -837,6 +872,61 @@ mod tests {
 
     fn config(builder: LicenseGateBuilder) -> GateConfig {
         builder.validate().expect("a valid builder").1
+    }
+
+    #[test]
+    fn a_provider_and_a_key_belong_to_the_product_named_just_before() {
+        let mock = || MockProvider::licensed(["pro"]).0;
+        let (slots, _, _) = LicenseGate::builder()
+            .product("a")
+            .provider(Suggests(WEEK))
+            .license_key("KEY-A")
+            .product("b")
+            .provider(mock())
+            .validate()
+            .expect("a valid builder");
+        assert_eq!(slots[0].provider.name(), "suggests");
+        assert_eq!(
+            slots[0].license_key.as_ref().map(|k| k.expose()),
+            Some("KEY-A")
+        );
+        assert_eq!(slots[1].provider.name(), "mock");
+        assert!(slots[1].license_key.is_none());
+
+        let error = LicenseGate::builder()
+            .provider(mock())
+            .product("a")
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            GateError::ProductSetting {
+                setting: ProductSetting::Provider,
+                product: None
+            }
+        );
+        assert!(
+            error.to_string().contains("before any `.product(..)`"),
+            "{error}"
+        );
+        let error = LicenseGate::builder()
+            .product("a")
+            .license_key("ONE")
+            .license_key("TWO")
+            .provider(mock())
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            GateError::ProductSetting {
+                setting: ProductSetting::LicenseKey,
+                product: Some("a".into())
+            }
+        );
+        assert!(
+            error.to_string().contains("twice for product `a`"),
+            "{error}"
+        );
     }
 
     #[test]
