@@ -260,7 +260,7 @@ impl ProductState {
 
     /// Whether this product's license grants access now and includes `feature`.
     ///
-    /// "Now" is trusted time ([`trusted_now`](crate::trusted_now)), not the raw wall
+    /// "Now" is trusted time ([`trusted_now`](crate::provider::trusted_now)), not the raw wall
     /// clock: a clock set back does not bring an expired license back.
     pub fn has_feature(&self, feature: &str) -> bool {
         self.grants_access_at(crate::time::trusted_now()) && self.features.contains(feature)

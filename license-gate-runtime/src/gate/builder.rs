@@ -227,7 +227,11 @@ impl LicenseGateBuilder {
     }
 
     /// How long `start` waits for the first answer when there is no cached
-    /// state (default 5 s); after it the gate runs with `Pending` and keeps trying.
+    /// state (default 5 s). Attempts that could not reach the server are
+    /// tried again within it (after 250 ms, then doubling to 1 s); an answer
+    /// ends the wait at once. After it the gate runs with `Pending`, whose
+    /// reason says why, and keeps trying (see the
+    /// [lifecycle guide](https://docs.rs/license-gate/latest/license_gate/docs/lifecycle/index.html)).
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.config.startup_timeout = timeout;
         self
@@ -237,7 +241,7 @@ impl LicenseGateBuilder {
     /// (default 30 s).
     ///
     /// This is the call's one deadline, set when the call starts and handed
-    /// to the provider in [`LicenseRequest::deadline`](crate::LicenseRequest::deadline):
+    /// to the provider in [`LicenseRequest::deadline`](crate::provider::LicenseRequest::deadline):
     /// it bounds the whole call, every HTTP request in it included (ExisOne's
     /// activation and the validation after it, ECOSIRE's validation and the
     /// activation after it). The built-in providers bound each request by the
@@ -263,7 +267,7 @@ impl LicenseGateBuilder {
     ///
     /// When trusted time at start is earlier than the floor by more than its
     /// tolerance, a cached state and an offline code do not grant (the status
-    /// is `Unlicensed` with [`CLOCK_SET_BACK`](crate::CLOCK_SET_BACK)) until
+    /// is `Unlicensed` with [`Reason::ClockSetBack`](crate::Reason::ClockSetBack)) until
     /// the license server answers; the server's answer applies as always.
     pub fn clock_floor(mut self, floor: ClockFloor) -> Self {
         self.config.clock_floor = Some(floor);
@@ -352,8 +356,9 @@ impl LicenseGateBuilder {
     /// (see [`VendorSecret`] and `embed_secret!`).
     ///
     /// Without one, a cache never grants on its own: a start from it is
-    /// `Pending` until the server (or a verified offline code) confirms,
-    /// because everything else that keys the cache is known to the user.
+    /// `Pending` (with [`Reason::CacheWithoutVendorSecret`]) until the server
+    /// (or a verified offline code) confirms, because everything else that
+    /// keys the cache is known to the user.
     pub fn vendor_secret(mut self, secret: VendorSecret) -> Self {
         self.config.vendor_secret = Some(secret);
         self

@@ -6,7 +6,7 @@
 //!   tickets, and the "smart" calls that pick online or offline validation.
 //! - [`validate_offline_code`] and [`read_offline_code`] read and verify
 //!   offline activation codes (RSA-signed, Crockford Base32) without the server.
-//! - [`ExisOneProvider`] puts the client behind the [`Provider`](crate::Provider)
+//! - [`ExisOneProvider`] puts the client behind the [`Provider`](crate::provider::Provider)
 //!   trait, so a gate keeps an ExisOne license right while the program runs.
 //!
 //! The access token never appears in `Debug` output, logs or errors, and
