@@ -161,9 +161,8 @@ impl EcosireOptions {
 /// does not match), 404 [`ProviderError::NotFound`], 409 or "Activation limit
 /// reached" [`ProviderError::ActivationLimitReached`], "License expired",
 /// "License suspended" and "License revoked" are [`ProviderError::Refused`]
-/// with the codes [`CODE_EXPIRED`](super::CODE_EXPIRED),
-/// [`CODE_SUSPENDED`](super::CODE_SUSPENDED) and
-/// [`CODE_REVOKED`](super::CODE_REVOKED); 429 is
+/// with the codes `license_expired`, `license_suspended` and
+/// `license_revoked` (which the gate reads as those statuses); 429 is
 /// [`ProviderError::RateLimited`] (and no request leaves until the
 /// `X-RateLimit-Reset` instant), 408 and 5xx [`ProviderError::ServerFault`].
 /// An error reply that is not the service's error body (an HTML page of a
