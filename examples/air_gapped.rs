@@ -13,9 +13,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate::providers::exisone::{
-    ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions,
-};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseError, LicenseGate, LicenseKey, requires_feature};
 use license_gate_testkit::exisone::{OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM};
 use license_gate_testkit::instant::format_instant;

@@ -14,7 +14,8 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseError, LicenseGate, LicenseStatus, has_feature, requires_feature};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};
 

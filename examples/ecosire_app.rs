@@ -13,7 +13,8 @@
 
 use std::time::{Duration, Instant};
 
-use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
 use license_gate::{LicenseError, LicenseGate, LicenseKey, requires_feature};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 

@@ -13,7 +13,8 @@
 
 use std::time::{Duration, Instant};
 
-use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseError, LicenseGate, LicenseKey, requires_feature};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
 

@@ -9,8 +9,9 @@ use license_gate_tests::support;
 
 use std::sync::Arc;
 
-use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
-use license_gate::{LicenseGate, LicenseGateBuilder, LicenseStatus, Provider};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
+use license_gate::{LicenseGate, LicenseGateBuilder, LicenseStatus, provider::Provider};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
 use support::{
     ECOSIRE_DOMAIN, EXISONE_HW, EXISONE_KEY, Emulated, FEATURES, PRODUCT, Service, TIMEOUT,

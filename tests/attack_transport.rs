@@ -16,9 +16,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
 use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
-use license_gate::{LicenseKey, LicenseRequest, LicenseStatus, Provider, ProviderError};
+use license_gate::{
+    LicenseKey, LicenseStatus, ProviderError,
+    provider::{LicenseRequest, Provider},
+};
 use license_gate_testkit::exisone::ExisOneEmulator;
 use license_gate_testkit::{Fault, TestCertificate};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
@@ -49,7 +53,10 @@ fn request(service: Service) -> LicenseRequest {
 }
 
 /// Asserts that a provider's outcome grants nothing.
-fn assert_no_grant(outcome: &Result<license_gate::LicenseAnswer, ProviderError>, what: &str) {
+fn assert_no_grant(
+    outcome: &Result<license_gate::provider::LicenseAnswer, ProviderError>,
+    what: &str,
+) {
     if let Ok(answer) = outcome {
         assert!(
             !answer.status.grants_access() && answer.features.is_empty(),
@@ -556,9 +563,8 @@ async fn a_wrong_spki_pin_is_refused() {
         "nothing reached the server"
     );
 
-    let pin =
-        license_gate::providers::exisone::HttpOptions::spki_pin_of(certificate.ca_pem().as_bytes())
-            .expect("the CA certificate parses");
+    let pin = license_gate::providers::HttpOptions::spki_pin_of(certificate.ca_pem().as_bytes())
+        .expect("the CA certificate parses");
     let right = ExisOneProvider::from_options(options(pin)).unwrap();
     let answer = right.validate(&request(Service::ExisOne)).await.unwrap();
     assert_eq!(answer.status, LicenseStatus::Licensed);
@@ -693,7 +699,7 @@ fn plain_http_to_a_remote_host_is_refused_before_connecting() {
 async fn validate_with_reply(
     service: Service,
     body: &str,
-) -> Result<license_gate::LicenseAnswer, ProviderError> {
+) -> Result<license_gate::provider::LicenseAnswer, ProviderError> {
     let emulated = Emulated::start(service).await;
     emulated
         .faults()

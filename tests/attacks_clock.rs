@@ -12,12 +12,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 use license_gate::providers::mock::{MockHandle, MockProvider};
 use license_gate::testing::TestClock;
 use license_gate::{
-    CLOCK_SET_BACK, ClockFloor, GRACE_OVER, LicenseGate, LicenseGateBuilder, LicenseStatus,
-    ProductState,
+    ClockFloor, LicenseGate, LicenseGateBuilder, LicenseStatus, ProductState, Reason,
 };
 use license_gate_testkit::exisone::{
     ExisOneEmulator, OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM,
@@ -159,7 +159,7 @@ fn offline_mock() -> (MockProvider, MockHandle) {
 
 fn set_back_reason() -> LicenseStatus {
     LicenseStatus::Unlicensed {
-        reason: CLOCK_SET_BACK.into(),
+        reason: Reason::ClockSetBack,
     }
 }
 
@@ -203,7 +203,7 @@ async fn restoring_every_record_with_the_clock_set_back_is_caught_by_the_files_o
     assert_eq!(
         state.status,
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.into()
+            reason: Reason::GraceOver
         }
     );
 

@@ -5,7 +5,7 @@
 use license_gate_tests::support;
 
 use license_gate::providers::mock::MockProvider;
-use license_gate::{LicenseGate, LicenseStatus};
+use license_gate::{LicenseGate, LicenseStatus, Reason};
 use support::{EXISONE_HW, EXISONE_KEY, Emulated, LogBuffer, Service};
 
 #[tokio::test]
@@ -16,7 +16,7 @@ async fn a_fresh_exisone_key_activates_on_first_use() {
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: license_gate::NOT_ACTIVATED.into()
+            reason: Reason::NotActivated
         }
     );
     gate.shutdown().await;

@@ -196,10 +196,11 @@ async fn an_edited_truncated_or_foreign_cache_is_never_trusted() {
                 .await
                 .unwrap();
             let state = gate.product_state();
-            assert_eq!(
-                (state.status.clone(), state.source),
-                (LicenseStatus::Pending, Source::None),
-                "{what}: with the server down, the gate must be pending, not licensed from the cache"
+            assert!(
+                matches!(state.status, LicenseStatus::Pending { .. })
+                    && state.source == Source::None,
+                "{what}: with the server down, the gate must be pending, not licensed from the cache: {:?}",
+                state
             );
             assert!(!gate.has_feature("pro"), "{what}: nothing is granted");
             gate.shutdown().await;

@@ -12,13 +12,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use license_gate::providers::HttpOptions;
 use license_gate::providers::ecosire::{EcosireClient, EcosireOptions, EcosireProvider};
-use license_gate::providers::exisone::{
-    ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions,
-};
+use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
 use license_gate::{
-    Deadline, GateError, LicenseAnswer, LicenseGate, LicenseKey, LicenseRequest, Provider,
-    ProviderError,
+    GateError, LicenseGate, LicenseKey, ProviderError,
+    provider::{Deadline, LicenseAnswer, LicenseRequest, Provider},
 };
 use support::{
     APP_VERSION, ECOSIRE_DOMAIN, ECOSIRE_KEY, ECOSIRE_SECRET, EXISONE_HW, EXISONE_KEY, PRODUCT,

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use license_gate::testing::TestLicense;
 use license_gate::{
-    Features, LicenseError, LicenseStatus, Required, check_feature, check_product, licensed,
+    LicenseError, LicenseStatus, Required, check_feature, check_product, error::Features, licensed,
     requires_feature,
 };
 

@@ -8,9 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use license_gate::LicenseKey;
 use license_gate::ProviderError;
-use license_gate::providers::ecosire::{
-    CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED, EcosireClient, EcosireStatus,
-};
+use license_gate::providers::ecosire::__private::{CODE_EXPIRED, CODE_REVOKED, CODE_SUSPENDED};
+use license_gate::providers::ecosire::{EcosireClient, EcosireStatus};
 use license_gate_testkit::ecosire::{EmulatedLicense, EmulatedStatus, RateLimits};
 use license_gate_testkit::{Fault, TestCertificate};
 use serde_json::json;
@@ -353,7 +352,7 @@ async fn injected_statuses_and_broken_replies() {
 
     faults.set_delay(Duration::from_secs(3));
     let mut slow = options(&emulator);
-    slow.http.timeout = Duration::from_millis(200);
+    slow.http = slow.http.clone().timeout(Duration::from_millis(200));
     let slow = EcosireClient::new(slow).unwrap();
     let err = slow.validate(&key(), "shop.example").await.unwrap_err();
     assert!(matches!(err, ProviderError::Timeout { .. }), "{err:?}");

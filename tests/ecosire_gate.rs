@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use license_gate::providers::ecosire::EcosireProvider;
 use license_gate::{
-    GateError, LicenseGate, LicenseRequest, LicenseStatus, ProviderError, SeatUsage,
+    GateError, LicenseGate, LicenseStatus, ProviderError, SeatUsage, provider::LicenseRequest,
 };
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense, RateLimits};
 use support::ecosire::{KEY, OffClock, SECRET, emulator, emulator_with, options};
@@ -53,13 +53,7 @@ async fn the_first_validation_activates_once_then_heartbeats_validate() {
     assert!(gate.has_feature("pro") && gate.has_feature("export"));
     assert_eq!(emulator.handle().bindings(KEY), [DOMAIN]);
     let state = gate.product_state();
-    assert_eq!(
-        state.seats,
-        Some(SeatUsage {
-            used: 1,
-            limit: Some(3)
-        })
-    );
+    assert_eq!(state.seats, Some(SeatUsage::new(1, Some(3))));
 
     gate.refresh().await;
     gate.refresh().await;
@@ -193,7 +187,7 @@ async fn explicit_refusals_deny_without_grace() {
         .await
         .expect("the gate starts");
     assert!(
-        matches!(gate.status(), LicenseStatus::Pending),
+        matches!(gate.status(), LicenseStatus::Pending { .. }),
         "{:?}",
         gate.status()
     );
@@ -205,7 +199,7 @@ async fn explicit_refusals_deny_without_grace() {
     let gate = start_gate(provider(&emulator)).await;
     match gate.status() {
         LicenseStatus::Invalid { reason } => {
-            assert!(reason.contains("License not found"), "{reason}")
+            assert!(reason.to_string().contains("License not found"), "{reason}")
         }
         other => panic!("expected invalid, got {other:?}"),
     }
@@ -224,7 +218,10 @@ async fn explicit_refusals_deny_without_grace() {
         .unwrap();
     match gate.status() {
         LicenseStatus::Invalid { reason } => {
-            assert!(reason.contains("5 groups after the prefix"), "{reason}")
+            assert!(
+                reason.to_string().contains("5 groups after the prefix"),
+                "{reason}"
+            )
         }
         other => panic!("expected invalid, got {other:?}"),
     }
@@ -243,7 +240,9 @@ async fn a_full_license_is_refused_until_a_slot_is_freed() {
     match gate.status() {
         LicenseStatus::Invalid { reason } => {
             assert!(
-                reason.contains("activation limit reached (2 of 2 in use)"),
+                reason
+                    .to_string()
+                    .contains("activation limit reached (2 of 2 in use)"),
                 "{reason}"
             )
         }

@@ -1,7 +1,7 @@
 //! The client's request signing against the shared ECOSIRE vectors.
 
 use license_gate::Secret;
-use license_gate::providers::ecosire::{SignedPayload, canonical_message, sign};
+use license_gate::providers::ecosire::__private::{SignedPayload, canonical_message, sign};
 use serde_json::Value;
 
 license_gate_testkit::vectors_test! {

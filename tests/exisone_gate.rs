@@ -5,7 +5,7 @@ use license_gate_tests::support;
 use std::time::Duration;
 
 use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
-use license_gate::{LicenseGate, LicenseStatus, Source};
+use license_gate::{LicenseGate, LicenseStatus, Reason, Source};
 use license_gate_testkit::exisone::{OfflineCodeSpec, TEST_PUBLIC_KEY_PEM};
 use serde_json::json;
 use support::exisone::{EMAIL, HW, KEY, PRODUCT, emulator, options};
@@ -129,7 +129,7 @@ async fn activation_through_the_gate_binds_this_machine() {
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: license_gate::NOT_ACTIVATED.into()
+            reason: Reason::NotActivated
         },
         "not activated yet, and the status says how to activate"
     );
@@ -214,7 +214,7 @@ async fn an_offline_code_for_another_machine_is_invalid() {
     .await;
     match gate.status() {
         LicenseStatus::Invalid { reason } => {
-            assert!(reason.contains("another machine"), "{reason}")
+            assert!(reason.to_string().contains("another machine"), "{reason}")
         }
         other => panic!("expected Invalid, got {other}"),
     }

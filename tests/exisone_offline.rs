@@ -3,10 +3,8 @@
 
 use std::time::SystemTime;
 
-use license_gate::providers::exisone::offline::{
-    OfflineOutcome, OfflinePublicKey, decode_base32, encode_base32, format_code,
-    validate_offline_code,
-};
+use license_gate::providers::exisone::__private::{decode_base32, encode_base32, format_code};
+use license_gate::providers::exisone::{OfflineOutcome, OfflinePublicKey, validate_offline_code};
 use license_gate_testkit::exisone::{OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM};
 use serde_json::Value;
 

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use license_gate::{
-    LicenseAnswer, LicenseGate, LicenseRequest, LicenseStatus, Provider, ProviderError,
+    LicenseGate, LicenseStatus, ProviderError,
+    provider::{LicenseAnswer, LicenseRequest, Provider},
 };
 use license_gate_testkit::exisone::Permission;
 use license_gate_testkit::{Fault, refused_url};
@@ -495,7 +496,7 @@ async fn run(row: &Row) -> String {
         Expect::Invalid(needle) => {
             match &status {
                 LicenseStatus::Invalid { reason } => assert!(
-                    reason.contains(needle),
+                    reason.to_string().contains(needle),
                     "{what}: the reason should contain {needle:?}, is {reason:?}"
                 ),
                 other => panic!("{what}: expected an invalid license at once, got {other:?}"),

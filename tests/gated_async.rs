@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use license_gate::testing::TestLicense;
-use license_gate::{Features, Required};
 use license_gate::{LicenseError, LicenseStatus, licensed, requires_feature};
+use license_gate::{Required, error::Features};
 
 const STUDIO: &str = "Atlas Studio";
 

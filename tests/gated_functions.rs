@@ -6,8 +6,8 @@ use std::cell::Cell;
 use std::sync::{Arc, Barrier};
 
 use license_gate::testing::TestLicense;
-use license_gate::{Features, Required};
 use license_gate::{LicenseError, LicenseStatus, licensed, requires_feature};
+use license_gate::{Required, error::Features};
 
 const STUDIO: &str = "Atlas Studio";
 const RENDER: &str = "Atlas Render";

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use license_gate::providers::mock::MockProvider;
 use license_gate::testing::{TestClock, TestLicense};
 use license_gate::{
-    GateError, LicenseAnswer, LicenseError, LicenseGate, LicenseStatus, requires_feature,
+    GateError, LicenseError, LicenseGate, LicenseStatus, provider::LicenseAnswer, requires_feature,
 };
 
 #[derive(Debug)]

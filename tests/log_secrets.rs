@@ -3,6 +3,7 @@
 //! (from, to, reason), and never the license key, the access token or the
 //! license secret.
 
+use license_gate::Reason;
 use license_gate_tests::support;
 
 use license_gate::LicenseStatus;
@@ -38,7 +39,7 @@ async fn the_logs_show_every_transition_and_no_secret() {
                 assert_eq!(
                     gate.status(),
                     LicenseStatus::Unlicensed {
-                        reason: license_gate::NOT_ACTIVATED.into()
+                        reason: Reason::NotActivated
                     },
                     "{service}: not activated yet, and the status says how to activate"
                 );

@@ -11,9 +11,11 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use license_gate_runtime::fuzzing::instant;
-use license_gate_runtime::providers::exisone::offline::{
-    OfflineOutcome, OfflinePublicKey, decode_base32, encode_base32, format_code, is_offline_code,
-    validate_offline_code,
+use license_gate_runtime::providers::exisone::__private::{
+    decode_base32, encode_base32, format_code,
+};
+use license_gate_runtime::providers::exisone::{
+    OfflineOutcome, OfflinePublicKey, is_offline_code, validate_offline_code,
 };
 use license_gate_runtime::time::format_rfc3339;
 

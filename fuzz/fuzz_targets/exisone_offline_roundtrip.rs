@@ -11,8 +11,9 @@ use std::sync::LazyLock;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use license_gate_runtime::fuzzing::instant;
-use license_gate_runtime::providers::exisone::offline::{
-    OfflineOutcome, OfflinePublicKey, encode_base32, format_code, validate_offline_code,
+use license_gate_runtime::providers::exisone::__private::{encode_base32, format_code};
+use license_gate_runtime::providers::exisone::{
+    OfflineOutcome, OfflinePublicKey, validate_offline_code,
 };
 use license_gate_runtime::time::{format_rfc3339, parse_iso8601};
 use rand::SeedableRng;

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use license_gate::providers::exisone::HttpOptions;
+use license_gate::providers::HttpOptions;
 
 use crate::error::{CliError, CliResult};
 

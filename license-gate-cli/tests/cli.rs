@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 
-use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
 use license_gate_testkit::exisone::{
     EmulatedLicense, ExisOneEmulator, OfflineCodeMinter, OfflineCodeSpec, TEST_PUBLIC_KEY_PEM,

@@ -7,9 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use license_gate::providers::exisone::{
-    ExisOneClient, ExisOneClientOptions, ExisOneProvider, HttpOptions,
-};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, ExisOneProvider};
 use license_gate::{LicenseGate, LicenseStatus};
 
 const KEY: &str = "ATLS-7Q2M-K9PD-X4RW";

@@ -90,17 +90,13 @@ struct FloorSource {
 /// When trusted time is earlier than the floor by more than the
 /// [tolerance](Self::tolerance), the gate reads the clock as set back: a
 /// cached state and an offline code stop granting, with the status
-/// `Unlicensed` and the reason [`CLOCK_SET_BACK`], until the license server
+/// `Unlicensed` and the reason [`Reason::ClockSetBack`](crate::Reason::ClockSetBack), until the license server
 /// answers. A server's answer is never turned into a denial by the floor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClockFloor {
     sources: Vec<FloorSource>,
     tolerance: Duration,
 }
-
-/// The reason a cached state or an offline code does not grant while the
-/// clock is set back (see [`ClockFloor`]).
-pub const CLOCK_SET_BACK: &str = "the system clock is set back: files on this computer were written later than the clock now says; set the date and time right, or connect to the internet so the license server can confirm the license";
 
 impl Default for ClockFloor {
     fn default() -> Self {
@@ -246,7 +242,7 @@ pub(crate) fn is_set_back(now: SystemTime, floor: Option<SystemTime>, tolerance:
 }
 
 /// The state a product shows while the clock is set back: a cached grant or
-/// an offline code's grant becomes `Unlicensed` with [`CLOCK_SET_BACK`]; a
+/// an offline code's grant becomes `Unlicensed` with [`Reason::ClockSetBack`](crate::Reason::ClockSetBack); a
 /// denial stays as it is (the floor never makes a state better).
 pub(crate) fn withhold(state: ProductState) -> ProductState {
     if !state.status.grants_access() {
@@ -254,7 +250,7 @@ pub(crate) fn withhold(state: ProductState) -> ProductState {
     }
     ProductState {
         status: LicenseStatus::Unlicensed {
-            reason: CLOCK_SET_BACK.into(),
+            reason: crate::reason::Reason::ClockSetBack,
         },
         features: Default::default(),
         ..state
@@ -264,7 +260,12 @@ pub(crate) fn withhold(state: ProductState) -> ProductState {
 /// Whether `status` is the one [`withhold`] gives (never written to the
 /// cache: once the date is right, the cached state counts again).
 pub(crate) fn is_withheld(status: &LicenseStatus) -> bool {
-    matches!(status, LicenseStatus::Unlicensed { reason } if &**reason == CLOCK_SET_BACK)
+    matches!(
+        status,
+        LicenseStatus::Unlicensed {
+            reason: crate::reason::Reason::ClockSetBack
+        }
+    )
 }
 
 /// Whether an outcome is the license server's own answer, which the floor

@@ -60,7 +60,7 @@ pub enum LicenseError {
         status: LicenseStatus,
     },
     /// The product's license does not grant access (expired, revoked, pending...).
-    #[error("{product} is not licensed ({status}){}: {}", required.describe_for(), status.remedy())]
+    #[error("{}", describe_not_licensed(product, required, status))]
     NotLicensed {
         /// The product whose license was checked.
         product: Name,
@@ -121,7 +121,7 @@ impl LicenseError {
     /// let err = check_feature("export").unwrap_err();
     /// assert_eq!(err.required_features().collect::<Vec<_>>(), ["export"]);
     /// ```
-    pub fn required_features(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+    pub fn required_features(&self) -> FeatureIter<'_> {
         self.required().features().iter()
     }
 
@@ -135,6 +135,29 @@ impl LicenseError {
             LicenseError::NoGate { product, .. } => product.as_deref(),
         }
     }
+}
+
+/// `Atlas is not licensed (license revoked) for `pro`: contact the vendor...`,
+/// or, when the status's reason already says what to do,
+/// `Atlas is not licensed for `pro`: license check pending: <reason and fix>`:
+/// one remedy, never two.
+fn describe_not_licensed<'a>(
+    product: &'a Name,
+    required: &'a Required,
+    status: &'a LicenseStatus,
+) -> impl fmt::Display + 'a {
+    Describe(move |f: &mut fmt::Formatter<'_>| match status.remedy() {
+        Some(remedy) => write!(
+            f,
+            "{product} is not licensed ({status}){}: {remedy}",
+            required.describe_for()
+        ),
+        None => write!(
+            f,
+            "{product} is not licensed{}: {status}",
+            required.describe_for()
+        ),
+    })
 }
 
 impl From<LicenseError> for std::io::Error {
@@ -306,7 +329,7 @@ impl From<String> for Name {
 /// the same order, however each was built:
 ///
 /// ```
-/// use license_gate::Features;
+/// use license_gate::error::Features;
 /// assert_eq!(Features::from_static(&["pro"]), Features::one("pro"));
 /// assert_ne!(Features::from_static(&["pro", "export"]), Features::from_static(&["export", "pro"]));
 /// ```
@@ -408,8 +431,8 @@ impl<'a> IntoIterator for &'a Features {
     }
 }
 
-/// The names of a [`Features`] list.
-#[derive(Clone, Debug)]
+/// The names of a [`Features`] list (prints as the names it has left).
+#[derive(Clone)]
 pub struct FeatureIter<'a> {
     features: &'a Features,
     at: usize,
@@ -430,6 +453,12 @@ impl<'a> Iterator for FeatureIter<'a> {
 }
 
 impl ExactSizeIterator for FeatureIter<'_> {}
+
+impl fmt::Debug for FeatureIter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
 
 /// What a denied call needed: features (all of them, or any one), or only a
 /// license for its product.
@@ -530,7 +559,7 @@ impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Describe<F>
 /// [`ProviderError::is_transient`] splits it in two: faults of reaching the
 /// server (the gate keeps the last confirmed state through the grace period)
 /// and explicit refusals (the gate denies at once).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
     /// The configuration is wrong; nothing was sent.
@@ -685,6 +714,18 @@ impl ProviderError {
                 | ProviderError::PermissionDenied { .. }
                 | ProviderError::NotAnAnswer { .. }
                 | ProviderError::ClockOff { .. }
+        )
+    }
+
+    /// Whether the message ends with what to do about it (a status that
+    /// carries the error adds no remedy of its own then).
+    pub(crate) fn gives_fix(&self) -> bool {
+        !matches!(
+            self,
+            ProviderError::InvalidKey(_)
+                | ProviderError::Refused { .. }
+                | ProviderError::MalformedReply { .. }
+                | ProviderError::ReplyTooLarge { .. }
         )
     }
 
@@ -898,15 +939,61 @@ pub enum GateError {
         /// The product.
         product: String,
     },
+    /// `.provider(..)` or `.license_key(..)` was called before any
+    /// `.product(..)` (`product` is `None`), or a second time for `product`.
+    #[error("{}", describe_misplaced(*setting, product.as_deref()))]
+    ProductSetting {
+        /// The call.
+        setting: ProductSetting,
+        /// The product it was given twice for; `None`: before any product.
+        product: Option<String>,
+    },
     /// The same product was configured twice.
     #[error("product `{product}` is configured twice: give each product one `.product(..)` call")]
     DuplicateProduct {
         /// The product.
         product: String,
     },
-    /// A setting is out of range.
-    #[error("{0}")]
-    Config(String),
+    /// A setting of the builder is out of range; the message says which
+    /// and what range it takes.
+    #[error("{message}")]
+    #[non_exhaustive]
+    InvalidSetting {
+        /// The setting.
+        setting: Setting,
+        /// What is wrong with it and the range it takes.
+        message: String,
+    },
+    /// A product was named that the gate does not configure.
+    #[error(
+        "product `{product}` is not configured on this gate: name one given to `.product(..)` on the builder"
+    )]
+    UnknownProduct {
+        /// The product name asked for.
+        product: String,
+    },
+    /// The vendor secret is too short to key anything.
+    #[error("the vendor secret has {bytes} bytes: use at least 16 (32 random bytes are best)")]
+    VendorSecretTooShort {
+        /// How many bytes it has.
+        bytes: usize,
+    },
+    /// `start_blocking` was called on a thread that runs an async runtime,
+    /// which it would block.
+    #[error(
+        "`start_blocking` would block the async runtime it was called on: use `.start().await` there"
+    )]
+    BlockingInAsyncContext,
+    /// The gate could not start its own runtime or thread (for a program
+    /// without one): the operating system refused.
+    #[error("could not start the license gate's {what}: {detail}")]
+    #[non_exhaustive]
+    OwnRuntime {
+        /// `runtime` or `thread`.
+        what: &'static str,
+        /// The operating system's error.
+        detail: String,
+    },
     /// Another gate is already installed as the global gate.
     #[error(
         "a global license gate is already running: shut it down first, or start this one with `.install_global(false)`"
@@ -918,6 +1005,62 @@ pub enum GateError {
     /// A provider call failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+}
+
+/// A per-product builder call named by [`GateError::ProductSetting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProductSetting {
+    /// `.provider(..)` or `.shared_provider(..)`.
+    Provider,
+    /// `.license_key(..)`.
+    LicenseKey,
+}
+
+fn describe_misplaced(setting: ProductSetting, product: Option<&str>) -> String {
+    let call = match setting {
+        ProductSetting::Provider => "`.provider(..)`",
+        ProductSetting::LicenseKey => "`.license_key(..)`",
+    };
+    match product {
+        None => format!(
+            "{call} was called before any `.product(..)`: name the product first, `.product(\"Name\")`, then give its provider and license key"
+        ),
+        Some(product) => format!(
+            "{call} was called twice for product `{product}`: give each product one, or start another product with `.product(..)` before it"
+        ),
+    }
+}
+
+/// A builder setting named by [`GateError::InvalidSetting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// `.heartbeat_interval(..)`.
+    HeartbeatInterval,
+    /// `.grace_period(..)`.
+    GracePeriod,
+    /// `.startup_timeout(..)`.
+    StartupTimeout,
+    /// `.request_timeout(..)`.
+    RequestTimeout,
+    /// `.retry_policy(..)`'s longest delay.
+    RetryDelay,
+    /// `.jitter(..)`.
+    Jitter,
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Setting::HeartbeatInterval => "heartbeat interval",
+            Setting::GracePeriod => "grace period",
+            Setting::StartupTimeout => "start-up timeout",
+            Setting::RequestTimeout => "request timeout",
+            Setting::RetryDelay => "retry delay",
+            Setting::Jitter => "jitter",
+        })
+    }
 }
 
 #[cfg(test)]

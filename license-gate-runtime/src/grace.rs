@@ -4,7 +4,9 @@
 //! - an explicit answer applies at once, with no grace;
 //! - not reaching the server keeps the last confirmed state until
 //!   `last_confirmed + grace`, shown as [`LicenseStatus::Grace`]; after that the
-//!   status is unlicensed with the reason [`GRACE_OVER`];
+//!   status is unlicensed with the reason [`Reason::GraceOver`];
+//! - a check still pending says why: the last attempt's failure, and why
+//!   the cache found at start does not bridge the wait;
 //! - expiry applies at its instant; `now` is the runtime's monotonic wall time,
 //!   so a clock set backwards extends nothing.
 
@@ -12,9 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::ProviderError;
 use crate::provider::LicenseAnswer;
+use crate::reason::Reason;
 use crate::state::{LicenseStatus, ProductState};
-
-use crate::state::GRACE_OVER;
 
 /// The next state of a product after `outcome`, at trusted time `now`.
 pub(crate) fn next_state(
@@ -37,8 +38,18 @@ pub(crate) fn next_state(
             settle(state, now)
         }
         Err(error) if error.is_transient() => {
+            if let LicenseStatus::Pending { reason } = &previous.status {
+                // Pending keeps trying, and says why it still waits.
+                let cache = reason.cache_part().cloned();
+                return ProductState {
+                    status: LicenseStatus::Pending {
+                        reason: Reason::no_answer(error.clone(), cache),
+                    },
+                    ..previous.clone()
+                };
+            }
             if !previous.status.grants_access() {
-                // Pending keeps trying; an explicit denial stays a denial.
+                // An explicit denial stays a denial.
                 return settle(previous.clone(), now);
             }
             let until = previous
@@ -47,7 +58,7 @@ pub(crate) fn next_state(
             let status = match until {
                 Some(until) if now < until => LicenseStatus::Grace { until },
                 _ => LicenseStatus::Unlicensed {
-                    reason: GRACE_OVER.into(),
+                    reason: Reason::GraceOver,
                 },
             };
             settle(
@@ -60,7 +71,7 @@ pub(crate) fn next_state(
         }
         Err(error) => ProductState {
             status: LicenseStatus::Invalid {
-                reason: error.to_string().into(),
+                reason: Reason::from(error.clone()),
             },
             features: Default::default(),
             expires_at: None,
@@ -74,9 +85,9 @@ pub(crate) fn next_state(
 /// The state a product starts in from its cache, at trusted time `now`,
 /// before it grants anything:
 /// - a cache the time anchor does not vouch for (`vouched` is the reason
-///   why not) grants nothing on its own: the product is unlicensed with that
-///   reason, and the state has no source, so the gate waits for the server
-///   and never writes it over the cache;
+///   why not) grants nothing on its own: the product is pending with that
+///   reason ([`Reason::CacheNotVouched`]), and the state has no source, so
+///   the gate waits for the server and never writes it over the cache;
 /// - a cached grant is held to its last confirmation: `Licensed` grants only
 ///   until `last_confirmed + grace`, a `Grace { until }` never past it (a
 ///   grant with no confirmation at all is over), so restarting never
@@ -90,8 +101,8 @@ pub(crate) fn from_cache(
 ) -> ProductState {
     if let Err(reason) = vouched {
         return ProductState {
-            status: LicenseStatus::Unlicensed {
-                reason: reason.into(),
+            status: LicenseStatus::Pending {
+                reason: Reason::CacheNotVouched(reason.into()),
             },
             ..ProductState::pending(cached.product)
         };
@@ -107,7 +118,7 @@ pub(crate) fn from_cache(
             }
         }
         (LicenseStatus::Licensed | LicenseStatus::Grace { .. }, _) => LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.into(),
+            reason: Reason::GraceOver,
         },
         (other, _) => other,
     };
@@ -165,7 +176,7 @@ mod tests {
         assert_eq!(
             after.status,
             LicenseStatus::Unlicensed {
-                reason: GRACE_OVER.into()
+                reason: Reason::GraceOver
             }
         );
     }
@@ -195,7 +206,15 @@ mod tests {
     fn pending_stays_pending_while_unreachable() {
         let prev = ProductState::pending("P");
         let next = next_state(&prev, &unreachable(), SystemTime::UNIX_EPOCH, DAY);
-        assert_eq!(next.status, LicenseStatus::Pending);
+        assert!(
+            matches!(&next.status, LicenseStatus::Pending { reason: Reason::NoAnswer { error, cache: None, .. } } if matches!(**error, ProviderError::Unreachable { .. })),
+            "{:?}",
+            next.status
+        );
+        assert_eq!(
+            next.status.to_string(),
+            "license check pending: could not reach the license server at h: refused; check the network connection"
+        );
     }
 
     /// The start from a cache, as a table: what was cached, whether the
@@ -205,7 +224,7 @@ mod tests {
         let t0 = SystemTime::UNIX_EPOCH + 1000 * DAY;
         let grace = 7 * DAY;
         let over = || LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.into(),
+            reason: Reason::GraceOver,
         };
         let with = |status: LicenseStatus,
                     confirmed: Option<SystemTime>,
@@ -322,8 +341,8 @@ mod tests {
                 with(LicenseStatus::Licensed, Some(t0), far),
                 Err(missing),
                 t0 + DAY,
-                LicenseStatus::Unlicensed {
-                    reason: missing.into(),
+                LicenseStatus::Pending {
+                    reason: Reason::CacheNotVouched(missing.into()),
                 },
             ),
             (
@@ -331,8 +350,8 @@ mod tests {
                 with(LicenseStatus::Revoked, Some(t0), None),
                 Err(missing),
                 t0 + DAY,
-                LicenseStatus::Unlicensed {
-                    reason: missing.into(),
+                LicenseStatus::Pending {
+                    reason: Reason::CacheNotVouched(missing.into()),
                 },
             ),
         ];

@@ -1,4 +1,8 @@
-//! The provider trait: how the gate asks a licensing service about a license.
+//! What a provider author uses: the [`Provider`] trait (how the gate asks a
+//! licensing service about a license), the [`LicenseRequest`] it is given,
+//! the [`LicenseAnswer`] it returns and the [`Deadline`] of a call; and, for
+//! providers and tests that keep time, [`Clock`], [`SystemClock`] and
+//! [`trusted_now`].
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
@@ -9,6 +13,8 @@ use tokio::time::Instant;
 use crate::error::ProviderError;
 use crate::secret::LicenseKey;
 use crate::state::{LicenseStatus, SeatUsage, Source};
+
+pub use crate::time::{Clock, SystemClock, trusted_now};
 
 /// What the gate asks a provider about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +48,7 @@ pub struct LicenseRequest {
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::Deadline;
+/// use license_gate::provider::Deadline;
 ///
 /// let deadline = Deadline::after(Duration::from_secs(10));
 /// assert_eq!(deadline.budget(), Duration::from_secs(10));
@@ -119,7 +125,7 @@ impl LicenseRequest {
     /// version is ignored).
     ///
     /// ```
-    /// use license_gate::LicenseRequest;
+    /// use license_gate::provider::LicenseRequest;
     /// let request = LicenseRequest::new("Atlas Studio", None).with_app_version("2.4.1");
     /// assert_eq!(request.app_version.as_deref(), Some("2.4.1"));
     /// ```
@@ -135,7 +141,7 @@ impl LicenseRequest {
     /// [hardware ID](crate::hardware_id::hardware_id).
     ///
     /// ```
-    /// use license_gate::LicenseRequest;
+    /// use license_gate::provider::LicenseRequest;
     /// let request = LicenseRequest::new("Atlas Studio", None).with_machine_id("build-agent-7");
     /// assert_eq!(request.machine_id(), "build-agent-7");
     /// let default = LicenseRequest::new("Atlas Studio", None);
@@ -198,7 +204,7 @@ impl LicenseAnswer {
     /// A valid license with these features, from the server.
     ///
     /// ```
-    /// use license_gate::LicenseAnswer;
+    /// use license_gate::provider::LicenseAnswer;
     /// let answer = LicenseAnswer::licensed(["pro", "export"]);
     /// assert!(answer.status.grants_access());
     /// assert!(answer.features.contains("export"));
@@ -248,7 +254,7 @@ impl LicenseAnswer {
     ///
     /// ```
     /// use std::time::{Duration, UNIX_EPOCH};
-    /// use license_gate::LicenseAnswer;
+    /// use license_gate::provider::LicenseAnswer;
     /// let at = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
     /// let answer = LicenseAnswer::licensed(["pro"]).with_server_time(at);
     /// assert_eq!(answer.server_time, Some(at));
@@ -313,11 +319,11 @@ pub(crate) fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
 /// error is an explicit refusal and denies at once.
 ///
 /// Implemented by `ExisOneProvider`, `EcosireProvider` and
-/// [`MockProvider`](crate::mock::MockProvider); implement it for your own
+/// [`MockProvider`](crate::providers::mock::MockProvider); implement it for your own
 /// service the same way:
 ///
 /// ```
-/// use license_gate::{LicenseAnswer, LicenseRequest, Provider, ProviderError};
+/// use license_gate::{ProviderError, provider::{LicenseAnswer, LicenseRequest, Provider}};
 ///
 /// #[derive(Debug)]
 /// struct AlwaysPro;

@@ -29,6 +29,7 @@ use std::time::Duration;
 /// assert!(Duration::from_secs(1800) <= wait && wait <= Duration::from_secs(3600));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// The delay after the first failure.
     pub initial: Duration,

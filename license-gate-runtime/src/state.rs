@@ -11,13 +11,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-/// The reason given when the grace period has run out.
-pub const GRACE_OVER: &str = "grace period over";
-
-/// The reason given when the license exists but is not activated on this
-/// installation; `LicenseGate::activate` (or the builder's
-/// `activate_on_first_use`) activates it.
-pub const NOT_ACTIVATED: &str = "the license is not activated on this installation: call `LicenseGate::activate`, or build the gate with `.activate_on_first_use(true)`";
+use crate::reason::Reason;
 
 /// Where a product stands with its license.
 ///
@@ -48,16 +42,23 @@ pub enum LicenseStatus {
     },
     /// The server rejected the license key (unknown key, bad signature, wrong product...).
     Invalid {
-        /// Why, in words a user can act on.
-        reason: Arc<str>,
+        /// Why: the service's own words ([`Reason::Message`]) or the
+        /// provider's refusal ([`Reason::Provider`]).
+        reason: Reason,
     },
     /// There is no license for this product, or it lapsed (for example, the grace period is over).
     Unlicensed {
-        /// Why, in words a user can act on.
-        reason: Arc<str>,
+        /// Why ([`Reason::GraceOver`], [`Reason::NotActivated`], ...).
+        reason: Reason,
     },
-    /// No answer yet: the first validation is still under way.
-    Pending,
+    /// No answer yet, and nothing else grants: the first validation is under
+    /// way ([`Reason::WaitingForServer`]), or its last attempt failed
+    /// ([`Reason::NoAnswer`], which says why), or the cache found at start
+    /// does not grant on its own ([`Reason::CacheWithoutVendorSecret`]).
+    Pending {
+        /// Why the check is still pending.
+        reason: Reason,
+    },
 }
 
 impl LicenseStatus {
@@ -67,7 +68,7 @@ impl LicenseStatus {
     /// use license_gate::LicenseStatus;
     /// assert!(LicenseStatus::Licensed.grants_access());
     /// assert!(!LicenseStatus::Revoked.grants_access());
-    /// assert!(!LicenseStatus::Pending.grants_access());
+    /// assert!(!LicenseStatus::pending().grants_access());
     /// ```
     pub fn grants_access(&self) -> bool {
         matches!(self, LicenseStatus::Licensed | LicenseStatus::Grace { .. })
@@ -84,13 +85,41 @@ impl LicenseStatus {
             LicenseStatus::VersionOutdated { .. } => "version_outdated",
             LicenseStatus::Invalid { .. } => "invalid",
             LicenseStatus::Unlicensed { .. } => "unlicensed",
-            LicenseStatus::Pending => "pending",
+            LicenseStatus::Pending { .. } => "pending",
         }
     }
 
-    /// What a user can do about this status, as a sentence fragment.
-    pub(crate) fn remedy(&self) -> &'static str {
+    /// A check still waiting for the license server's first answer.
+    pub fn pending() -> LicenseStatus {
+        LicenseStatus::Pending {
+            reason: Reason::WaitingForServer,
+        }
+    }
+
+    /// The reason this status carries (`Pending`, `Unlicensed`, `Invalid`).
+    ///
+    /// ```
+    /// use license_gate::{LicenseStatus, Reason};
+    /// assert_eq!(LicenseStatus::pending().reason(), Some(&Reason::WaitingForServer));
+    /// assert_eq!(LicenseStatus::Licensed.reason(), None);
+    /// ```
+    pub fn reason(&self) -> Option<&Reason> {
         match self {
+            LicenseStatus::Invalid { reason }
+            | LicenseStatus::Unlicensed { reason }
+            | LicenseStatus::Pending { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// What a user can do about this status, as a sentence fragment; `None`
+    /// when the status's own text already ends with it (its reason says what
+    /// to do), so that a denial never says it twice.
+    pub(crate) fn remedy(&self) -> Option<&'static str> {
+        if self.reason().is_some_and(Reason::gives_fix) {
+            return None;
+        }
+        Some(match self {
             LicenseStatus::Licensed | LicenseStatus::Grace { .. } => "no action is needed",
             LicenseStatus::Expired => "renew the license",
             LicenseStatus::Suspended => "settle the outstanding payment with the vendor",
@@ -100,10 +129,10 @@ impl LicenseStatus {
             LicenseStatus::Unlicensed { .. } => {
                 "activate a license, or connect to the internet so it can be confirmed"
             }
-            LicenseStatus::Pending => {
+            LicenseStatus::Pending { .. } => {
                 "wait for the license server to answer, or check the connection"
             }
-        }
+        })
     }
 }
 
@@ -126,7 +155,7 @@ impl fmt::Display for LicenseStatus {
             }
             LicenseStatus::Invalid { reason } => write!(f, "license invalid: {reason}"),
             LicenseStatus::Unlicensed { reason } => write!(f, "unlicensed: {reason}"),
-            LicenseStatus::Pending => f.write_str("license check pending"),
+            LicenseStatus::Pending { reason } => write!(f, "license check pending: {reason}"),
         }
     }
 }
@@ -150,6 +179,7 @@ pub enum Source {
 
 /// Seat usage of a corporate (multi-seat) license.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SeatUsage {
     /// Seats in use.
     pub used: u32,
@@ -158,12 +188,17 @@ pub struct SeatUsage {
 }
 
 impl SeatUsage {
+    /// `used` seats of `limit` (`None`: unlimited).
+    pub fn new(used: u32, limit: Option<u32>) -> Self {
+        SeatUsage { used, limit }
+    }
+
     /// Seats still free; `None` when the license is unlimited.
     ///
     /// ```
     /// use license_gate::SeatUsage;
-    /// assert_eq!(SeatUsage { used: 7, limit: Some(5) }.remaining(), Some(0));
-    /// assert_eq!(SeatUsage { used: 1, limit: None }.remaining(), None);
+    /// assert_eq!(SeatUsage::new(7, Some(5)).remaining(), Some(0));
+    /// assert_eq!(SeatUsage::new(1, None).remaining(), None);
     /// ```
     pub fn remaining(&self) -> Option<u32> {
         self.limit.map(|limit| limit.saturating_sub(self.used))
@@ -195,7 +230,7 @@ impl ProductState {
     pub fn pending(product: impl Into<String>) -> Self {
         ProductState {
             product: product.into(),
-            status: LicenseStatus::Pending,
+            status: LicenseStatus::pending(),
             features: BTreeSet::new(),
             expires_at: None,
             source: Source::None,
@@ -225,7 +260,7 @@ impl ProductState {
 
     /// Whether this product's license grants access now and includes `feature`.
     ///
-    /// "Now" is trusted time ([`trusted_now`](crate::trusted_now)), not the raw wall
+    /// "Now" is trusted time ([`trusted_now`](crate::provider::trusted_now)), not the raw wall
     /// clock: a clock set back does not bring an expired license back.
     pub fn has_feature(&self, feature: &str) -> bool {
         self.grants_access_at(crate::time::trusted_now()) && self.features.contains(feature)
@@ -247,7 +282,7 @@ impl ProductState {
                 LicenseStatus::Expired
             }
             LicenseStatus::Grace { until } if now >= *until => LicenseStatus::Unlicensed {
-                reason: GRACE_OVER.into(),
+                reason: Reason::GraceOver,
             },
             other => other.clone(),
         }
@@ -259,6 +294,7 @@ impl ProductState {
 /// Snapshots are immutable and shared (`Arc`); get the current one with
 /// [`crate::snapshot`] or [`crate::LicenseGate::snapshot`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LicenseSnapshot {
     /// Counts the snapshots a gate has published, starting at 1.
     pub sequence: u64,
@@ -310,7 +346,7 @@ impl LicenseSnapshot {
 }
 
 /// A shared snapshot.
-pub type SharedSnapshot = Arc<LicenseSnapshot>;
+pub(crate) type SharedSnapshot = Arc<LicenseSnapshot>;
 
 pub(crate) mod unix_millis {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -173,7 +173,7 @@ impl TestLicense {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use license_gate::{Clock, testing::TestClock};
+/// use license_gate::{testing::TestClock, provider::Clock};
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);

@@ -145,7 +145,7 @@ pub(crate) fn saturating_add(t: SystemTime, d: Duration) -> SystemTime {
 /// revive an expired license there either.
 ///
 /// ```
-/// let now = license_gate::trusted_now();
+/// let now = license_gate::provider::trusted_now();
 /// assert!(now >= std::time::SystemTime::now() - std::time::Duration::from_secs(1));
 /// ```
 pub fn trusted_now() -> SystemTime {

@@ -41,21 +41,22 @@ const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(3600);
 /// provider: embed them with `.http(..)` on the provider's options.
 ///
 /// Trust: the Mozilla web roots compiled into the binary (webpki-roots), plus
-/// [`extra_root_certificates`](Self::extra_root_certificates). The machine's
+/// [`extra_root_certificate`](Self::extra_root_certificate). The machine's
 /// store, `SSL_CERT_FILE` and `SSL_CERT_DIR` are never read: the user of the
 /// application could add a root there and answer for the license server. A
 /// proxy from `HTTPS_PROXY` may carry the connection; it sees only the TLS
 /// tunnel.
 ///
+/// Each setting has one way in, its method; the fields are not public.
+///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::providers::exisone::HttpOptions;
+/// use license_gate::providers::HttpOptions;
 ///
 /// let http = HttpOptions::new()
 ///     .timeout(Duration::from_secs(10))
 ///     .allowed_hosts(["license.example.com"]);
-/// assert_eq!(http.timeout, Duration::from_secs(10));
-/// assert!(!http.allow_insecure_loopback);
+/// assert_eq!(http, HttpOptions::new().allowed_hosts(["license.example.com"]).timeout(Duration::from_secs(10)));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -66,24 +67,24 @@ pub struct HttpOptions {
     /// is bounded instead by the time left until the call's one deadline, the
     /// gate's [request timeout](crate::LicenseGateBuilder::request_timeout),
     /// and this setting does not apply.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Extra trusted root certificates (PEM), trusted next to the bundled web
     /// roots, for private deployments and tests.
-    pub extra_root_certificates: Vec<Vec<u8>>,
+    pub(crate) extra_root_certificates: Vec<Vec<u8>>,
     /// SPKI pins: base64 SHA-256 hashes of SubjectPublicKeyInfo (`sha256/`
     /// prefix allowed). When any are given, one certificate of the server's
     /// chain must carry a pinned key, on top of the normal verification.
-    pub spki_pins: Vec<String>,
+    pub(crate) spki_pins: Vec<String>,
     /// Allows plain `http://` to loopback hosts (127.0.0.0/8, `::1`,
     /// `localhost`), for tests and local emulators. Off by default, and never
     /// turned on from the environment: a user could otherwise point the app
     /// at a fake server of their own.
-    pub allow_insecure_loopback: bool,
+    pub(crate) allow_insecure_loopback: bool,
     /// When set, only these hosts may be contacted.
-    pub allowed_hosts: Option<Vec<String>>,
+    pub(crate) allowed_hosts: Option<Vec<String>>,
     /// The largest reply body read (default 256 KiB); larger replies fail
     /// with `ReplyTooLarge`.
-    pub max_reply_bytes: usize,
+    pub(crate) max_reply_bytes: usize,
 }
 
 impl fmt::Debug for HttpOptions {

@@ -63,10 +63,7 @@ impl VendorSecret {
     pub fn new(secret: impl AsRef<[u8]>) -> Result<Self, GateError> {
         let bytes = secret.as_ref();
         if bytes.len() < MIN_SECRET_BYTES {
-            return Err(GateError::Config(format!(
-                "the vendor secret has {} bytes: use at least {MIN_SECRET_BYTES} (32 random bytes are best)",
-                bytes.len()
-            )));
+            return Err(GateError::VendorSecretTooShort { bytes: bytes.len() });
         }
         Ok(VendorSecret {
             bytes: bytes.into(),

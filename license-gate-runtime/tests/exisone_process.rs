@@ -5,7 +5,8 @@
 
 use std::process::Command;
 
-use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate_runtime::providers::HttpOptions;
+use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions};
 
 const CHILD: &str = "LICENSE_GATE_TEST_CHILD";
 

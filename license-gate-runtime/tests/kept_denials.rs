@@ -5,7 +5,7 @@
 //! Its own test binary: it installs the global gate.
 
 use license_gate_runtime::__private::{CallSite, Requirement};
-use license_gate_runtime::mock::MockProvider;
+use license_gate_runtime::providers::mock::MockProvider;
 use license_gate_runtime::{LicenseError, LicenseGate, LicenseStatus};
 
 static ENTERPRISE: CallSite = CallSite::new(None, Requirement::All(&["pro", "enterprise"]));

@@ -4,11 +4,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use license_gate_runtime::mock::{MockHandle, MockProvider};
+use license_gate_runtime::providers::mock::{MockHandle, MockProvider};
 use license_gate_runtime::testing::TestClock;
 use license_gate_runtime::{
-    GRACE_OVER, LicenseAnswer, LicenseError, LicenseGate, LicenseGateBuilder, LicenseStatus,
-    ProviderError, RetryPolicy,
+    LicenseError, LicenseGate, LicenseGateBuilder, LicenseStatus, ProviderError, Reason,
+    RetryPolicy, provider::LicenseAnswer,
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -61,13 +61,13 @@ async fn grace_ends_exactly_at_its_configured_length_and_a_good_answer_restores(
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.into()
+            reason: Reason::GraceOver
         }
     );
     assert_eq!(
         gate.snapshot().products[0].status,
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.into()
+            reason: Reason::GraceOver
         },
         "the change is published, not only computed on read"
     );
@@ -82,7 +82,7 @@ async fn grace_ends_exactly_at_its_configured_length_and_a_good_answer_restores(
 }
 
 fn clock_now(clock: &TestClock) -> SystemTime {
-    use license_gate_runtime::Clock;
+    use license_gate_runtime::provider::Clock;
     clock.now()
 }
 
@@ -177,7 +177,7 @@ async fn a_clock_set_back_a_week_neither_extends_grace_nor_revives_an_expired_li
     assert_eq!(
         gate.status(),
         LicenseStatus::Unlicensed {
-            reason: GRACE_OVER.into()
+            reason: Reason::GraceOver
         }
     );
     gate.shutdown().await;
@@ -239,7 +239,7 @@ async fn start_waits_at_most_the_startup_timeout_then_runs_pending() {
         .await
         .unwrap();
     assert_eq!(started_at.elapsed(), Duration::from_secs(2));
-    assert_eq!(gate.status(), LicenseStatus::Pending);
+    assert_eq!(gate.status(), LicenseStatus::pending());
     assert!(!gate.has_feature("pro"), "pending denies");
     // The hung call times out; the backoff retries and the license arrives.
     pass(Duration::from_secs(10) + 2 * Duration::from_secs(30)).await;

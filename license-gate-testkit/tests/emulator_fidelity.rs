@@ -5,7 +5,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate_runtime::providers::HttpOptions;
+use license_gate_runtime::providers::exisone::{ExisOneClient, ExisOneClientOptions};
 use license_gate_runtime::{LicenseKey, ProviderError};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};

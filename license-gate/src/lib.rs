@@ -64,24 +64,20 @@ pub mod docs;
 #[doc(inline)]
 pub use license_gate_macros::{declared_features, embed_secret, licensed, requires_feature};
 
+// What applications use, at the root. What provider authors use is in
+// `provider`; the parts of the error types are in `error`. Each item has one
+// path; `tests/public_face.rs` lists them all.
 #[doc(inline)]
 pub use license_gate_runtime::{
-    CHECK_STOPPED, CLOCK_SET_BACK, CacheLocation, Clock, ClockFloor, CurrentScope, Deadline,
-    FeatureIter, Features, GATE_DROPPED, GATE_SHUT_DOWN, GRACE_OVER, GateError, LicenseAnswer,
-    LicenseError, LicenseGate, LicenseGateBuilder, LicenseKey, LicenseRequest, LicenseSnapshot,
-    LicenseStatus, NOT_ACTIVATED, Name, ProductState, Provider, ProviderError, RUNTIME_STOPPED,
-    Required, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, SharedSnapshot, Source,
-    SystemClock, VendorSecret, check_feature, check_product, has_feature, snapshot, subscribe,
-    trusted_now,
+    CacheLocation, ClockFloor, CurrentScope, GateError, LicenseError, LicenseGate,
+    LicenseGateBuilder, LicenseKey, LicenseSnapshot, LicenseStatus, ProductState, ProviderError,
+    Reason, Required, RetryPolicy, ScopeGuard, Scoped, SeatUsage, Secret, Source, VendorSecret,
+    VendorSecretWarning, check_feature, check_product, has_feature, snapshot, subscribe,
 };
 
 // The function only: the runtime's module of the same name is not API.
 #[doc(inline)]
 pub use license_gate_runtime::hardware_id::hardware_id;
-
-// What a gate's vendor secret does not give (`LicenseGate::vendor_secret_warning`).
-#[doc(inline)]
-pub use license_gate_runtime::VendorSecretWarning;
 
 // The ExisOne SDK's hardware ID, for applications that move from an SDK.
 #[doc(inline)]
@@ -89,10 +85,31 @@ pub use license_gate_runtime::exisone_sdk_hardware_id;
 
 pub use license_gate_runtime::testing;
 
+/// The parts of the error types: the names and feature lists a
+/// [`LicenseError`] carries, and the builder [`Setting`](error::Setting)
+/// a [`GateError::InvalidSetting`] names.
+pub mod error {
+    #[doc(inline)]
+    pub use license_gate_runtime::errors::{FeatureIter, Features, Name, ProductSetting, Setting};
+}
+
+/// For provider authors: the [`Provider`](provider::Provider) trait a
+/// licensing service plugs in through, the request it is given, the answer
+/// it returns, the deadline of a call, and the clock a gate keeps time with
+/// (tests set one with [`LicenseGateBuilder::clock`]).
+///
+/// The [providers guide](crate::docs::providers) shows a provider of your own.
+pub mod provider {
+    #[doc(inline)]
+    pub use license_gate_runtime::provider::{
+        Clock, Deadline, LicenseAnswer, LicenseRequest, Provider, SystemClock, trusted_now,
+    };
+}
+
 /// The licensing services a gate can ask: ExisOne and ECOSIRE (each behind
 /// its cargo feature), and the mock provider for tests (feature `testing`).
 ///
-/// Any other service plugs in through the [`Provider`]
+/// Any other service plugs in through the [`Provider`](crate::provider::Provider)
 /// trait; the [providers guide](crate::docs::providers) shows how.
 pub mod providers {
     /// The ExisOne client and provider (cargo feature `exisone`).
@@ -104,6 +121,11 @@ pub mod providers {
     #[cfg(feature = "ecosire")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ecosire")))]
     pub use license_gate_runtime::providers::ecosire;
+
+    #[cfg(any(feature = "exisone", feature = "ecosire"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "exisone", feature = "ecosire"))))]
+    #[doc(inline)]
+    pub use license_gate_runtime::providers::HttpOptions;
 
     pub use license_gate_runtime::providers::mock;
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use license_gate::{
-    LicenseAnswer, LicenseGate, LicenseRequest, LicenseStatus, Provider, ProviderError,
+    LicenseGate, LicenseStatus, ProviderError,
+    provider::{LicenseAnswer, LicenseRequest, Provider},
 };
 use tokio::time::Instant;
 

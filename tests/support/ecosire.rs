@@ -3,8 +3,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use license_gate::Clock;
-use license_gate::providers::ecosire::{EcosireClient, EcosireOptions, HttpOptions};
+use license_gate::provider::Clock;
+use license_gate::providers::HttpOptions;
+use license_gate::providers::ecosire::{EcosireClient, EcosireOptions};
 use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense};
 
 pub const KEY: &str = super::ECOSIRE_KEY;

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::exisone::{ExisOneClient, ExisOneClientOptions};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};
 
 pub const KEY: &str = super::EXISONE_KEY;

@@ -13,9 +13,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider, HttpOptions};
+use license_gate::providers::HttpOptions;
+use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
 use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
-use license_gate::{LicenseGate, LicenseGateBuilder, Provider};
+use license_gate::{LicenseGate, LicenseGateBuilder, provider::Provider};
 use license_gate_testkit::FaultControl;
 use license_gate_testkit::ecosire::{EcosireEmulator, EcosireHandle};
 use license_gate_testkit::exisone::{EmulatedLicense, ExisOneControl, ExisOneEmulator};

@@ -268,7 +268,7 @@ async fn smart_validate(
             ));
         }
     };
-    let is_offline = license_gate::providers::exisone::offline::is_offline_code(&key);
+    let is_offline = license_gate::providers::exisone::is_offline_code(&key);
     if is_offline && public_key.is_none() {
         return Err(CliError::usage(
             "an offline code is checked with the vendor's public key: pass --public-key FILE",

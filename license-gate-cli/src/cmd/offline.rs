@@ -2,11 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use license_gate::providers::exisone::offline::{
-    OFFLINE_CODE_MIN_LENGTH, OfflinePayload, decode_base32, read_offline_code,
+use license_gate::providers::exisone::__private::decode_base32;
+use license_gate::providers::exisone::{
+    OFFLINE_CODE_MIN_LENGTH, OfflineOutcome, OfflinePayload, OfflinePublicKey, read_offline_code,
     validate_offline_code,
 };
-use license_gate::providers::exisone::{OfflineOutcome, OfflinePublicKey};
 use license_gate_testkit::exisone::{MintKeyError, OfflineCodeMinter, OfflineCodeSpec};
 use serde_json::Value;
 

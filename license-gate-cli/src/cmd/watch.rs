@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use license_gate::providers::ecosire::{EcosireProvider, check_key};
 use license_gate::providers::exisone::ExisOneProvider;
-use license_gate::{LicenseGate, LicenseKey, LicenseStatus, ProductState, Provider, RetryPolicy};
+use license_gate::{
+    LicenseGate, LicenseKey, LicenseStatus, ProductState, RetryPolicy, provider::Provider,
+};
 use serde_json::{Value, json};
 
 use crate::cli::{WatchEcosireArgs, WatchExisOneArgs, WatchGate};
@@ -154,9 +156,9 @@ async fn watch(
 fn finish(status: &LicenseStatus) -> CliResult {
     match status {
         s if s.grants_access() => Ok(()),
-        LicenseStatus::Pending => Err(CliError::unavailable(
-            "the license server never answered while watching: check the base URL and the network",
-        )),
+        LicenseStatus::Pending { reason } => Err(CliError::unavailable(format!(
+            "the license server never answered while watching ({reason}): check the base URL and the network"
+        ))),
         other => Err(CliError::not_valid(format!(
             "the license is not valid when the watch ended: {other}"
         ))
@@ -186,9 +188,9 @@ fn line_of(state: &ProductState, key: &str) -> Value {
     };
     let reason = match status {
         LicenseStatus::Licensed | LicenseStatus::Grace { .. } => None,
-        LicenseStatus::Invalid { reason } | LicenseStatus::Unlicensed { reason } => {
-            Some(reason.to_string())
-        }
+        LicenseStatus::Invalid { reason }
+        | LicenseStatus::Unlicensed { reason }
+        | LicenseStatus::Pending { reason } => Some(reason.to_string()),
         other => Some(other.to_string()),
     }
     // The key never reaches the output, even when a server echoed it.

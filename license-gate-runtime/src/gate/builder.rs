@@ -16,11 +16,12 @@ use crate::cache::{
     TimeAnchor, Unvouched, Vouched,
 };
 use crate::clock_floor::{self, ClockFloor};
-use crate::error::GateError;
+use crate::error::{GateError, ProductSetting, Setting};
 use crate::provider::Provider;
+use crate::reason::Reason;
 use crate::retry::RetryPolicy;
 use crate::secret::LicenseKey;
-use crate::state::{LicenseSnapshot, ProductState, Source};
+use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, Source};
 use crate::time::{Clock, SystemClock};
 use crate::vendor_secret::VendorSecret;
 
@@ -49,9 +50,14 @@ fn suggested_heartbeat(slots: &[ProductSlot]) -> Option<Duration> {
 
 /// Configures a [`LicenseGate`]; made by [`LicenseGate::builder`].
 ///
-/// `.product(..)` starts a product; the `.provider(..)` and `.license_key(..)`
-/// calls after it apply to that product. The first product is the default
-/// product, the one gated code checks when it names none.
+/// `.product(..)` starts a product; `.provider(..)` (or `.shared_provider(..)`)
+/// and `.license_key(..)` apply to the product named just before them, once
+/// each. Called before any `.product(..)`, or twice for one product, they
+/// make `start()` fail with [`GateError::ProductSetting`], which says which
+/// call and how to fix it: nothing is silently given to another product or
+/// replaced. The gate-wide settings (timeouts, cache, ...) go anywhere in the
+/// chain. The first product is the default product, the one gated code
+/// checks when it names none.
 ///
 /// ```
 /// use std::time::Duration;
@@ -77,6 +83,9 @@ pub struct LicenseGateBuilder {
     heartbeat_set: bool,
     /// Whether `.grace_period(..)` was called.
     grace_set: bool,
+    /// The first product setting given out of place (before any product,
+    /// or twice for one), reported by `start`.
+    misplaced: Option<GateError>,
 }
 
 #[derive(Debug, Default)]
@@ -112,46 +121,70 @@ impl Default for LicenseGateBuilder {
             install_global: true,
             heartbeat_set: false,
             grace_set: false,
+            misplaced: None,
         }
     }
 }
 
 impl LicenseGateBuilder {
-    fn current(&mut self) -> &mut ProductConfig {
-        if self.products.is_empty() {
-            self.products.push(ProductConfig::default());
-        }
-        self.products.last_mut().expect("pushed above")
-    }
-
-    /// Starts the configuration of `product` (the first is the default product).
-    pub fn product(mut self, product: impl Into<String>) -> Self {
-        match self.products.last_mut() {
-            Some(last) if last.name.is_none() => last.name = Some(product.into()),
-            _ => self.products.push(ProductConfig {
-                name: Some(product.into()),
-                ..Default::default()
+    /// Sets `setting` of the product named just before, unless there is
+    /// none or it is set already (then `start` reports the first such call).
+    fn set_on_current(
+        mut self,
+        setting: ProductSetting,
+        set: impl FnOnce(&mut ProductConfig),
+    ) -> Self {
+        let misplaced = match self.products.last_mut() {
+            None => Some(GateError::ProductSetting {
+                setting,
+                product: None,
             }),
+            Some(current) => {
+                let taken = match setting {
+                    ProductSetting::Provider => current.provider.is_some(),
+                    ProductSetting::LicenseKey => current.license_key.is_some(),
+                };
+                if taken {
+                    Some(GateError::ProductSetting {
+                        setting,
+                        product: current.name.clone(),
+                    })
+                } else {
+                    set(current);
+                    None
+                }
+            }
+        };
+        if self.misplaced.is_none() {
+            self.misplaced = misplaced;
         }
         self
     }
 
-    /// The provider that validates the current product.
-    pub fn provider(mut self, provider: impl Provider) -> Self {
-        self.current().provider = Some(Arc::new(provider));
+    /// Starts the configuration of `product` (the first is the default
+    /// product); `.provider(..)` and `.license_key(..)` after it apply to it.
+    pub fn product(mut self, product: impl Into<String>) -> Self {
+        self.products.push(ProductConfig {
+            name: Some(product.into()),
+            ..Default::default()
+        });
         self
     }
 
-    /// A provider already shared elsewhere.
-    pub fn shared_provider(mut self, provider: Arc<dyn Provider>) -> Self {
-        self.current().provider = Some(provider);
-        self
+    /// The provider that validates the product named just before.
+    pub fn provider(self, provider: impl Provider) -> Self {
+        self.shared_provider(Arc::new(provider))
     }
 
-    /// The license key of the current product.
-    pub fn license_key(mut self, key: impl Into<LicenseKey>) -> Self {
-        self.current().license_key = Some(key.into());
-        self
+    /// A provider already shared elsewhere, for the product named just before.
+    pub fn shared_provider(self, provider: Arc<dyn Provider>) -> Self {
+        self.set_on_current(ProductSetting::Provider, |p| p.provider = Some(provider))
+    }
+
+    /// The license key of the product named just before.
+    pub fn license_key(self, key: impl Into<LicenseKey>) -> Self {
+        let key = key.into();
+        self.set_on_current(ProductSetting::LicenseKey, |p| p.license_key = Some(key))
     }
 
     /// How often the license is validated while the server answers.
@@ -194,7 +227,11 @@ impl LicenseGateBuilder {
     }
 
     /// How long `start` waits for the first answer when there is no cached
-    /// state (default 5 s); after it the gate runs with `Pending` and keeps trying.
+    /// state (default 5 s). Attempts that could not reach the server are
+    /// tried again within it (after 250 ms, then doubling to 1 s); an answer
+    /// ends the wait at once. After it the gate runs with `Pending`, whose
+    /// reason says why, and keeps trying (see the
+    /// [lifecycle guide](https://docs.rs/license-gate/latest/license_gate/docs/lifecycle/index.html)).
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.config.startup_timeout = timeout;
         self
@@ -204,7 +241,7 @@ impl LicenseGateBuilder {
     /// (default 30 s).
     ///
     /// This is the call's one deadline, set when the call starts and handed
-    /// to the provider in [`LicenseRequest::deadline`](crate::LicenseRequest::deadline):
+    /// to the provider in [`LicenseRequest::deadline`](crate::provider::LicenseRequest::deadline):
     /// it bounds the whole call, every HTTP request in it included (ExisOne's
     /// activation and the validation after it, ECOSIRE's validation and the
     /// activation after it). The built-in providers bound each request by the
@@ -230,7 +267,7 @@ impl LicenseGateBuilder {
     ///
     /// When trusted time at start is earlier than the floor by more than its
     /// tolerance, a cached state and an offline code do not grant (the status
-    /// is `Unlicensed` with [`CLOCK_SET_BACK`](crate::CLOCK_SET_BACK)) until
+    /// is `Unlicensed` with [`Reason::ClockSetBack`](crate::Reason::ClockSetBack)) until
     /// the license server answers; the server's answer applies as always.
     pub fn clock_floor(mut self, floor: ClockFloor) -> Self {
         self.config.clock_floor = Some(floor);
@@ -319,8 +356,9 @@ impl LicenseGateBuilder {
     /// (see [`VendorSecret`] and `embed_secret!`).
     ///
     /// Without one, a cache never grants on its own: a start from it is
-    /// `Pending` until the server (or a verified offline code) confirms,
-    /// because everything else that keys the cache is known to the user.
+    /// `Pending` (with [`Reason::CacheWithoutVendorSecret`]) until the server
+    /// (or a verified offline code) confirms, because everything else that
+    /// keys the cache is known to the user.
     pub fn vendor_secret(mut self, secret: VendorSecret) -> Self {
         self.config.vendor_secret = Some(secret);
         self
@@ -396,39 +434,50 @@ impl LicenseGateBuilder {
     }
 
     fn validate(self) -> Result<(Vec<ProductSlot>, GateConfig, bool), GateError> {
+        if let Some(misplaced) = self.misplaced {
+            return Err(misplaced);
+        }
         if self.products.is_empty() {
             return Err(GateError::NoProduct);
         }
         let c = &self.config;
         if c.heartbeat_interval < Duration::from_secs(1) {
-            return Err(GateError::Config(format!(
-                "the heartbeat interval {:?} is too short: use at least one second",
-                c.heartbeat_interval
-            )));
+            return Err(GateError::InvalidSetting {
+                setting: Setting::HeartbeatInterval,
+                message: format!(
+                    "the heartbeat interval {:?} is too short: use at least one second",
+                    c.heartbeat_interval
+                ),
+            });
         }
-        for (name, value, max) in [
-            ("heartbeat interval", c.heartbeat_interval, MAX_PERIOD),
-            ("grace period", c.grace_period, MAX_PERIOD),
-            ("start-up timeout", c.startup_timeout, MAX_TIMEOUT),
-            ("request timeout", c.request_timeout, MAX_TIMEOUT),
-            ("retry delay", c.retry.max, MAX_PERIOD),
+        for (setting, value, max) in [
+            (Setting::HeartbeatInterval, c.heartbeat_interval, MAX_PERIOD),
+            (Setting::GracePeriod, c.grace_period, MAX_PERIOD),
+            (Setting::StartupTimeout, c.startup_timeout, MAX_TIMEOUT),
+            (Setting::RequestTimeout, c.request_timeout, MAX_TIMEOUT),
+            (Setting::RetryDelay, c.retry.max, MAX_PERIOD),
         ] {
             if value > max {
-                return Err(GateError::Config(format!(
-                    "the {name} {value:?} is too long: use at most {max:?}"
-                )));
+                return Err(GateError::InvalidSetting {
+                    setting,
+                    message: format!("the {setting} {value:?} is too long: use at most {max:?}"),
+                });
             }
         }
         if c.request_timeout.is_zero() {
-            return Err(GateError::Config(
-                "the request timeout is zero: use at least a few seconds".to_owned(),
-            ));
+            return Err(GateError::InvalidSetting {
+                setting: Setting::RequestTimeout,
+                message: "the request timeout is zero: use at least a few seconds".to_owned(),
+            });
         }
         if !(0.0..=1.0).contains(&c.jitter) {
-            return Err(GateError::Config(format!(
-                "jitter {} is out of range: use a fraction from 0.0 to 1.0",
-                c.jitter
-            )));
+            return Err(GateError::InvalidSetting {
+                setting: Setting::Jitter,
+                message: format!(
+                    "jitter {} is out of range: use a fraction from 0.0 to 1.0",
+                    c.jitter
+                ),
+            });
         }
         let mut slots: Vec<ProductSlot> = Vec::new();
         for product in self.products {
@@ -528,6 +577,7 @@ impl LicenseGateBuilder {
         for ((slot, cache), cached) in slots.iter().zip(&caches).zip(cached) {
             let request = slot_request(&config, slot, now);
             let evidence = slot.provider.verify_locally(&request);
+            let without_secret = cached.as_ref().is_some_and(|c| !c.grants_on_its_own);
             let from_cache = cached.filter(|cached| {
                 if !cached.grants_on_its_own {
                     tracing::info!(product = %slot.name, "the license cache was written without a vendor secret, so it does not grant on its own; waiting for the server");
@@ -565,6 +615,13 @@ impl LicenseGateBuilder {
                     now,
                     config.grace_period,
                 ),
+                // The status says why the cache does not bridge the wait.
+                (None, None) if without_secret => ProductState {
+                    status: LicenseStatus::Pending {
+                        reason: Reason::CacheWithoutVendorSecret,
+                    },
+                    ..ProductState::pending(&slot.name)
+                },
                 (None, None) => ProductState::pending(&slot.name),
             };
             // Expiry and grace instants that passed while the program was not running.
@@ -607,6 +664,7 @@ impl LicenseGateBuilder {
         let gate = LicenseGate {
             inner: Arc::new(GateInner {
                 engine,
+                runtime,
                 global: install,
                 stop,
                 task: Mutex::new(Some(task)),
@@ -662,10 +720,7 @@ impl LicenseGateBuilder {
     /// ```
     pub fn start_blocking(self) -> Result<LicenseGate, GateError> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(GateError::Config(
-                "`start_blocking` would block the async runtime it was called on: use `.start().await` there"
-                    .to_owned(),
-            ));
+            return Err(GateError::BlockingInAsyncContext);
         }
         let (engine, install) = self.assemble()?;
         let own = OwnRuntime::spawn()?;
@@ -808,7 +863,7 @@ impl LicenseGate {
 mod tests {
     use super::*;
     use crate::provider::{LicenseAnswer, LicenseRequest};
-    use crate::{ProviderError, mock::MockProvider};
+    use crate::{ProviderError, providers::mock::MockProvider};
 
     /// A provider that suggests `interval`.
     #[derive(Debug)]
@@ -832,6 +887,61 @@ mod tests {
 
     fn config(builder: LicenseGateBuilder) -> GateConfig {
         builder.validate().expect("a valid builder").1
+    }
+
+    #[test]
+    fn a_provider_and_a_key_belong_to_the_product_named_just_before() {
+        let mock = || MockProvider::licensed(["pro"]).0;
+        let (slots, _, _) = LicenseGate::builder()
+            .product("a")
+            .provider(Suggests(WEEK))
+            .license_key("KEY-A")
+            .product("b")
+            .provider(mock())
+            .validate()
+            .expect("a valid builder");
+        assert_eq!(slots[0].provider.name(), "suggests");
+        assert_eq!(
+            slots[0].license_key.as_ref().map(|k| k.expose()),
+            Some("KEY-A")
+        );
+        assert_eq!(slots[1].provider.name(), "mock");
+        assert!(slots[1].license_key.is_none());
+
+        let error = LicenseGate::builder()
+            .provider(mock())
+            .product("a")
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            GateError::ProductSetting {
+                setting: ProductSetting::Provider,
+                product: None
+            }
+        );
+        assert!(
+            error.to_string().contains("before any `.product(..)`"),
+            "{error}"
+        );
+        let error = LicenseGate::builder()
+            .product("a")
+            .license_key("ONE")
+            .license_key("TWO")
+            .provider(mock())
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            GateError::ProductSetting {
+                setting: ProductSetting::LicenseKey,
+                product: Some("a".into())
+            }
+        );
+        assert!(
+            error.to_string().contains("twice for product `a`"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
 use std::thread::LocalKey;
 use std::time::SystemTime;
 
@@ -182,7 +181,7 @@ impl Denied {
                         .product_name()
                         .unwrap_or(Name::from_static("this application")),
                     required: ask.required(),
-                    status: LicenseStatus::Pending,
+                    status: LicenseStatus::pending(),
                 }
             }
         }
@@ -250,10 +249,6 @@ impl Ask<'_> {
         }
     }
 }
-
-/// The reason of a denial when the state holds no product at all (shared, so
-/// a denial copies no string).
-static NO_LICENSE: LazyLock<Arc<str>> = LazyLock::new(|| "no license is present".into());
 
 /// How many call sites' denials a view keeps.
 const KEPT_DENIALS: usize = 4;
@@ -450,7 +445,7 @@ impl View {
                     product: product.unwrap_or(Name::from_static("this application")),
                     required: ask.required(),
                     status: LicenseStatus::Unlicensed {
-                        reason: NO_LICENSE.clone(),
+                        reason: crate::reason::Reason::NoLicense,
                     },
                 },
             });

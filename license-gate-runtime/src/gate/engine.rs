@@ -8,7 +8,7 @@
 //!   activation, a deactivation, a failure) is derived from the latest
 //!   snapshot under one lock ([`Engine::update`]), so no update is lost;
 //! - **fail closed**: the task is supervised ([`supervise`]); if it ever
-//!   panics, every product becomes unlicensed with [`CHECK_STOPPED`] and the
+//!   panics, every product becomes unlicensed with [`Reason::CheckStopped`] and the
 //!   task restarts. A provider that panics is an explicit denial, not a crash.
 //!   When the task ends for good (shutdown, every handle of a gate that is
 //!   not the global one dropped, the runtime it ran on shut down), the state
@@ -36,6 +36,7 @@ use crate::clock_floor;
 use crate::error::{GateError, ProviderError, redact_text};
 use crate::grace;
 use crate::provider::{Deadline, LicenseAnswer, LicenseRequest};
+use crate::reason::Reason;
 use crate::retry::jitter;
 use crate::state::{LicenseSnapshot, LicenseStatus, ProductState, SharedSnapshot, Source};
 
@@ -48,23 +49,12 @@ const DEADLINE_RECHECK: Duration = Duration::from_secs(60);
 /// instant, and that error is the one reported.
 const DEADLINE_GRACE: Duration = Duration::from_millis(100);
 
-/// The reason every product shows when the license check itself failed.
-pub const CHECK_STOPPED: &str = "license check stopped: internal error";
-
-/// The reason every product shows after [`LicenseGate::shutdown`](crate::LicenseGate::shutdown),
-/// to whatever still holds the gate's state (a scope, a subscriber, a clone).
-pub const GATE_SHUT_DOWN: &str =
-    "license check stopped: the gate was shut down; start a new gate to check again";
-
-/// The reason every product shows when every handle of a gate that is not
-/// the global one was dropped: its heartbeat ends, and nothing keeps the
-/// state right any more.
-pub const GATE_DROPPED: &str = "license check stopped: every handle of this gate was dropped; keep the `LicenseGate` for as long as gated code runs";
-
-/// The reason every product shows when the tokio runtime that ran the gate's
-/// heartbeat shut down (for example `#[tokio::main]` returned, or a test's
-/// runtime ended) while the gate was still installed or held.
-pub const RUNTIME_STOPPED: &str = "license check stopped: the async runtime it ran on shut down; start the gate on a runtime that lives as long as the gated code";
+/// The first wait between attempts while `start` waits for a first answer
+/// that a refused or failed connection did not give; it doubles up to
+/// [`STARTUP_RETRY_MAX`].
+const STARTUP_RETRY: Duration = Duration::from_millis(250);
+/// The longest wait between attempts within the start-up timeout.
+const STARTUP_RETRY_MAX: Duration = Duration::from_secs(1);
 
 /// What one round of validation found.
 #[derive(Debug, Clone)]
@@ -74,6 +64,22 @@ pub(crate) struct RefreshReport {
     pub(crate) unreachable: bool,
     /// The longest wait a server asked for (rate limiting).
     pub(crate) server_asked: Option<Duration>,
+    /// Some product got no answer for a reason that may pass in a moment
+    /// (the server not reached, a timeout, a 5xx): worth another attempt
+    /// within the start-up timeout. Not for a refused access token or a
+    /// rate limit, which another attempt does not mend.
+    pub(crate) worth_retrying: bool,
+}
+
+/// A provider call's task, aborted when the call is given up (the gate shut
+/// down while it was in flight): nothing keeps talking to the server for a
+/// gate that stopped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A provider call, run as a task of its own so that a provider that panics
@@ -260,7 +266,7 @@ impl Engine {
         let provider = slot.provider.clone();
         let deadline = Deadline::after(self.config.request_timeout);
         let request = slot_request(&self.config, slot, self.cell.now()).with_deadline(deadline);
-        let mut task = tokio::spawn(async move {
+        let mut task = AbortOnDrop(tokio::spawn(async move {
             match call {
                 Call::Validate => provider.validate(&request).await,
                 Call::Activate => provider.activate(&request).await,
@@ -274,12 +280,12 @@ impl Engine {
                     .await
                     .map(|()| LicenseAnswer::licensed(None::<String>)),
             }
-        });
-        let joined = match tokio::time::timeout_at(deadline.at(), &mut task).await {
+        }));
+        let joined = match tokio::time::timeout_at(deadline.at(), &mut task.0).await {
             Ok(joined) => Ok(joined),
             // The deadline has passed: a provider that honours it is ending
             // the call with its own error at this very instant.
-            Err(_) => tokio::time::timeout(DEADLINE_GRACE, &mut task).await,
+            Err(_) => tokio::time::timeout(DEADLINE_GRACE, &mut task.0).await,
         };
         let outcome = match joined {
             Ok(Ok(outcome)) => outcome,
@@ -288,11 +294,11 @@ impl Engine {
                 // reason, rather than keep a grant nobody confirmed.
                 tracing::error!(product = %slot.name, provider = slot.provider.name(), panicked = failure.is_panic(), "the license provider failed inside; access is denied until it answers");
                 Ok(LicenseAnswer::denied(LicenseStatus::Unlicensed {
-                    reason: CHECK_STOPPED.into(),
+                    reason: Reason::CheckStopped,
                 }))
             }
             Err(_) => {
-                task.abort();
+                task.0.abort();
                 tracing::debug!(product = %slot.name, provider = slot.provider.name(), "the license provider ignored the call's deadline; the call is cut off");
                 Err(ProviderError::Timeout {
                     host: slot.provider.name().to_owned(),
@@ -305,8 +311,11 @@ impl Engine {
         let outcome = match (&slot.license_key, outcome) {
             (None, outcome) => outcome,
             (Some(key), Ok(mut answer)) => {
-                if let LicenseStatus::Invalid { reason } = &mut answer.status {
-                    *reason = redact_text(reason.to_string(), key.expose(), &key.masked()).into();
+                if let LicenseStatus::Invalid {
+                    reason: Reason::Message(text),
+                } = &mut answer.status
+                {
+                    *text = redact_text(text.to_string(), key.expose(), &key.masked()).into();
                 }
                 Ok(answer)
             }
@@ -383,6 +392,13 @@ impl Engine {
             .iter()
             .filter_map(|o| o.as_ref().err()?.retry_after())
             .max();
+        let worth_retrying = outcomes.iter().any(|o| {
+            o.as_ref().is_err_and(|e| {
+                e.is_transient()
+                    && !e.is_credentials_fault()
+                    && !matches!(e, ProviderError::RateLimited { .. })
+            })
+        });
         let snapshot = self.update("validation", |current, now| {
             current
                 .products
@@ -396,6 +412,7 @@ impl Engine {
             snapshot,
             unreachable,
             server_asked,
+            worth_retrying,
         };
         {
             let mut last = self
@@ -417,8 +434,8 @@ impl Engine {
                 .iter()
                 .enumerate()
                 .find(|(_, s)| s.name == name)
-                .ok_or_else(|| {
-                    GateError::Config(format!("product `{name}` is not configured on this gate"))
+                .ok_or_else(|| GateError::UnknownProduct {
+                    product: name.to_owned(),
                 }),
         }
     }
@@ -462,7 +479,7 @@ impl Engine {
             let mut next = current.products.clone();
             next[index] = ProductState {
                 status: LicenseStatus::Unlicensed {
-                    reason: "the license was deactivated on this installation".into(),
+                    reason: Reason::Deactivated,
                 },
                 source: Source::Online,
                 ..ProductState::pending(&slot.name)
@@ -565,7 +582,7 @@ impl Engine {
             // A grant withheld for a clock set back is not cached: once the
             // date is right, the cached state counts again.
             if (old == new && !cache.activation_record_stale())
-                || new.status == LicenseStatus::Pending
+                || matches!(new.status, LicenseStatus::Pending { .. })
                 || new.source == Source::None
                 || clock_floor::is_withheld(&new.status)
             {
@@ -616,31 +633,32 @@ impl Engine {
         !Arc::ptr_eq(&before, &after)
     }
 
-    /// Denies every product with [`CHECK_STOPPED`]: what is left when the
+    /// Denies every product with [`Reason::CheckStopped`]: what is left when the
     /// heartbeat task died (it restarts). Reads no clock, so it works
     /// whatever failed.
     pub(crate) fn fail_closed(&self) {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         if !self.stopped.load(Ordering::Relaxed) {
-            self.deny_all_locked(CHECK_STOPPED);
+            self.deny_all_locked(Reason::CheckStopped);
         }
     }
 
     /// Ends the gate's checking for good: every product is denied with
-    /// `reason` ([`GATE_SHUT_DOWN`], [`GATE_DROPPED`], [`RUNTIME_STOPPED`])
+    /// `reason` ([`Reason::GateShutDown`], [`Reason::GateDropped`],
+    /// [`Reason::RuntimeStopped`])
     /// and no later update publishes, so a gate that no longer checks never
     /// keeps its last grant. The first reason stays. Writes no file (the
     /// cache keeps the last confirmed state for the next start), reads no
     /// clock and needs no runtime, so it works from a `Drop`.
-    pub(crate) fn stop(&self, reason: &'static str) {
+    pub(crate) fn stop(&self, reason: Reason) {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         if self.stopped.swap(true, Ordering::Relaxed) {
             return;
         }
-        self.deny_all_locked(reason);
         // Debug, not louder: every program stops its gates at exit, and a
         // server may drop one gate per licensee as a matter of course.
-        tracing::debug!(reason, "license gate stopped; its state denies");
+        tracing::debug!(%reason, "license gate stopped; its state denies");
+        self.deny_all_locked(reason);
     }
 
     /// Whether [`Engine::stop`] has run.
@@ -659,14 +677,14 @@ impl Engine {
 
     /// Publishes every product as unlicensed with `reason`, features gone;
     /// the writer lock is held.
-    fn deny_all_locked(&self, reason: &'static str) {
+    fn deny_all_locked(&self, reason: Reason) {
         let current = self.cell.snapshot();
         let next = current
             .products
             .iter()
             .map(|p| ProductState {
                 status: LicenseStatus::Unlicensed {
-                    reason: reason.into(),
+                    reason: reason.clone(),
                 },
                 features: BTreeSet::new(),
                 ..p.clone()
@@ -703,8 +721,41 @@ impl Engine {
         Instant::now() + delay
     }
 
-    /// The heartbeat task (one life of it; [`supervise`] restarts it).
+    /// The first answer at start: validates, and while an attempt gets no
+    /// answer for a reason that may pass (a refused connection, a timeout, a
+    /// 5xx), tries again after 250 ms, then doubling up to 1 s between
+    /// attempts, as long as the next attempt starts before `until` (the end
+    /// of the start-up timeout). An answer, or a failure another attempt
+    /// does not mend (a refused access token, a rate limit), ends it at once.
+    async fn first_answer(&self, until: Instant) {
+        let mut wait = STARTUP_RETRY;
+        loop {
+            let report = self.refresh().await;
+            if !report.worth_retrying || Instant::now() + wait >= until {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(STARTUP_RETRY_MAX);
+        }
+    }
+
+    /// The heartbeat task (one life of it; [`supervise`] restarts it): ends
+    /// as soon as the gate is told to stop, even in the middle of a provider
+    /// call (whose task is then aborted).
     async fn run(
+        self: Arc<Self>,
+        stop: watch::Receiver<bool>,
+        started: Option<oneshot::Sender<()>>,
+    ) {
+        let mut stopped = stop.clone();
+        tokio::select! {
+            biased;
+            _ = stopped.wait_for(|stop| *stop) => {}
+            () = self.clone().run_until_stopped(stop, started) => {}
+        }
+    }
+
+    async fn run_until_stopped(
         self: Arc<Self>,
         stop: watch::Receiver<bool>,
         mut started: Option<oneshot::Sender<()>>,
@@ -720,11 +771,12 @@ impl Engine {
             announce_start();
             self.refresh().await;
         } else {
-            let first = self.refresh();
+            let until = Instant::now() + self.config.startup_timeout;
+            let first = self.first_answer(until);
             tokio::pin!(first);
             tokio::select! {
-                _ = &mut first => {}
-                () = tokio::time::sleep(self.config.startup_timeout) => {
+                () = &mut first => {}
+                () = tokio::time::sleep_until(until) => {
                     tracing::warn!(
                         timeout = ?self.config.startup_timeout,
                         "no license answer yet; running as pending while the check goes on"
@@ -786,7 +838,15 @@ impl Engine {
 /// Whether a validation outcome says the license exists but is not activated
 /// on this installation yet.
 fn needs_activation(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
-    matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if &**reason == crate::state::NOT_ACTIVATED)
+    matches!(
+        outcome,
+        Ok(LicenseAnswer {
+            status: LicenseStatus::Unlicensed {
+                reason: Reason::NotActivated
+            },
+            ..
+        })
+    )
 }
 
 /// Stops the engine ([`Engine::stop`]) when the supervised heartbeat ends in
@@ -801,18 +861,18 @@ struct StopOnExit {
 impl Drop for StopOnExit {
     fn drop(&mut self) {
         let reason = if *self.stop.borrow() {
-            GATE_SHUT_DOWN
+            Reason::GateShutDown
         } else if self.stop.has_changed().is_err() {
-            GATE_DROPPED
+            Reason::GateDropped
         } else {
-            RUNTIME_STOPPED
+            Reason::RuntimeStopped
         };
         self.engine.stop(reason);
     }
 }
 
 /// Runs the heartbeat task and keeps the gate closed if it ever dies: a panic
-/// anywhere in it denies every product with [`CHECK_STOPPED`], is logged as an
+/// anywhere in it denies every product with [`Reason::CheckStopped`], is logged as an
 /// error, and the task starts again after the retry policy's delay (the next
 /// good answer restores the license). However the task ends — shutdown, the
 /// stop channel closed, the runtime shutting down, the future dropped before

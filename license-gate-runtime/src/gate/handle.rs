@@ -10,10 +10,10 @@ use tokio::sync::watch;
 use super::callsite::{self, Ask};
 use super::cell::StateCell;
 use super::engine::Engine;
-use super::engine::{GATE_DROPPED, GATE_SHUT_DOWN};
 use super::scope::{ScopeGuard, Scoped};
 use super::{global, own_runtime};
 use crate::error::{GateError, LicenseError};
+use crate::reason::Reason;
 use crate::state::{LicenseStatus, ProductState, SharedSnapshot};
 
 /// The handle of the installed global gate, kept by the process from `start`
@@ -25,9 +25,15 @@ static INSTALLED_GATE: Mutex<Option<LicenseGate>> = Mutex::new(None);
 /// a heartbeat, and the checks against it.
 ///
 /// Build one with [`LicenseGate::builder`]. `start` installs it as the global
-/// gate that `#[requires_feature]`, `#[licensed]`, [`check_feature`] and
-/// [`has_feature`] consult. The handle is cheap to clone; the gate runs until
+/// gate that `#[requires_feature]`, `#[licensed]`, [`check_feature`](crate::check_feature) and
+/// [`has_feature`](crate::has_feature) consult. The handle is cheap to clone; the gate runs until
 /// [`LicenseGate::shutdown`].
+///
+/// Its methods work from any thread: the calls to the server
+/// ([`refresh`](LicenseGate::refresh), [`activate`](LicenseGate::activate),
+/// [`deactivate`](LicenseGate::deactivate)) run on the gate's runtime (the
+/// one it was started on, or its own for a plain `fn main`), so they can be
+/// awaited from another runtime or executor.
 ///
 /// # Dropping the handle
 ///
@@ -40,11 +46,11 @@ static INSTALLED_GATE: Mutex<Option<LicenseGate>> = Mutex::new(None);
 ///   the gate down, activate, or subscribe).
 /// - **A gate started with `.install_global(false)` stops** when its last
 ///   handle is dropped, and its state, as scopes and subscribers still see
-///   it, denies with the reason [`GATE_DROPPED`](crate::GATE_DROPPED).
+///   it, denies with the reason [`Reason::GateDropped`](crate::Reason::GateDropped).
 /// - **Whenever a gate stops checking** — [`shutdown`](LicenseGate::shutdown)
-///   ([`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN)), or the tokio runtime that ran
+///   ([`Reason::GateShutDown`](crate::Reason::GateShutDown)), or the tokio runtime that ran
 ///   it shut down, as when `#[tokio::main]` returns
-///   ([`RUNTIME_STOPPED`](crate::RUNTIME_STOPPED)) — its state denies from
+///   ([`Reason::RuntimeStopped`](crate::Reason::RuntimeStopped)) — its state denies from
 ///   then on; the cache keeps the last confirmed state for the next start.
 ///
 /// ```
@@ -112,6 +118,10 @@ pub struct LicenseGate {
 #[derive(Debug)]
 pub(super) struct GateInner {
     pub(super) engine: Arc<Engine>,
+    /// The runtime the heartbeat runs on (the application's, or the gate's
+    /// own): the handle's calls to the server run there too, so they work
+    /// from any thread and any executor.
+    pub(super) runtime: tokio::runtime::Handle,
     pub(super) global: bool,
     pub(super) stop: watch::Sender<bool>,
     pub(super) task: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -123,7 +133,7 @@ impl Drop for GateInner {
     /// gate, which the process holds): the heartbeat ends, so the state
     /// denies now, not when the task next runs.
     fn drop(&mut self) {
-        self.engine.stop(GATE_DROPPED);
+        self.engine.stop(Reason::GateDropped);
     }
 }
 
@@ -246,7 +256,33 @@ impl LicenseGate {
         if self.ensure_running().is_err() {
             return self.snapshot();
         }
-        self.inner.engine.refresh().await.snapshot
+        match self
+            .on_gate_runtime(|engine| async move { engine.refresh().await.snapshot })
+            .await
+        {
+            Ok(snapshot) => snapshot,
+            Err(_) => self.snapshot(),
+        }
+    }
+
+    /// Runs `work` on the gate's runtime and waits for it from wherever the
+    /// caller is (another runtime, another executor, a plain thread). The
+    /// runtime gone: [`GateError::ShutDown`]; a panic in `work` goes on
+    /// in the caller.
+    async fn on_gate_runtime<F, T>(
+        &self,
+        work: impl FnOnce(Arc<Engine>) -> F,
+    ) -> Result<T, GateError>
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let task = self.inner.runtime.spawn(work(self.inner.engine.clone()));
+        match task.await {
+            Ok(output) => Ok(output),
+            Err(failure) if failure.is_panic() => std::panic::resume_unwind(failure.into_panic()),
+            Err(_) => Err(GateError::ShutDown),
+        }
     }
 
     /// The index of the product whose license key `key` spells, in any
@@ -259,13 +295,16 @@ impl LicenseGate {
     /// Activates the license of the default product on this installation.
     pub async fn activate(&self) -> Result<SharedSnapshot, GateError> {
         self.ensure_running()?;
-        self.inner.engine.activate(None).await
+        self.on_gate_runtime(|engine| async move { engine.activate(None).await })
+            .await?
     }
 
     /// Activates the license of `product` on this installation.
     pub async fn activate_product(&self, product: &str) -> Result<SharedSnapshot, GateError> {
         self.ensure_running()?;
-        self.inner.engine.activate(Some(product)).await
+        let product = product.to_owned();
+        self.on_gate_runtime(|engine| async move { engine.activate(Some(&product)).await })
+            .await?
     }
 
     /// Releases this installation's activation of the default product (on
@@ -273,13 +312,16 @@ impl LicenseGate {
     /// unlicensed afterwards and the cache is removed.
     pub async fn deactivate(&self) -> Result<(), GateError> {
         self.ensure_running()?;
-        self.inner.engine.deactivate(None).await
+        self.on_gate_runtime(|engine| async move { engine.deactivate(None).await })
+            .await?
     }
 
     /// Like [`LicenseGate::deactivate`] for `product`.
     pub async fn deactivate_product(&self, product: &str) -> Result<(), GateError> {
         self.ensure_running()?;
-        self.inner.engine.deactivate(Some(product)).await
+        let product = product.to_owned();
+        self.on_gate_runtime(|engine| async move { engine.deactivate(Some(&product)).await })
+            .await?
     }
 
     /// Makes gated code on this thread see this gate (for gates started with
@@ -299,12 +341,13 @@ impl LicenseGate {
     }
 
     /// Stops the heartbeat, removes the gate from the global slot and waits for
-    /// its task to end. Gated code denies afterwards (no gate is running), and
+    /// its task to end, which it does at once: a call to the server in
+    /// flight is abandoned, not waited for. Gated code denies afterwards (no gate is running), and
     /// so does what still holds this gate's state (a scope, a subscriber, a
     /// clone of the handle): every product reads
-    /// `Unlicensed` with the reason [`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN).
+    /// `Unlicensed` with the reason [`Reason::GateShutDown`](crate::Reason::GateShutDown).
     pub async fn shutdown(self) {
-        self.inner.engine.stop(GATE_SHUT_DOWN);
+        self.inner.engine.stop(Reason::GateShutDown);
         self.inner.stop.send_replace(true);
         let task = self
             .inner
@@ -321,7 +364,7 @@ impl LicenseGate {
     /// [`LicenseGate::shutdown`] for programs without an async runtime: stops
     /// the heartbeat, removes the global gate and ends the gate's own runtime.
     pub fn shutdown_blocking(self) {
-        self.inner.engine.stop(GATE_SHUT_DOWN);
+        self.inner.engine.stop(Reason::GateShutDown);
         self.inner.stop.send_replace(true);
         // Dropping the gate's own runtime (if any) ends the heartbeat task.
         self.tear_down();

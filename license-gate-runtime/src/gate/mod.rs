@@ -17,7 +17,6 @@ use tokio::sync::watch;
 pub use builder::LicenseGateBuilder;
 use callsite::Ask;
 pub use callsite::{CallSite, Denied, Requirement};
-pub use engine::{CHECK_STOPPED, GATE_DROPPED, GATE_SHUT_DOWN, RUNTIME_STOPPED};
 pub use handle::LicenseGate;
 pub use scope::{CurrentScope, ScopeGuard, Scoped};
 

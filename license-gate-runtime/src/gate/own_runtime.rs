@@ -20,7 +20,10 @@ impl OwnRuntime {
             .enable_all()
             .thread_name("license-gate")
             .build()
-            .map_err(|e| GateError::Config(format!("could not start the license runtime: {e}")))?;
+            .map_err(|e| GateError::OwnRuntime {
+                what: "runtime",
+                detail: e.to_string(),
+            })?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -30,7 +33,10 @@ impl OwnRuntime {
                     let _ = stopped.await;
                 });
             })
-            .map_err(|e| GateError::Config(format!("could not start the license thread: {e}")))?;
+            .map_err(|e| GateError::OwnRuntime {
+                what: "thread",
+                detail: e.to_string(),
+            })?;
         Ok(OwnRuntime {
             handle,
             stop,

@@ -50,6 +50,7 @@ enum Fault {
 
 /// How many calls the mock has answered, by kind.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MockCalls {
     /// Calls to `validate`.
     pub validate: u32,

@@ -2,6 +2,10 @@
 
 #[cfg(feature = "ecosire")]
 pub mod ecosire;
+/// The HTTP options both HTTP providers take (TLS roots, pins, loopback
+/// opt-in, timeouts, reply size cap).
+#[cfg(feature = "http")]
+pub use crate::transport::HttpOptions;
 #[cfg(feature = "exisone")]
 pub mod exisone;
 #[cfg(feature = "testing")]

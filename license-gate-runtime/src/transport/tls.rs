@@ -93,7 +93,7 @@ impl SpkiPin {
 }
 
 /// The base64 SHA-256 pin of a certificate given in PEM or DER, for
-/// [`HttpOptions::spki_pins`](super::HttpOptions::spki_pins).
+/// [`HttpOptions::spki_pin`](super::HttpOptions::spki_pin).
 ///
 /// Returns `None` when `certificate` holds no certificate that parses.
 pub fn spki_pin_of(certificate: &[u8]) -> Option<String> {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use license_gate_runtime::providers::exisone::offline::{encode_base32, format_code};
+use license_gate_runtime::providers::exisone::__private::{encode_base32, format_code};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};

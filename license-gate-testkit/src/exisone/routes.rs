@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use license_gate_runtime::providers::exisone::offline::encode_base32;
+use license_gate_runtime::providers::exisone::__private::encode_base32;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 

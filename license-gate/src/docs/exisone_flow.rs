@@ -51,7 +51,8 @@
 //!
 //! ```
 //! # use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
-//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+//! use license_gate::providers::HttpOptions;
+//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 //! use license_gate::{GateError, LicenseGate, ProviderError};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -131,7 +132,8 @@
 //!
 //! ```
 //! # use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
-//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+//! use license_gate::providers::HttpOptions;
+//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 //! use license_gate::LicenseGate;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -189,4 +191,4 @@
 //! provider checks it locally against the vendor's RSA public key
 //! ([`ExisOneClientOptions::offline_public_key`](crate::providers::exisone::ExisOneClientOptions::offline_public_key)).
 //! The gate runs from it with no request; see
-//! `cargo run --example air_gapped` and [`providers::exisone::offline`](crate::providers::exisone::offline).
+//! `cargo run --example air_gapped` and [`validate_offline_code`](crate::providers::exisone::validate_offline_code).

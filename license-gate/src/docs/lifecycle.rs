@@ -39,7 +39,7 @@
 //!   [`Grace { until }`](crate::LicenseStatus::Grace), features kept) until
 //!   `last_confirmed + grace`; then the status becomes
 //!   [`Unlicensed`](crate::LicenseStatus::Unlicensed) with the reason
-//!   [`GRACE_OVER`](crate::GRACE_OVER). The next good answer restores it.
+//!   [`Reason::GraceOver`](crate::Reason::GraceOver). The next good answer restores it.
 //!   Connect errors, timeouts, dropped connections, HTTP 5xx, 429, malformed
 //!   and oversized replies count as not reaching the server
 //!   ([`ProviderError::is_transient`](crate::ProviderError::is_transient)).
@@ -54,10 +54,22 @@
 //!   monotonic clock.
 //! - **Start-up never waits on the network when a valid cache exists**: the
 //!   cached state is used at once and the next validation is due one interval
-//!   after the cached confirmation. Without a cache, `start` waits at most the
-//!   [start-up timeout](crate::LicenseGateBuilder::startup_timeout) (5 s), then
-//!   runs with [`Pending`](crate::LicenseStatus::Pending) (denied) and keeps
-//!   trying.
+//!   after the cached confirmation. Without a cache, `start` waits for the
+//!   first answer for at most the
+//!   [start-up timeout](crate::LicenseGateBuilder::startup_timeout) (5 s).
+//!   An answer (valid or not) ends the wait at once. An attempt that gets
+//!   none for a reason that may pass in a moment (the connection refused or
+//!   dropped, a timeout, a 5xx) is tried again after 250 ms, then after
+//!   waits doubling to 1 s, as long as the next attempt starts within the
+//!   timeout: with the default, a server that refuses every connection is
+//!   tried 7 times and `start` returns after 4.75 s. A refused access token
+//!   and a rate limit are not tried again (another attempt does not mend
+//!   them), so `start` returns on them at once. The gate then runs with
+//!   [`Pending`](crate::LicenseStatus::Pending) (denied), whose
+//!   [reason](crate::Reason) says why (the last attempt's failure, and why
+//!   a cache found at start does not bridge the wait, such as
+//!   [`Reason::CacheWithoutVendorSecret`](crate::Reason::CacheWithoutVendorSecret)),
+//!   and keeps trying on the heartbeat's retry schedule.
 //! - **The heartbeat** validates every product on an interval (default 24 h;
 //!   the ECOSIRE guide asks for weekly) shortened by a random jitter (default
 //!   up to 10 %) so a fleet does not call at once, backs off from 30 s
@@ -67,7 +79,13 @@
 //! - **Runtimes**: the heartbeat runs on the application's tokio runtime, or on
 //!   a one-thread runtime of its own when there is none
 //!   ([`start_blocking`](crate::LicenseGateBuilder::start_blocking) from a
-//!   plain `fn main`).
+//!   plain `fn main`). The handle's calls to the server (`refresh`,
+//!   `activate`, `deactivate`) run there too, so they can be awaited from any
+//!   thread, runtime or executor.
+//! - **Every reason is in the status**, for a program with no tracing
+//!   subscriber: `gate.status()` and its `Display` (and a denial's) say why
+//!   a product is pending, unlicensed or invalid, through a typed
+//!   [`Reason`](crate::Reason) a program can match.
 //!
 //! ## Dropping the handle, shutdown, and the runtime
 //!
@@ -84,14 +102,16 @@
 //!   [`scope`](crate::LicenseGate::scope), an [`enter`](crate::LicenseGate::enter)
 //!   guard, a subscriber) reads every product as
 //!   [`Unlicensed`](crate::LicenseStatus::Unlicensed) with the reason
-//!   [`GATE_DROPPED`](crate::GATE_DROPPED) from that moment.
+//!   [`Reason::GateDropped`](crate::Reason::GateDropped) from that moment.
 //! - **Shutdown** removes the global gate (gated code then denies with
 //!   `LicenseError::NoGate`) and leaves the state of the gate itself
-//!   unlicensed with [`GATE_SHUT_DOWN`](crate::GATE_SHUT_DOWN).
+//!   unlicensed with [`Reason::GateShutDown`](crate::Reason::GateShutDown).
+//!   It returns at once, also while a call to the server is in flight (the
+//!   call is abandoned).
 //! - **The runtime the heartbeat ran on shuts down** (`#[tokio::main]`
 //!   returns, a test's runtime ends, an application drops the runtime it
 //!   started the gate on): the gate stays installed but denies, with
-//!   [`RUNTIME_STOPPED`](crate::RUNTIME_STOPPED); a later `shutdown`, from
+//!   [`Reason::RuntimeStopped`](crate::Reason::RuntimeStopped); a later `shutdown`, from
 //!   any runtime or [`shutdown_blocking`](crate::LicenseGate::shutdown_blocking)
 //!   from plain code, neither hangs nor panics. Start the gate on a runtime
 //!   that lives as long as the gated code, or with

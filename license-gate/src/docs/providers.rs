@@ -98,7 +98,7 @@
 //! The gate's own default, and ExisOne's, stays daily; in a gate whose
 //! products use both services, the daily default wins. Your own provider
 //! suggests an interval with
-//! [`Provider::default_heartbeat_interval`](crate::Provider::default_heartbeat_interval).
+//! [`Provider::default_heartbeat_interval`](crate::provider::Provider::default_heartbeat_interval).
 //!
 //! ```no_run
 //! use license_gate::LicenseGate;
@@ -138,7 +138,7 @@
 //!
 //! ## Your own service
 //!
-//! Implement [`Provider`](crate::Provider) (it uses
+//! Implement [`Provider`](crate::provider::Provider) (it uses
 //! [`async-trait`](https://docs.rs/async-trait), so add `async-trait = "0.1"`).
 //! Return `Ok(answer)` for an explicit answer (it applies at once); a
 //! transient [`ProviderError`](crate::ProviderError) when the server cannot be
@@ -147,7 +147,7 @@
 //! grace period); any other error for a refusal (it denies at once).
 //!
 //! ```
-//! use license_gate::{LicenseAnswer, LicenseRequest, LicenseStatus, Provider, ProviderError};
+//! use license_gate::{LicenseStatus, ProviderError, provider::{LicenseAnswer, LicenseRequest, Provider}};
 //!
 //! /// A licensing service of your own.
 //! #[derive(Debug)]
@@ -179,9 +179,9 @@
 //!
 //! For HTTP, keep the rules the built-in providers keep: https only (plain
 //! http at most for loopback), no redirects, a cap on the size of replies,
-//! the call's deadline ([`LicenseRequest::deadline`](crate::LicenseRequest::deadline),
+//! the call's deadline ([`LicenseRequest::deadline`](crate::provider::LicenseRequest::deadline),
 //! set by the gate from its request timeout: bound your requests by
-//! [`Deadline::remaining`](crate::Deadline::remaining) and return
+//! [`Deadline::remaining`](crate::provider::Deadline::remaining) and return
 //! `Timeout` when it runs out; a call still running a moment after it is cut
 //! off by the gate), and the license key never in logs or error messages
 //! (mask it with [`LicenseKey::masked`](crate::LicenseKey::masked)).

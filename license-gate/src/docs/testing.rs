@@ -80,7 +80,8 @@
 //! application against the real wire protocols:
 //!
 //! ```
-//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider, HttpOptions};
+//! use license_gate::providers::HttpOptions;
+//! use license_gate::providers::exisone::{ExisOneClientOptions, ExisOneProvider};
 //! use license_gate::{LicenseGate, LicenseStatus};
 //! use license_gate_testkit::exisone::{EmulatedLicense, ExisOneEmulator};
 //!

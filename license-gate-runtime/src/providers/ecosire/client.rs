@@ -7,12 +7,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::key::check_key;
+use super::signing::SIGNATURE_HEADER;
 use super::signing::SignedPayload;
 use super::wire::{
     self, ActivateReply, DeactivateReply, ValidateReply, parse_activate, parse_deactivate,
     parse_validate,
 };
-use super::{DEFAULT_BASE_URL, SECRET_ENV, SIGNATURE_HEADER};
+use super::{DEFAULT_BASE_URL, SECRET_ENV};
 use crate::error::ProviderError;
 use crate::provider::Deadline;
 use crate::secret::{LicenseKey, Secret};
@@ -54,7 +55,8 @@ impl Platform {
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::providers::ecosire::{EcosireOptions, HttpOptions, DEFAULT_BASE_URL};
+/// use license_gate::providers::HttpOptions;
+/// use license_gate::providers::ecosire::{EcosireOptions, DEFAULT_BASE_URL};
 ///
 /// let options = EcosireOptions::new(DEFAULT_BASE_URL)
 ///     .license_secret("s3cr3t")
@@ -159,9 +161,8 @@ impl EcosireOptions {
 /// does not match), 404 [`ProviderError::NotFound`], 409 or "Activation limit
 /// reached" [`ProviderError::ActivationLimitReached`], "License expired",
 /// "License suspended" and "License revoked" are [`ProviderError::Refused`]
-/// with the codes [`CODE_EXPIRED`](super::CODE_EXPIRED),
-/// [`CODE_SUSPENDED`](super::CODE_SUSPENDED) and
-/// [`CODE_REVOKED`](super::CODE_REVOKED); 429 is
+/// with the codes `license_expired`, `license_suspended` and
+/// `license_revoked` (which the gate reads as those statuses); 429 is
 /// [`ProviderError::RateLimited`] (and no request leaves until the
 /// `X-RateLimit-Reset` instant), 408 and 5xx [`ProviderError::ServerFault`].
 /// An error reply that is not the service's error body (an HTML page of a
@@ -325,7 +326,7 @@ impl EcosireClient {
     ///
     /// A reply whose license object names another key than the one sent
     /// (compared in upper case, as the key format allows) is a refusal with
-    /// the code [`CODE_KEY_MISMATCH`](super::CODE_KEY_MISMATCH): an answer
+    /// the code [`CODE_KEY_MISMATCH`](super::wire::CODE_KEY_MISMATCH): an answer
     /// about another license says nothing about this one.
     pub async fn validate(
         &self,
@@ -359,7 +360,7 @@ impl EcosireClient {
         {
             return Err(ProviderError::Refused {
                 status: reply.status,
-                code: Some(super::CODE_KEY_MISMATCH.to_owned()),
+                code: Some(super::wire::CODE_KEY_MISMATCH.to_owned()),
                 message: "the license server answered about another license key than the one sent; check the base URL and the key".to_owned(),
                 minimum_required_version: None,
             });

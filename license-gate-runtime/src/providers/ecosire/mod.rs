@@ -4,8 +4,7 @@
 //! - [`EcosireClient`] speaks the protocol: `POST /licenses/validate`,
 //!   `/licenses/activate` and `/licenses/deactivate`, each a JSON body of
 //!   strings (`key`, `domain`, `timestamp`, and the platform fields when
-//!   configured) signed in the `X-Ecosire-Signature` header (see
-//!   [`SignedPayload`]). It reads the three reply shapes the service uses
+//!   configured) signed in the `X-Ecosire-Signature` header. It reads the three reply shapes the service uses
 //!   (plain, wrapped in `{"data", "error"}`, and error bodies).
 //! - [`EcosireProvider`] runs the lifecycle of the ECOSIRE guide for a
 //!   [`LicenseGate`](crate::LicenseGate): validate, activate once, validate on
@@ -50,15 +49,19 @@ mod signing;
 pub mod webhook;
 mod wire;
 
-pub use crate::transport::HttpOptions;
 pub use client::{EcosireClient, EcosireOptions, Platform};
-pub use key::{KEY_SHAPES, check_key};
+pub use key::check_key;
 pub use provider::EcosireProvider;
-pub use signing::{SignedPayload, canonical_message, sign};
-pub use wire::{
-    ActivateReply, CODE_EXPIRED, CODE_KEY_MISMATCH, CODE_REVOKED, CODE_SUSPENDED, DeactivateReply,
-    EcosireLicense, EcosireStatus, ValidateReply,
-};
+pub use wire::{ActivateReply, DeactivateReply, EcosireLicense, EcosireStatus, ValidateReply};
+
+/// Not API: the protocol's signing, key shapes and error codes, for the
+/// testkit's emulator and our tests. May change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::key::KEY_SHAPES;
+    pub use super::signing::{SIGNATURE_HEADER, SignedPayload, canonical_message, sign};
+    pub use super::wire::{CODE_EXPIRED, CODE_KEY_MISMATCH, CODE_REVOKED, CODE_SUSPENDED};
+}
 
 /// The heartbeat interval the ECOSIRE guide asks for ("re-validate
 /// weekly"): what [`EcosireProvider`] suggests to the gate, which uses it
@@ -70,9 +73,6 @@ pub const DEFAULT_HEARTBEAT_INTERVAL: std::time::Duration =
 
 /// The public service's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.ecosire.com/api";
-
-/// The header that carries the request signature (lower case, as HTTP/2 sends it).
-pub const SIGNATURE_HEADER: &str = "x-ecosire-signature";
 
 /// The environment variable the license secret is read from when the options
 /// give none.

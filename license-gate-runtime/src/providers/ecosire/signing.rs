@@ -2,6 +2,9 @@
 //! keyed with the license secret, of `k1=v1&k2=v2&...` built from the body's
 //! fields sorted by key (byte order), values as sent, without escaping.
 
+/// The header that carries the request signature (lower case, as HTTP/2 sends it).
+pub const SIGNATURE_HEADER: &str = "x-ecosire-signature";
+
 use std::collections::BTreeMap;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -18,7 +21,7 @@ type HmacSha256 = Hmac<Sha256>;
 ///
 /// ```
 /// use license_gate::Secret;
-/// use license_gate::providers::ecosire::SignedPayload;
+/// use license_gate::providers::ecosire::__private::SignedPayload;
 ///
 /// let payload = SignedPayload::new([
 ///     ("timestamp", "1767225600"),
@@ -99,7 +102,7 @@ impl std::fmt::Debug for SignedPayload {
 /// The message `k1=v1&k2=v2...` of `fields`, sorted by key (byte order).
 ///
 /// ```
-/// use license_gate::providers::ecosire::canonical_message;
+/// use license_gate::providers::ecosire::__private::canonical_message;
 /// let message = canonical_message([("b", "2"), ("a", "x=y&z")]);
 /// assert_eq!(message, "a=x=y&z&b=2");
 /// ```

@@ -29,7 +29,8 @@ pub const BASE_URL_ENV: &str = "EXISONE_BASEURL";
 ///
 /// ```
 /// use std::time::Duration;
-/// use license_gate::providers::exisone::{ExisOneClientOptions, HttpOptions};
+/// use license_gate::providers::HttpOptions;
+/// use license_gate::providers::exisone::ExisOneClientOptions;
 ///
 /// let options = ExisOneClientOptions::new("https://license.example.com")
 ///     .access_token("token-from-the-dashboard")
@@ -99,7 +100,8 @@ impl ExisOneClientOptions {
     /// server with [`ExisOneClientOptions::new`].
     ///
     /// ```
-    /// use license_gate::providers::exisone::{ExisOneClientOptions, HttpOptions};
+    /// use license_gate::providers::HttpOptions;
+    /// use license_gate::providers::exisone::ExisOneClientOptions;
     ///
     /// // A development build that lets EXISONE_BASEURL choose between two of
     /// // the vendor's own servers, and no other.

@@ -4,9 +4,9 @@
 //! - [`ExisOneClient`] speaks the ExisOne wire protocol: activation,
 //!   validation, deactivation, key generation, seat usage, features, support
 //!   tickets, and the "smart" calls that pick online or offline validation.
-//! - [`offline`] reads and verifies offline activation codes (RSA-signed,
-//!   Crockford Base32) without the server.
-//! - [`ExisOneProvider`] puts the client behind the [`Provider`](crate::Provider)
+//! - [`validate_offline_code`] and [`read_offline_code`] read and verify
+//!   offline activation codes (RSA-signed, Crockford Base32) without the server.
+//! - [`ExisOneProvider`] puts the client behind the [`Provider`](crate::provider::Provider)
 //!   trait, so a gate keeps an ExisOne license right while the program runs.
 //!
 //! The access token never appears in `Debug` output, logs or errors, and
@@ -17,7 +17,7 @@
 //! (the one online/offline/unreachable decision), `offline.rs` (offline codes).
 
 mod client;
-pub mod offline;
+mod offline;
 mod provider;
 mod smart;
 mod wire;
@@ -26,9 +26,19 @@ mod wire;
 #[cfg(feature = "fuzzing")]
 pub(crate) use wire::read_validation;
 
-pub use crate::transport::HttpOptions;
 pub use client::{BASE_URL_ENV, ExisOneClient, ExisOneClientOptions};
-pub use offline::{OfflineOutcome, OfflinePublicKey, OfflineValidationResult};
+pub use offline::{
+    OFFLINE_CODE_MIN_LENGTH, OfflineCodeError, OfflineOutcome, OfflinePayload, OfflinePublicKey,
+    OfflineValidationResult, is_offline_code, read_offline_code, validate_offline_code,
+};
+
+/// Not API: the offline-code encoding, for the testkit's minting, the
+/// command line's `offline decode` and the fuzz targets. May change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use super::offline::{ALPHABET, GROUP_LENGTH, decode_base32, encode_base32, format_code};
+}
 pub use provider::ExisOneProvider;
 pub use smart::NOTIFY_TIMEOUT;
 pub use wire::{

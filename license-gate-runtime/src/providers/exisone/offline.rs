@@ -39,7 +39,7 @@ pub const GROUP_LENGTH: usize = 5;
 /// are dropped.
 ///
 /// ```
-/// use license_gate::providers::exisone::offline::is_offline_code;
+/// use license_gate::providers::exisone::is_offline_code;
 /// assert!(!is_offline_code("ABCD-EFGH-JKMN-PQRS"));
 /// assert!(is_offline_code(&"0123456789".repeat(5)));
 /// ```
@@ -53,7 +53,7 @@ pub fn is_offline_code(key: &str) -> bool {
 /// Encodes bytes as Crockford Base32 (upper case, no dashes, no padding).
 ///
 /// ```
-/// use license_gate::providers::exisone::offline::{decode_base32, encode_base32};
+/// use license_gate::providers::exisone::__private::{decode_base32, encode_base32};
 /// let text = encode_base32(b"license");
 /// assert_eq!(decode_base32(&text).unwrap(), b"license");
 /// ```
@@ -79,7 +79,7 @@ pub fn encode_base32(bytes: &[u8]) -> String {
 /// Splits an encoded code into dash-separated groups of [`GROUP_LENGTH`].
 ///
 /// ```
-/// use license_gate::providers::exisone::offline::format_code;
+/// use license_gate::providers::exisone::__private::format_code;
 /// assert_eq!(format_code("ABCDEFGHJK12"), "ABCDE-FGHJK-12");
 /// ```
 pub fn format_code(encoded: &str) -> String {
@@ -96,7 +96,7 @@ pub fn format_code(encoded: &str) -> String {
 /// over at the end (padding) are ignored.
 ///
 /// ```
-/// use license_gate::providers::exisone::offline::decode_base32;
+/// use license_gate::providers::exisone::__private::decode_base32;
 /// assert_eq!(decode_base32("c5q6-6ts1").unwrap(), decode_base32("C5Q66TSL").unwrap());
 /// assert!(decode_base32("HELLO U").is_err());
 /// ```
@@ -178,7 +178,7 @@ impl OfflinePublicKey {
     /// `BEGIN RSA PUBLIC KEY` (PKCS#1).
     ///
     /// ```
-    /// use license_gate::providers::exisone::offline::OfflinePublicKey;
+    /// use license_gate::providers::exisone::OfflinePublicKey;
     /// let err = OfflinePublicKey::from_pem("not a key").unwrap_err();
     /// assert!(err.to_string().contains("PEM"));
     /// ```

@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(
             fresh.status,
             LicenseStatus::Unlicensed {
-                reason: crate::state::NOT_ACTIVATED.into()
+                reason: crate::reason::Reason::NotActivated
             }
         );
         let odd = online_answer(ValidationResult::new(false, "on_hold"));

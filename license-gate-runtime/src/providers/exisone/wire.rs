@@ -155,7 +155,7 @@ pub(crate) fn status_from_word(is_valid: bool, word: &str, minimum: Option<&str>
     }
     match word.trim().to_ascii_lowercase().as_str() {
         "not_activated" if !is_valid => LicenseStatus::Unlicensed {
-            reason: crate::state::NOT_ACTIVATED.into(),
+            reason: crate::reason::Reason::NotActivated,
         },
         _ if is_valid => LicenseStatus::Licensed,
         "" | "invalid" => LicenseStatus::Invalid {
