@@ -416,3 +416,44 @@ async fn the_global_state_denies_outside_every_licensee() {
         Err(LicenseError::NoGate { .. })
     ));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_name_the_licensee_and_never_its_key() {
+    use license_gate_tests::support::{LogBuffer, key_letters};
+    let logs = LogBuffer::default();
+    let _capture = logs.capture();
+    let (emulator, control) = emulator().await;
+    let store = MemoryStore::new();
+    let licensees = start(provider(&emulator.url()), &store).await;
+    const UNKNOWN_KEY: &str = "ZZZZ-9Y8X-7W6V-5U4T";
+    let (alice, eve) = (LicenseeId::new("alice"), LicenseeId::new("eve"));
+    licensees
+        .add(alice.clone(), TEAM_KEY, "user:alice")
+        .unwrap();
+    licensees.add(eve.clone(), UNKNOWN_KEY, "user:eve").unwrap();
+    assert_eq!(answered(&licensees, &alice).await, LicenseStatus::Licensed);
+    let eve_status = answered(&licensees, &eve).await;
+    assert!(!eve_status.grants_access(), "{eve_status}");
+    control.revoke(TEAM_KEY);
+    licensees.refresh(&alice).await;
+    licensees.remove(&eve).await.ok();
+    licensees.shutdown().await;
+
+    let text = logs.text();
+    assert!(
+        text.contains("licensee's license state changed") && text.contains("licensee=alice"),
+        "{text}"
+    );
+    assert!(
+        text.contains("to=\"revoked\"") || text.contains("to=revoked"),
+        "{text}"
+    );
+    assert!(text.contains("licensee=eve"), "{text}");
+    let letters = key_letters(&text);
+    for key in [TEAM_KEY, UNKNOWN_KEY] {
+        assert!(
+            !letters.contains(&key_letters(key)),
+            "the key {key} leaked into the logs:\n{text}"
+        );
+    }
+}
