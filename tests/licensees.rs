@@ -457,3 +457,72 @@ async fn logs_name_the_licensee_and_never_its_key() {
         );
     }
 }
+
+/// ECOSIRE: each licensee binds its own domain (the provider has none of
+/// its own), activated on first validation; the budget holds ECOSIRE's
+/// published limits; removal releases the domain's binding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecosire_licensees_bind_their_own_domains() {
+    use license_gate::licensees::TokenBucketBudget;
+    use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
+    use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
+    const SECRET: &str = "shop-plugin-license-secret";
+    const SHOP_A: &str = "SHOP-A1B2-C3D4-E5F6-G7H8";
+    const SHOP_B: &str = "SHOP-J2K3-L4M5-N6P7-Q8R9";
+    let emulator = EcosireEmulator::start().await.unwrap();
+    let handle = emulator.handle();
+    handle.add_license(EcosireLicense::new(SHOP_A, SECRET).activation_limit(2));
+    handle.add_license(EcosireLicense::new(SHOP_B, SECRET).activation_limit(2));
+    let provider = EcosireProvider::from_options(
+        EcosireOptions::new(emulator.url())
+            .license_secret(SECRET)
+            .http(
+                HttpOptions::new()
+                    .timeout(Duration::from_secs(5))
+                    .allow_insecure_loopback(),
+            ),
+    )
+    .unwrap()
+    .features(["pro"]);
+    let licensees = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider)
+        .vendor_secret(vendor_secret())
+        .install_global(false)
+        .licensees()
+        .budget(TokenBucketBudget::ecosire())
+        .start()
+        .await
+        .unwrap();
+    let (a, b) = (LicenseeId::new("shop-a"), LicenseeId::new("shop-b"));
+    licensees.add(a.clone(), SHOP_A, "a.shop.example").unwrap();
+    licensees.add(b.clone(), SHOP_B, "b.shop.example").unwrap();
+    assert_eq!(answered(&licensees, &a).await, LicenseStatus::Licensed);
+    assert_eq!(answered(&licensees, &b).await, LicenseStatus::Licensed);
+    assert_eq!(handle.bindings(SHOP_A), ["a.shop.example"]);
+    assert_eq!(handle.bindings(SHOP_B), ["b.shop.example"]);
+    assert!(
+        licensees
+            .scope(&a, async { check_feature("pro") })
+            .await
+            .is_ok()
+    );
+
+    handle.revoke(SHOP_A);
+    licensees.refresh(&a).await;
+    licensees.refresh(&b).await;
+    assert_eq!(licensees.status(&a), Some(LicenseStatus::Revoked));
+    assert!(
+        licensees
+            .scope(&b, async { check_feature("pro") })
+            .await
+            .is_ok()
+    );
+
+    licensees.remove(&b).await.expect("removed");
+    assert!(
+        handle.bindings(SHOP_B).is_empty(),
+        "shop b's binding released"
+    );
+    licensees.shutdown().await;
+}
