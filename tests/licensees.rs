@@ -526,3 +526,129 @@ async fn ecosire_licensees_bind_their_own_domains() {
     );
     licensees.shutdown().await;
 }
+
+/// A store shared by two replicas whose lease only replica A ever gets.
+#[derive(Debug, Clone)]
+struct LeasedTo {
+    store: MemoryStore,
+    holder: bool,
+}
+
+#[async_trait]
+impl license_gate::licensees::LicenseeStore for LeasedTo {
+    async fn load_all(
+        &self,
+    ) -> Result<Vec<license_gate::licensees::StoredRecord>, license_gate::licensees::StoreError>
+    {
+        self.store.load_all().await
+    }
+    async fn save(
+        &self,
+        records: Vec<license_gate::licensees::StoredRecord>,
+    ) -> Result<(), license_gate::licensees::StoreError> {
+        self.store.save(records).await
+    }
+    async fn forget(&self, id: &LicenseeId) -> Result<(), license_gate::licensees::StoreError> {
+        self.store.forget(id).await
+    }
+    async fn load(
+        &self,
+        id: &LicenseeId,
+    ) -> Result<Option<license_gate::licensees::StoredRecord>, license_gate::licensees::StoreError>
+    {
+        self.store.load(id).await
+    }
+    async fn lease(
+        &self,
+        _: &LicenseeId,
+        _: Duration,
+    ) -> Result<bool, license_gate::licensees::StoreError> {
+        Ok(self.holder)
+    }
+}
+
+/// Counts the calls it forwards.
+#[derive(Debug)]
+struct Counted {
+    inner: ExisOneProvider,
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait]
+impl Provider for Counted {
+    fn name(&self) -> &str {
+        "counted"
+    }
+    async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.validate(request).await
+    }
+    async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.activate(request).await
+    }
+}
+
+/// Two replicas share a store: the one without the lease never asks the
+/// service; it takes what the lease holder learned (a revocation included)
+/// from the licensee's record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_without_the_lease_reads_the_holders_record() {
+    let (emulator, control) = emulator().await;
+    let shared = MemoryStore::new();
+    let replica = |holder: bool, calls: Arc<std::sync::atomic::AtomicUsize>| {
+        LicenseGate::builder()
+            .product(PRODUCT)
+            .provider(Counted {
+                inner: provider(&emulator.url()),
+                calls,
+            })
+            .vendor_secret(vendor_secret())
+            .activate_on_first_use(true)
+            .heartbeat_interval(Duration::from_secs(1))
+            .install_global(false)
+            .licensees()
+            .store(LeasedTo {
+                store: shared.clone(),
+                holder,
+            })
+            .start()
+    };
+    let (a_calls, b_calls) = (Arc::default(), Arc::default());
+    let a = replica(true, Arc::clone(&a_calls)).await.unwrap();
+    let alice = LicenseeId::new("alice");
+    a.add(alice.clone(), TEAM_KEY, "user:alice").unwrap();
+    assert_eq!(answered(&a, &alice).await, LicenseStatus::Licensed);
+    a.flush().await;
+
+    let b = replica(false, Arc::clone(&b_calls)).await.unwrap();
+    assert_eq!(
+        b.add(alice.clone(), TEAM_KEY, "user:alice").unwrap(),
+        LicenseStatus::Licensed,
+        "from the holder's record"
+    );
+    control.revoke(TEAM_KEY);
+    a.refresh(&alice).await;
+    a.flush().await;
+    let mut changes = b.subscribe(&alice).unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        changes.wait_for(|s| s.products[0].status == LicenseStatus::Revoked),
+    )
+    .await
+    .expect("replica B sees the revocation within a heartbeat")
+    .unwrap();
+    assert!(
+        b.scope(&alice, async { check_feature("pro") })
+            .await
+            .is_err()
+    );
+    use std::sync::atomic::Ordering::SeqCst;
+    assert_eq!(b_calls.load(SeqCst), 0, "replica B never asked the service");
+    assert!(
+        a_calls.load(SeqCst) >= 3,
+        "replica A did (validation, activation, refresh)"
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+}

@@ -156,3 +156,16 @@
 //! A store implements [`LicenseeStore`](crate::licensees::LicenseeStore)
 //! (load everything, save a batch in one crash-safe step, forget one);
 //! [`MemoryStore`](crate::licensees::MemoryStore) keeps them in memory.
+//!
+//! ## Replicas
+//!
+//! Replicas of one server can share a store. Before a scheduled validation
+//! the registry asks the store for the licensee's
+//! [lease](crate::licensees::LicenseeStore::lease) for one heartbeat
+//! interval; a replica that does not get it asks the service nothing and
+//! takes the licensee's state from the record the holder wrote
+//! ([`load`](crate::licensees::LicenseeStore::load)), if it opens for the
+//! licensee's key and identity, carries the vendor secret and is no older
+//! than the last one seen. The default lease is always granted (one
+//! process); [`MemoryStore`](crate::licensees::MemoryStore) and a local
+//! store keep it so.
