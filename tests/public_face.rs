@@ -28,7 +28,7 @@ use license_gate::provider::{
 };
 
 // The parts of the error types.
-use license_gate::error::{FeatureIter, Features, Name, ProductSetting, Setting};
+use license_gate::error::{FeatureIter, Features, LicenseesMisuse, Name, ProductSetting, Setting};
 
 // The services.
 use license_gate::providers::HttpOptions;

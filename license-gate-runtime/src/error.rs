@@ -1005,6 +1005,47 @@ pub enum GateError {
     /// A provider call failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    /// A gate with licensees was built or used in a way it cannot serve;
+    /// `kind` says which, the message says how to fix it.
+    #[error("{message}")]
+    #[non_exhaustive]
+    Licensees {
+        /// What was wrong.
+        kind: LicenseesMisuse,
+        /// What was wrong and what to do, naming the licensee (never its key).
+        message: String,
+    },
+    /// The licensee store could not be read or written; the message says
+    /// which store and what to do.
+    #[error("{0}")]
+    Store(String),
+}
+
+impl GateError {
+    pub(crate) fn licensees(kind: LicenseesMisuse, message: impl Into<String>) -> GateError {
+        GateError::Licensees {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// What [`GateError::Licensees`] found wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LicenseesMisuse {
+    /// The builder configured more than one product (or none).
+    NotOneProduct,
+    /// The builder was given a license key; each licensee brings its own.
+    KeyOnBuilder,
+    /// `.start()` was called outside a tokio runtime.
+    NoRuntime,
+    /// A licensee was added with a blank machine identity.
+    BlankMachine,
+    /// The licensee is already added.
+    AlreadyAdded,
+    /// The licensee is not added.
+    NotAdded,
 }
 
 /// A per-product builder call named by [`GateError::ProductSetting`].

@@ -22,6 +22,7 @@ mod grace;
 /// `hardware` report; applications use `license_gate::hardware_id()`.
 #[doc(hidden)]
 pub mod hardware_id;
+pub mod licensees;
 pub mod provider;
 pub mod providers;
 pub(crate) mod reason;
@@ -42,6 +43,8 @@ pub mod testing {}
 /// `license_gate::provider::{Clock, SystemClock, trusted_now}`.
 #[doc(hidden)]
 pub mod time;
+#[cfg(feature = "tower")]
+pub mod tower;
 /// Not API: the HTTP edge both providers share; applications set its options
 /// through `providers::HttpOptions`.
 #[cfg(feature = "http")]
@@ -55,7 +58,7 @@ pub use error::{GateError, LicenseError, ProviderError, Required};
 /// The parts of the error types: the names and feature lists a denial
 /// carries, and the builder setting a [`GateError::InvalidSetting`] names.
 pub mod errors {
-    pub use crate::error::{FeatureIter, Features, Name, ProductSetting, Setting};
+    pub use crate::error::{FeatureIter, Features, LicenseesMisuse, Name, ProductSetting, Setting};
 }
 pub use gate::{
     CurrentScope, LicenseGate, LicenseGateBuilder, ScopeGuard, Scoped, check_feature,

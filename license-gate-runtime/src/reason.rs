@@ -76,6 +76,11 @@ pub enum Reason {
     GateDropped,
     /// The tokio runtime that ran the gate's heartbeat shut down.
     RuntimeStopped,
+    /// A gate with licensees was asked outside every licensee's scope: it
+    /// never answers with another licensee's license.
+    NoLicenseeInScope,
+    /// The licensee was removed from this server.
+    LicenseeRemoved,
 }
 
 impl Reason {
@@ -134,6 +139,8 @@ impl Reason {
             Reason::GateShutDown => "gate_shut_down",
             Reason::GateDropped => "gate_dropped",
             Reason::RuntimeStopped => "runtime_stopped",
+            Reason::NoLicenseeInScope => "no_licensee_in_scope",
+            Reason::LicenseeRemoved => "licensee_removed",
             _ => return None,
         })
     }
@@ -151,6 +158,8 @@ impl Reason {
             "gate_shut_down" => Reason::GateShutDown,
             "gate_dropped" => Reason::GateDropped,
             "runtime_stopped" => Reason::RuntimeStopped,
+            "no_licensee_in_scope" => Reason::NoLicenseeInScope,
+            "licensee_removed" => Reason::LicenseeRemoved,
             // The words caches of earlier versions stored.
             "grace period over" => Reason::GraceOver,
             _ if code.starts_with("the license is not activated on this installation") => {
@@ -202,6 +211,12 @@ impl fmt::Display for Reason {
             ),
             Reason::RuntimeStopped => f.write_str(
                 "license check stopped: the async runtime it ran on shut down; start the gate on a runtime that lives as long as the gated code",
+            ),
+            Reason::NoLicenseeInScope => f.write_str(
+                "no licensee in scope: run gated code inside `Licensees::scope(id, ..)` or `Licensees::enter(id)` (the tower layer does it for each request); a gate with licensees never answers with another licensee's license",
+            ),
+            Reason::LicenseeRemoved => f.write_str(
+                "the licensee was removed from this server: add it again to gate its requests",
             ),
         }
     }
@@ -262,6 +277,8 @@ mod tests {
             Reason::GateShutDown,
             Reason::GateDropped,
             Reason::RuntimeStopped,
+            Reason::NoLicenseeInScope,
+            Reason::LicenseeRemoved,
         ] {
             let stored = serde_json::to_string(&reason).unwrap();
             assert_eq!(serde_json::from_str::<Reason>(&stored).unwrap(), reason);

@@ -90,7 +90,9 @@ pub use license_gate_runtime::testing;
 /// a [`GateError::InvalidSetting`] names.
 pub mod error {
     #[doc(inline)]
-    pub use license_gate_runtime::errors::{FeatureIter, Features, Name, ProductSetting, Setting};
+    pub use license_gate_runtime::errors::{
+        FeatureIter, Features, LicenseesMisuse, Name, ProductSetting, Setting,
+    };
 }
 
 /// For provider authors: the [`Provider`](provider::Provider) trait a
@@ -105,6 +107,17 @@ pub mod provider {
         Clock, Deadline, LicenseAnswer, LicenseRequest, Provider, SystemClock, trusted_now,
     };
 }
+
+/// Many licensees in one server process: each user or tenant with its own
+/// license key and machine identity, gated by the licensee in scope.
+pub use license_gate_runtime::licensees;
+
+/// HTTP services and licenses: the layer that gates each request by its
+/// licensee, and denials as `application/problem+json` replies (cargo
+/// feature `tower`).
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use license_gate_runtime::tower;
 
 /// The licensing services a gate can ask: ExisOne and ECOSIRE (each behind
 /// its cargo feature), and the mock provider for tests (feature `testing`).

@@ -433,7 +433,7 @@ impl LicenseGateBuilder {
         self
     }
 
-    fn validate(self) -> Result<(Vec<ProductSlot>, GateConfig, bool), GateError> {
+    pub(crate) fn validate(self) -> Result<(Vec<ProductSlot>, GateConfig, bool), GateError> {
         if let Some(misplaced) = self.misplaced {
             return Err(misplaced);
         }

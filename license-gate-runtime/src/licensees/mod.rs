@@ -1,0 +1,19 @@
+//! Many licensees in one server process: each signed-in user or tenant with
+//! its own license key and machine identity, gated by the licensee in scope.
+//!
+//! - [`Licensees`]: the handle (add, remove, scope, status, subscribe),
+//!   made by `LicenseGate::builder()...licensees()`;
+//! - [`LicenseeStore`], [`LicenseeId`], [`MemoryStore`]: where licensees'
+//!   sealed records live between runs;
+//! - [`RequestBudget`], [`TokenBucketBudget`]: a provider's published request
+//!   limits, held across every licensee.
+
+mod budget;
+mod handle;
+pub(crate) mod record;
+mod registry;
+mod store;
+
+pub use budget::{RequestBudget, RequestKind, TokenBucketBudget, Unlimited};
+pub use handle::{Licensees, LicenseesBuilder};
+pub use store::{LicenseeId, LicenseeStore, MemoryStore, StoreError, StoredRecord};
