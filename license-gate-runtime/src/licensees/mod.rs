@@ -1,22 +1,26 @@
 //! Many licensees in one server process: each signed-in user or tenant with
 //! its own license key and machine identity, gated by the licensee in scope.
 //!
-//! - `store`: the [`LicenseeStore`] trait, [`LicenseeId`] and [`MemoryStore`];
-//! - `budget`: the [`RequestBudget`] trait and [`TokenBucketBudget`];
-//! - `redb_store`: `RedbStore`, the records in one redb database file
-//!   (cargo feature `store`);
-//! - `record`: one licensee's sealed record (HMAC, keyed from the vendor secret).
+//! - [`Licensees`]: the handle (add, remove, scope, status, subscribe),
+//!   made by `LicenseGate::builder()...licensees()`;
+//! - [`LicenseeStore`], [`LicenseeId`], [`MemoryStore`]: where licensees'
+//!   sealed records live between runs; `RedbStore` (cargo feature `store`)
+//!   keeps them in one embedded database file;
+//! - [`RequestBudget`], [`TokenBucketBudget`]: a provider's published request
+//!   limits, held across every licensee.
 
 mod budget;
-// Used by the registry, which seals and opens every licensee's record.
-#[allow(dead_code)]
+mod handle;
 pub(crate) mod record;
 #[cfg(feature = "store")]
 mod redb_store;
+mod registry;
 mod store;
 
 pub use budget::{RequestBudget, RequestKind, TokenBucketBudget, Unlimited};
+pub use handle::{Licensees, LicenseesBuilder};
 #[cfg(feature = "store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
 pub use redb_store::RedbStore;
+pub use registry::{LICENSEE_REMOVED, NO_LICENSEE_IN_SCOPE};
 pub use store::{LicenseeId, LicenseeStore, MemoryStore, StoreError, StoredRecord};
