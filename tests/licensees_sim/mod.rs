@@ -221,8 +221,15 @@ impl Provider for SimProvider {
 #[derive(Debug)]
 pub struct MinuteStore {
     redb: RedbStore,
-    pending: Mutex<(Option<Instant>, BTreeMap<LicenseeId, Vec<u8>>)>,
+    pending: Mutex<Pending>,
     writes: Mutex<u64>,
+}
+
+/// The records waiting for the next write, and when the last one was.
+#[derive(Debug, Default)]
+struct Pending {
+    last_write: Option<Instant>,
+    records: BTreeMap<LicenseeId, Vec<u8>>,
 }
 
 impl MinuteStore {
@@ -230,7 +237,7 @@ impl MinuteStore {
     pub fn new(redb: RedbStore) -> MinuteStore {
         MinuteStore {
             redb,
-            pending: Mutex::new((None, BTreeMap::new())),
+            pending: Mutex::new(Pending::default()),
             writes: Mutex::new(0),
         }
     }
@@ -239,8 +246,8 @@ impl MinuteStore {
     pub async fn write_pending(&self) -> Result<(), StoreError> {
         let records: Vec<StoredRecord> = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            pending.0 = Some(Instant::now());
-            std::mem::take(&mut pending.1)
+            pending.last_write = Some(Instant::now());
+            std::mem::take(&mut pending.records)
                 .into_iter()
                 .map(|(licensee, sealed)| StoredRecord { licensee, sealed })
                 .collect()
@@ -268,9 +275,11 @@ impl LicenseeStore for MinuteStore {
         let due = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             for record in records {
-                pending.1.insert(record.licensee, record.sealed);
+                pending.records.insert(record.licensee, record.sealed);
             }
-            pending.0.is_none_or(|last| last.elapsed() >= MINUTE)
+            pending
+                .last_write
+                .is_none_or(|last| last.elapsed() >= MINUTE)
         };
         if due {
             self.write_pending().await?;
@@ -282,7 +291,7 @@ impl LicenseeStore for MinuteStore {
         self.pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .1
+            .records
             .remove(licensee);
         self.redb.forget(licensee).await
     }

@@ -546,13 +546,12 @@ mod tests {
             let raw = |id: &str| {
                 let txn = store.inner.db.begin_read().expect("a read");
                 let table = txn.open_table(RECORDS).expect("the table");
-                let value = table
+                table
                     .get(id)
                     .expect("a get")
                     .expect("stored")
                     .value()
-                    .to_vec();
-                value
+                    .to_vec()
             };
             let mut edited = raw("edited");
             let last = edited.len() - 2;
