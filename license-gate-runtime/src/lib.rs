@@ -42,6 +42,8 @@ pub mod testing {}
 /// `license_gate::{Clock, SystemClock, trusted_now}`.
 #[doc(hidden)]
 pub mod time;
+#[cfg(feature = "tower")]
+pub mod tower;
 /// Not API: the HTTP edge both providers share; applications set its options
 /// through `HttpOptions`, which each provider module re-exports.
 #[cfg(feature = "http")]

@@ -93,6 +93,10 @@ pub(crate) struct Licensee {
     /// The one writer: every change of this licensee's state is made while
     /// this is held.
     inner: Mutex<LicenseeInner>,
+    /// One round of provider calls at a time: a refresh and a scheduled
+    /// validation never interleave (an activation is not raced by a
+    /// validation that would report "not activated").
+    round: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -362,6 +366,7 @@ impl Core {
                 generation,
                 removed: false,
             }),
+            round: tokio::sync::Mutex::new(()),
         });
         {
             let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
@@ -548,6 +553,7 @@ impl Core {
     /// Validates `licensee` now (activating it when due), publishes the
     /// result and plans its next validation. Returns the new snapshot.
     pub(crate) async fn validate(&self, licensee: &Arc<Licensee>) -> SharedSnapshot {
+        let _round = licensee.round.lock().await;
         let mut outcome = self.call(licensee, Call::Validate).await;
         if self.activation_due(licensee, &outcome) {
             tracing::info!(licensee = %licensee.id, product = %self.product, "the license is not activated for this licensee yet; activating it");
@@ -599,6 +605,9 @@ impl Core {
             now,
             self.config.grace_period,
         );
+        // Queued before it is published: whoever sees the new state and then
+        // flushes the store writes it.
+        self.queue_save(licensee, &mut inner, &next);
         let snapshot = self.publish_locked(licensee, &inner, "validation", next);
         let delay = if unreachable {
             let delay = self.config.retry.delay(inner.failures, server_asked);
@@ -613,7 +622,6 @@ impl Core {
             jitter(self.config.heartbeat_interval, self.config.jitter)
         };
         inner.next_validation = Instant::now() + delay;
-        self.queue_save(licensee, &mut inner);
         snapshot
     }
 
@@ -754,12 +762,10 @@ impl Core {
 
     /// Seals the licensee's current state as its next record generation and
     /// queues it for the store (a state with nothing confirmed is not kept).
-    fn queue_save(&self, licensee: &Licensee, inner: &mut LicenseeInner) {
-        if inner.removed {
+    fn queue_save(&self, licensee: &Licensee, inner: &mut LicenseeInner, state: &ProductState) {
+        if inner.removed || self.stopped.load(Ordering::Acquire) {
             return;
         }
-        let snapshot = licensee.cell.snapshot();
-        let state = &snapshot.products[0];
         if state.status == LicenseStatus::Pending || state.source == Source::None {
             return;
         }
@@ -818,6 +824,7 @@ impl Core {
                 "licensee `{id}` is not added to this server, so there is nothing to remove"
             )));
         };
+        let _round = licensee.round.lock().await;
         self.call(&licensee, Call::Deactivate)
             .await
             .map_err(GateError::Provider)?;
