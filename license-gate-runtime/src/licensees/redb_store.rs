@@ -61,9 +61,8 @@ const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// ```
 ///
 /// One process opens a file at a time (the file is locked while open); the
-/// registry shares the store between its tasks. Loading 100,000 records
-/// and opening them (their HMACs checked) takes about a second: see the
-/// README's "Licensees at scale".
+/// registry shares the store between its tasks. For how long a start from
+/// 100,000 records takes, see the README's "Licensees at scale".
 pub struct RedbStore {
     inner: Arc<Inner>,
 }
