@@ -42,7 +42,8 @@ const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// `license-gate = { version = "0.1", features = ["store"] }`).
 ///
 /// ```no_run
-/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let (provider, _) = license_gate::providers::mock::MockProvider::licensed(["pro"]);
 /// use license_gate::LicenseGate;
 /// use license_gate::licensees::{RedbStore, TokenBucketBudget};
