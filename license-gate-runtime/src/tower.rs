@@ -32,6 +32,12 @@
 //!         }
 //!     }
 //! }
+//!
+//! #[license_gate::requires_feature("export")]
+//! async fn export() -> Result<&'static str, ApiError> {
+//!     Ok("exported")
+//! }
+//! # let _ = export;
 //! ```
 
 use std::future::Future;

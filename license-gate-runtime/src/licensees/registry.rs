@@ -511,6 +511,64 @@ impl Core {
         }
     }
 
+    /// A scheduled validation: when another replica holds the licensee's
+    /// lease, the licensee's record in the store (what that replica
+    /// learned) instead of the service.
+    async fn scheduled(&self, licensee: &Arc<Licensee>) {
+        let period = self.config.heartbeat_interval;
+        match self.store.lease(&licensee.id, period).await {
+            Ok(false) => self.adopt_stored(licensee).await,
+            Ok(true) => {
+                self.validate(licensee).await;
+            }
+            Err(error) => {
+                tracing::warn!(licensee = %licensee.id, %error, "could not take the licensee's lease; asking the service");
+                self.validate(licensee).await;
+            }
+        }
+    }
+
+    /// Takes the licensee's state from its record in the store, written by
+    /// the replica that holds its lease: only a record that opens for this
+    /// licensee's key and identity, sealed with the vendor secret, and no
+    /// older than the last one seen. Otherwise the state stays (and its
+    /// grace runs); the next look is a heartbeat later.
+    async fn adopt_stored(&self, licensee: &Arc<Licensee>) {
+        let _round = licensee.round.lock().await;
+        let stored = self.store.load(&licensee.id).await;
+        let mut inner = licensee.lock();
+        inner.next_validation =
+            Instant::now() + jitter(self.config.heartbeat_interval, self.config.jitter);
+        let sealed = match stored {
+            Ok(Some(record)) => record.sealed,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(licensee = %licensee.id, %error, "could not read the licensee's record written by another replica");
+                return;
+            }
+        };
+        match licensee
+            .seal
+            .open(&sealed, &licensee.id, &self.product, inner.generation)
+        {
+            Ok(opened) if opened.grants_on_its_own => {
+                inner.generation = opened.record.generation;
+                inner.activated = opened.record.activated;
+                self.raise_floor(Some(opened.record.latest_seen));
+                let now = licensee.cell.now();
+                let state =
+                    grace::from_cache(opened.record.state, Ok(()), now, self.config.grace_period);
+                self.publish_locked(licensee, &inner, "another replica", state);
+            }
+            Ok(_) => {
+                tracing::info!(licensee = %licensee.id, "the record another replica wrote has no vendor secret behind it, so it does not grant on its own");
+            }
+            Err(reason) => {
+                tracing::warn!(licensee = %licensee.id, %reason, "the licensee's record written by another replica was rejected");
+            }
+        }
+    }
+
     /// Runs one scheduled validation as a task; a panic in it denies the
     /// licensee (never the others) and retries after the retry policy's delay.
     fn spawn_job(self: &Arc<Self>, licensee: Arc<Licensee>, permit: OwnedSemaphorePermit) {
@@ -519,7 +577,7 @@ impl Core {
             let job = tokio::spawn({
                 let core = core.clone();
                 let licensee = licensee.clone();
-                async move { core.validate(&licensee).await }
+                async move { core.scheduled(&licensee).await }
             });
             let outcome = job.await;
             drop(permit);
