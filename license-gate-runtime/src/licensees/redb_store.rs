@@ -290,6 +290,30 @@ impl LicenseeStore for RedbStore {
         .await
     }
 
+    /// One licensee's record. A redb file is open in one process at a time,
+    /// so replicas do not share one: the lease stays the trait's default
+    /// (this process validates every licensee).
+    async fn load(&self, licensee: &LicenseeId) -> Result<Option<StoredRecord>, StoreError> {
+        let licensee = licensee.clone();
+        self.blocking("load a record", move |inner| {
+            let txn = inner
+                .db
+                .begin_read()
+                .map_err(|e| inner.failed("start a read", e))?;
+            let table = match txn.open_table(RECORDS) {
+                Ok(table) => table,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(inner.failed("open the records", e)),
+            };
+            let sealed = table
+                .get(licensee.as_str())
+                .map_err(|e| inner.failed("read a record", e))?
+                .map(|value| value.value().to_vec());
+            Ok(sealed.map(|sealed| StoredRecord { licensee, sealed }))
+        })
+        .await
+    }
+
     async fn forget(&self, licensee: &LicenseeId) -> Result<(), StoreError> {
         let licensee = licensee.clone();
         self.blocking("forget a licensee", move |inner| {
@@ -351,6 +375,23 @@ mod tests {
         assert_eq!(
             contents(&store).await,
             [("a".to_owned(), b"three".to_vec())]
+        );
+        let one = store
+            .load(&LicenseeId::new("a"))
+            .await
+            .expect("a record loads")
+            .expect("it is stored");
+        assert_eq!(
+            (one.licensee.as_str(), one.sealed.as_slice()),
+            ("a", &b"three"[..])
+        );
+        assert!(
+            store
+                .load(&LicenseeId::new("b"))
+                .await
+                .expect("a load")
+                .is_none(),
+            "a forgotten licensee has no record"
         );
         drop(store);
         let again = RedbStore::open(&path).expect("the store opens again");
