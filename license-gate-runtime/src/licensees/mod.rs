@@ -4,16 +4,22 @@
 //! - [`Licensees`]: the handle (add, remove, scope, status, subscribe),
 //!   made by `LicenseGate::builder()...licensees()`;
 //! - [`LicenseeStore`], [`LicenseeId`], [`MemoryStore`]: where licensees'
-//!   sealed records live between runs;
+//!   sealed records live between runs; `RedbStore` (cargo feature `store`)
+//!   keeps them in one embedded database file;
 //! - [`RequestBudget`], [`TokenBucketBudget`]: a provider's published request
 //!   limits, held across every licensee.
 
 mod budget;
 mod handle;
 pub(crate) mod record;
+#[cfg(feature = "store")]
+mod redb_store;
 mod registry;
 mod store;
 
 pub use budget::{RequestBudget, RequestKind, TokenBucketBudget, Unlimited};
 pub use handle::{Licensees, LicenseesBuilder};
+#[cfg(feature = "store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+pub use redb_store::RedbStore;
 pub use store::{LicenseeId, LicenseeStore, MemoryStore, StoreError, StoredRecord};
