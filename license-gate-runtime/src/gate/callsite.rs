@@ -2,7 +2,7 @@
 //! per-thread view of the state behind `has_feature`, `check_feature` and
 //! `check_product`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::LocalKey;
@@ -104,7 +104,7 @@ impl CallSite {
     #[cold]
     #[inline(never)]
     fn decide_slow(&'static self) -> Result<(), Denied> {
-        let (allowed, epoch, cacheable) = with_current_view(|view| view.allows(self.ask()));
+        let (allowed, epoch, cacheable) = with_current_view(|view| view.allows_site(self));
         if !allowed {
             return Err(Denied { site: self, epoch });
         }
@@ -291,6 +291,33 @@ pub(crate) struct View {
     /// address (the oldest replaced first): a call denied again is copied
     /// from its denial.
     denials: RefCell<Denials>,
+    /// The call sites this view allowed, by address (the oldest replaced
+    /// first): inside a scope the epoch is odd, so a site cannot cache its
+    /// answer itself, and a call allowed again is answered from here
+    /// without looking its features up.
+    allowed: AllowedSites,
+}
+
+/// How many allowed call sites a view remembers.
+const ALLOWED_SITES: usize = 8;
+
+#[derive(Debug, Default)]
+struct AllowedSites {
+    sites: [Cell<usize>; ALLOWED_SITES],
+    next: Cell<usize>,
+}
+
+impl AllowedSites {
+    #[inline]
+    fn contains(&self, site: usize) -> bool {
+        self.sites.iter().any(|kept| kept.get() == site)
+    }
+
+    fn insert(&self, site: usize) {
+        let next = self.next.get();
+        self.sites[next].set(site);
+        self.next.set((next + 1) % ALLOWED_SITES);
+    }
 }
 
 impl View {
@@ -304,6 +331,7 @@ impl View {
                 names: Vec::new(),
                 now: None,
                 denials: RefCell::new(Denials::default()),
+                allowed: AllowedSites::default(),
             };
         };
         let now = cell.now();
@@ -325,6 +353,7 @@ impl View {
             names,
             now: stale.then_some(now),
             denials: RefCell::new(Denials::default()),
+            allowed: AllowedSites::default(),
         }
     }
 
@@ -404,6 +433,21 @@ impl View {
     pub(crate) fn has_feature(&self, feature: &str) -> bool {
         self.state(None)
             .is_some_and(|(_, p)| self.grants(p) && p.features.contains(feature))
+    }
+
+    /// Whether `site` is allowed, as [`View::allows`] decides, remembering
+    /// an allowed site while this view may be kept.
+    #[inline]
+    fn allows_site(&self, site: &'static CallSite) -> bool {
+        let address = std::ptr::from_ref(site) as usize;
+        if self.allowed.contains(address) {
+            return true;
+        }
+        let allowed = self.allows(site.ask());
+        if allowed && self.keepable() {
+            self.allowed.insert(address);
+        }
+        allowed
     }
 
     /// Whether `ask` is allowed, as [`View::check`] decides, without building

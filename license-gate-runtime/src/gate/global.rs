@@ -1,7 +1,7 @@
 //! The process-wide view the gated call sites read: the installed gate, the
 //! scoped overrides of tests, and the epoch that invalidates call-site caches.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
@@ -18,6 +18,16 @@ static LIVE_OVERRIDES: Mutex<usize> = Mutex::new(0);
 thread_local! {
     /// The overrides in scope on this thread, innermost last.
     static SCOPES: RefCell<Vec<Arc<StateCell>>> = const { RefCell::new(Vec::new()) };
+    /// The address of the innermost override (0: none), kept beside
+    /// `SCOPES` so a gated call in a scope reads one word, not the stack.
+    static INNERMOST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_innermost(scopes: &[Arc<StateCell>]) {
+    let address = scopes.last().map_or(0, |cell| Arc::as_ptr(cell) as usize);
+    // The thread may be ending (its locals being torn down): then no gated
+    // call reads the address any more.
+    let _ = INNERMOST.try_with(|innermost| innermost.set(address));
 }
 
 pub(crate) fn install(cell: Arc<StateCell>) -> bool {
@@ -74,20 +84,19 @@ pub(crate) fn innermost_scope() -> Option<Arc<StateCell>> {
 /// kept for it is keyed by (no reference count touched).
 #[inline]
 pub(crate) fn innermost_scope_address() -> Option<usize> {
-    SCOPES
-        .try_with(|s| {
-            s.try_borrow()
-                .ok()?
-                .last()
-                .map(|cell| Arc::as_ptr(cell) as usize)
-        })
+    INNERMOST
+        .try_with(Cell::get)
         .ok()
-        .flatten()
+        .filter(|address| *address != 0)
 }
 
 /// Makes `cell` the state this thread sees until [`pop_scope`].
 pub(crate) fn push_scope(cell: Arc<StateCell>) {
-    SCOPES.with(|s| s.borrow_mut().push(cell));
+    SCOPES.with(|s| {
+        let mut scopes = s.borrow_mut();
+        scopes.push(cell);
+        note_innermost(&scopes);
+    });
 }
 
 /// Removes `cell` from this thread's scopes (the innermost match).
@@ -97,6 +106,7 @@ pub(crate) fn pop_scope(cell: &Arc<StateCell>) {
         if let Some(at) = scopes.iter().rposition(|c| Arc::ptr_eq(c, cell)) {
             scopes.remove(at);
         }
+        note_innermost(&scopes);
     });
 }
 
