@@ -23,11 +23,12 @@ use crate::error::ProviderError;
 
 #[cfg(not(any(feature = "aws-lc", feature = "ring")))]
 compile_error!(
-    "license-gate needs a TLS crypto backend for its HTTP providers: enable the `aws-lc` feature (the default) or the `ring` feature"
+    "license-gate needs a TLS crypto backend for its HTTP providers: enable the `ring` feature (the default) or the `aws-lc` feature"
 );
 
-/// The rustls crypto provider the transport uses: aws-lc-rs with the
-/// `aws-lc` feature (the default), else ring with the `ring` feature.
+/// The rustls crypto provider the transport uses: ring with the `ring`
+/// feature (the default), or aws-lc-rs with the `aws-lc` feature (which wins
+/// when both are on).
 ///
 /// The testkit serves its emulators with the same one, so one build holds
 /// one backend.
