@@ -6,7 +6,7 @@
 //! **validates** the key on every heartbeat, and when the user moves to
 //! another machine it **deactivates** the old one so the seat is free again.
 //! This page walks that flow with the gate; the runnable version is
-//! `cargo run --example exisone_app` in the repository.
+//! `cargo run -p examples-providers --example exisone_app` in the repository.
 //!
 //! ## Configure the provider
 //!
@@ -189,4 +189,4 @@
 //! provider checks it locally against the vendor's RSA public key
 //! ([`ExisOneClientOptions::offline_public_key`](crate::providers::exisone::ExisOneClientOptions::offline_public_key)).
 //! The gate runs from it with no request; see
-//! `cargo run --example air_gapped` and [`providers::exisone::offline`](crate::providers::exisone::offline).
+//! `cargo run -p examples-providers --example air_gapped` and [`providers::exisone::offline`](crate::providers::exisone::offline).

@@ -133,7 +133,7 @@
 //! deliveries are folded to one validation at once plus one queued per
 //! license and window (10 s by default). ECOSIRE has not published how webhook
 //! signatures are computed: check `X-Ecosire-Signature` with
-//! `EcosireWebhook::verify_with` once you know the scheme. `cargo run --example ecosire_webhook` shows a
+//! `EcosireWebhook::verify_with` once you know the scheme. `cargo run -p examples-providers --example ecosire_webhook` shows a
 //! self-hosted server revoked within a second of `license.revoked`.
 //!
 //! ## Your own service
