@@ -25,8 +25,8 @@ static INSTALLED_GATE: Mutex<Option<LicenseGate>> = Mutex::new(None);
 /// a heartbeat, and the checks against it.
 ///
 /// Build one with [`LicenseGate::builder`]. `start` installs it as the global
-/// gate that `#[requires_feature]`, `#[licensed]`, [`check_feature`] and
-/// [`has_feature`] consult. The handle is cheap to clone; the gate runs until
+/// gate that `#[requires_feature]`, `#[licensed]`, [`check_feature`](crate::check_feature) and
+/// [`has_feature`](crate::has_feature) consult. The handle is cheap to clone; the gate runs until
 /// [`LicenseGate::shutdown`].
 ///
 /// # Dropping the handle

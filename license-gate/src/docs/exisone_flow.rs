@@ -8,6 +8,11 @@
 //! This page walks that flow with the gate; the runnable version is
 //! `cargo run -p examples-providers --example exisone_app` in the repository.
 //!
+#![cfg_attr(
+    not(feature = "exisone"),
+    doc = "*These docs were built without the `exisone` feature (on by default), so the provider's items are not in them and their names below are not links.*",
+    doc = ""
+)]
 //! ## Configure the provider
 //!
 //! The application needs the server's URL, an access token with the `verify`

@@ -4,6 +4,11 @@
 //! real services are built in, each behind a cargo feature (both on by
 //! default; turn off what you don't use with `default-features = false`).
 //!
+#![cfg_attr(
+    not(all(feature = "exisone", feature = "ecosire")),
+    doc = "*These docs were built without the `exisone` or the `ecosire` feature, so that provider's items are not in them and their names below are not links.*",
+    doc = ""
+)]
 //! ## ExisOne (`exisone`)
 //!
 //! [`ExisOneClient`](crate::providers::exisone::ExisOneClient) covers the whole SDK:
