@@ -74,8 +74,8 @@
 //! | `exisone` | yes | [`providers::exisone`][exisone]: the ExisOne client, provider and offline codes |
 //! | `ecosire` | yes | [`providers::ecosire`][ecosire]: the ECOSIRE client and provider |
 //! | `webhooks` | no | [`providers::ecosire::webhook`][ecosire]: a tower service for ECOSIRE webhooks that makes the gate validate at once (a nudge, never authority) |
-//! | `ring` | yes | TLS cryptography for rustls from ring |
-//! | `aws-lc` | no | TLS cryptography for rustls from aws-lc-rs instead (with both on, aws-lc is used) |
+//! | `aws-lc` | yes | TLS cryptography for rustls from aws-lc-rs, with post-quantum key exchange |
+//! | `ring` | no | TLS cryptography for rustls from ring: a smaller build, no post-quantum key exchange (with `default-features = false`) |
 //! | `testing` | no | `TestLicense`, `TestClock` and the mock provider, for tests |
 //!
 //! Tests of your own add the `testing` feature in `[dev-dependencies]`:
