@@ -139,17 +139,16 @@ fn attacker_ca() -> AttackerCa {
             .expect("valid SANs");
     let leaf_key = KeyPair::generate().expect("leaf key");
     let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf");
-    let server = ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![leaf.der().clone(), ca.as_ref().der().clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-    )
-    .expect("certificate and key match");
+    let server =
+        ServerConfig::builder_with_provider(license_gate_runtime::transport::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone(), ca.as_ref().der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+            )
+            .expect("certificate and key match");
     AttackerCa {
         ca_pem: ca.as_ref().pem(),
         server: Arc::new(server),

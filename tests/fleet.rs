@@ -1,6 +1,6 @@
 //! The fleet simulation in the test suite: real gates on paused time against
 //! a simulated server that goes down for an hour, and a release day against
-//! the ECOSIRE rate limits. `cargo run --release --example fleet` runs the
+//! the ECOSIRE rate limits. `cargo run --release -p examples-fleet --example fleet` runs the
 //! full-size fleet and writes the plot.
 
 use license_gate_tests::fleet_sim;

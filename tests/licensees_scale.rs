@@ -2,7 +2,7 @@
 //! registry started from the redb store, two simulated days under the
 //! ECOSIRE request budget, one licensee revoked on the service. Checks the
 //! targets that do not depend on the scale or the machine; `cargo run
-//! --release --example licensees -- --licensees 100000` runs the full size
+//! --release -p examples-fleet --example licensees -- --licensees 100000` runs the full size
 //! and measures memory, the start and the gated call.
 
 use license_gate_tests::licensees_sim::{self, DAY, RunConfig};

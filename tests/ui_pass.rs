@@ -3,7 +3,7 @@
 //!
 //! They are ordinary modules of this test crate rather than trybuild pass
 //! cases: built once with the workspace under `#![deny(warnings)]`, and linted
-//! by `cargo clippy --all-targets -- -D warnings`, so generated code that trips
+//! by `cargo clippy --workspace --all-targets -- -D warnings`, so generated code that trips
 //! a rustc or clippy lint fails the build. The compile-fail cases are in
 //! `license-gate-macros/tests/ui/fail/`.
 

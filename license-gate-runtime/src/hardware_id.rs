@@ -132,6 +132,7 @@ pub(crate) fn reg_value(output: &str, name: &str) -> Option<String> {
 
 /// Interface names that belong to containers, bridges, VPNs and virtual
 /// machines: they come and go without the machine changing.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 pub(crate) const VIRTUAL_PREFIXES: &[&str] = &[
     "docker",
     "br-",
@@ -148,6 +149,7 @@ pub(crate) const VIRTUAL_PREFIXES: &[&str] = &[
 ];
 
 /// Whether an interface counts for the ID.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 pub(crate) fn is_physical_interface(name: &str) -> bool {
     name != "lo" && !VIRTUAL_PREFIXES.iter().any(|p| name.starts_with(p))
 }
@@ -165,6 +167,7 @@ pub(crate) fn join_macs(macs: impl IntoIterator<Item = String>) -> String {
 }
 
 /// `/proc/cpuinfo` keys (lower case) whose lines change between reads.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Linux only, tested everywhere
 pub(crate) const CPUINFO_VOLATILE: &[&str] = &[
     "cpu mhz",
     "bogomips",
@@ -178,6 +181,7 @@ pub(crate) const CPUINFO_VOLATILE: &[&str] = &[
 ];
 
 /// `/proc/cpuinfo` without the lines that change at run time.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Linux only, tested everywhere
 pub(crate) fn stable_cpuinfo(cpuinfo: &str) -> String {
     cpuinfo
         .lines()
@@ -296,15 +300,16 @@ mod platform {
         for line in ifconfig.lines() {
             if !line.starts_with(char::is_whitespace) {
                 current = line.split(':').next().unwrap_or_default().to_owned();
-            } else if let Some(rest) = line.trim().strip_prefix("ether ") {
-                if super::is_physical_interface(&current) && !current.starts_with("bridge") {
-                    found.push(
-                        rest.split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    );
-                }
+            } else if let Some(rest) = line.trim().strip_prefix("ether ")
+                && super::is_physical_interface(&current)
+                && !current.starts_with("bridge")
+            {
+                found.push(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
             }
         }
         super::join_macs(found)

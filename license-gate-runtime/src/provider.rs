@@ -318,8 +318,8 @@ pub(crate) fn refusal_answer(error: &ProviderError) -> Option<LicenseAnswer> {
 /// gate keeps the last confirmed state through the grace period. Any other
 /// error is an explicit refusal and denies at once.
 ///
-/// Implemented by `ExisOneProvider`, `EcosireProvider` and
-/// [`MockProvider`](crate::providers::mock::MockProvider); implement it for your own
+/// Implemented by `ExisOneProvider`, `EcosireProvider` and `MockProvider`
+/// ([`providers::mock`](crate::providers::mock)); implement it for your own
 /// service the same way:
 ///
 /// ```

@@ -93,6 +93,7 @@ fn components() -> Vec<String> {
 }
 
 /// Whether the SDK takes an interface name for a virtual adapter.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 fn is_virtual_nic_name(name: &str) -> bool {
     let name = name.to_lowercase();
     VIRTUAL_NIC_PREFIXES.iter().any(|p| name.starts_with(p))
@@ -100,6 +101,7 @@ fn is_virtual_nic_name(name: &str) -> bool {
 
 /// One MAC address as the SDK keeps it: upper case without colons, only when
 /// it has 12 characters and is not all zeros.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 fn sdk_mac(raw: &str) -> Option<String> {
     let mac = raw.replace(':', "").to_uppercase();
     (mac.chars().count() == 12 && mac != "000000000000").then_some(mac)
@@ -107,6 +109,7 @@ fn sdk_mac(raw: &str) -> Option<String> {
 
 /// The SDK's MAC list from `(name, address)` pairs: skips `lo` and virtual
 /// names, keeps the first of duplicates, sorts.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 fn sdk_macs(interfaces: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
     let mut macs: Vec<String> = Vec::new();
     for (name, address) in interfaces {
@@ -126,6 +129,7 @@ fn sdk_macs(interfaces: impl IntoIterator<Item = (String, String)>) -> Vec<Strin
 /// `/proc/cpuinfo` as the SDK keeps it: lines with an empty key and volatile
 /// lines dropped, the rest right-trimmed and joined with `"\n"`; `None` when
 /// nothing is left.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Linux only, tested everywhere
 fn stable_cpuinfo(cpuinfo: &str) -> Option<String> {
     let lines: Vec<&str> = cpuinfo
         .lines()
@@ -146,6 +150,7 @@ fn stable_cpuinfo(cpuinfo: &str) -> Option<String> {
 /// `platform.platform()`'s `_platform`: the non-empty parts trimmed and
 /// joined with `-`, characters unsafe in file names replaced by `-`,
 /// `unknown` removed, runs of `-` folded and trailing ones dropped.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 fn python_platform_string(parts: &[&str]) -> String {
     let mut text = parts
         .iter()
@@ -168,6 +173,7 @@ fn python_platform_string(parts: &[&str]) -> String {
 }
 
 /// Python's `_unknown_as_blank`.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 fn unknown_as_blank(value: String) -> String {
     if value == "unknown" {
         String::new()
@@ -177,6 +183,7 @@ fn unknown_as_blank(value: String) -> String {
 }
 
 /// The architecture word: `x64` when the machine name ends in `64`.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))] // Linux and macOS, tested everywhere
 fn architecture_word(machine: &str) -> &'static str {
     if machine.ends_with("64") {
         "x64"
@@ -188,7 +195,7 @@ fn architecture_word(machine: &str) -> &'static str {
 /// Whether `program` would be found and run from `PATH` as Python's
 /// `subprocess` looks it up (an empty entry is the current folder; no `PATH`
 /// means `:/bin:/usr/bin`).
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH").unwrap_or_else(|| ":/bin:/usr/bin".into());
@@ -284,7 +291,7 @@ mod libc_calls {
 
     /// Without glibc CPython scans its own executable for a C library name;
     /// a musl build finds none.
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    #[cfg(all(target_os = "linux", not(target_env = "gnu")))]
     pub(super) fn libc_version() -> (String, String) {
         Default::default()
     }

@@ -10,7 +10,7 @@
 //! without the clock-tamper floor, and the floor's reading alone), and
 //! publishing a change until a call on another thread sees it.
 //!
-//! Run with `cargo bench --bench gate`; `scripts/bench-medians` prints the
+//! Run with `cargo bench -p license-gate --bench gate`; `scripts/bench-medians` prints the
 //! medians and the ratios from the same run.
 
 use std::collections::HashSet;

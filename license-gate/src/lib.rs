@@ -1,8 +1,15 @@
 //! Put premium functions behind a license with one attribute, and keep the
 //! license state right while the program runs.
 //!
+//! A gated function and a running gate that answers for it. Here the mock
+//! provider plays the licensing service, so this runs with no server, no key
+//! and no network (as `cargo run --example quickstart` in the repository
+//! does); an application starts the gate with the [ExisOne][exisone]
+//! or [ECOSIRE][ecosire] provider instead, the same way.
+//!
 //! ```
-//! use license_gate::{requires_feature, LicenseError, testing::TestLicense};
+//! use license_gate::providers::mock::MockProvider;
+//! use license_gate::{LicenseError, LicenseGate, requires_feature};
 //!
 //! #[derive(Debug, thiserror::Error)]
 //! enum AppError {
@@ -15,6 +22,46 @@
 //!     Ok(vec![0; pages as usize])
 //! }
 //!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // The mock plays the service; `service` changes its answers.
+//!     let (provider, service) = MockProvider::licensed(["pro"]);
+//!     let gate = LicenseGate::builder()
+//!         .product("Atlas Studio")
+//!         .provider(provider)
+//!         .license_key("DEMO-A1B2-C3D4-E5F6")
+//!         .no_cache()
+//!         .start()
+//!         .await?;
+//!     assert_eq!(export_pdf(2)?.len(), 2);
+//!
+//!     service.revoke(); // the vendor revokes the license
+//!     gate.refresh().await; // the next heartbeat, now
+//!     let denied = export_pdf(2).unwrap_err();
+//!     println!("{denied}"); // "Atlas Studio is not licensed (license revoked): ..."
+//!
+//!     gate.shutdown().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The mock provider and the test helpers come with the `testing` feature,
+//! which tests turn on in `[dev-dependencies]`. A unit test sets the license
+//! its own thread sees, with no gate running:
+//!
+//! ```
+//! # use license_gate::{requires_feature, LicenseError};
+//! # #[derive(Debug, thiserror::Error)]
+//! # enum AppError {
+//! #     #[error(transparent)]
+//! #     License(#[from] LicenseError),
+//! # }
+//! # #[requires_feature("pro")]
+//! # fn export_pdf(pages: u32) -> Result<Vec<u8>, AppError> {
+//! #     Ok(vec![0; pages as usize])
+//! # }
+//! use license_gate::testing::TestLicense;
+//!
 //! let _license = TestLicense::product("Atlas Studio").features(["pro"]).scoped();
 //! assert_eq!(export_pdf(2).unwrap().len(), 2);
 //! ```
@@ -24,11 +71,11 @@
 //! | feature | default | gives |
 //! |---|:---:|---|
 //! | `macros` | yes | the [`requires_feature`] and [`licensed`] attributes, [`embed_secret!`] |
-//! | `exisone` | yes | [`providers::exisone`]: the ExisOne client, provider and offline codes |
-//! | `ecosire` | yes | [`providers::ecosire`]: the ECOSIRE client and provider |
-//! | `webhooks` | no | [`providers::ecosire::webhook`](providers::ecosire): a tower service for ECOSIRE webhooks that makes the gate validate at once (a nudge, never authority) |
-//! | `aws-lc` | yes | TLS cryptography for rustls from aws-lc-rs |
-//! | `ring` | no | TLS cryptography for rustls from ring (with `default-features = false`) |
+//! | `exisone` | yes | [`providers::exisone`][exisone]: the ExisOne client, provider and offline codes |
+//! | `ecosire` | yes | [`providers::ecosire`][ecosire]: the ECOSIRE client and provider |
+//! | `webhooks` | no | [`providers::ecosire::webhook`][ecosire]: a tower service for ECOSIRE webhooks that makes the gate validate at once (a nudge, never authority) |
+//! | `aws-lc` | yes | TLS cryptography for rustls from aws-lc-rs, with post-quantum key exchange |
+//! | `ring` | no | TLS cryptography for rustls from ring: a smaller build, no post-quantum key exchange (with `default-features = false`) |
 //! | `testing` | no | `TestLicense`, `TestClock` and the mock provider, for tests |
 //!
 //! Tests of your own add the `testing` feature in `[dev-dependencies]`:
@@ -51,7 +98,13 @@
 //! [lifecycle](docs::lifecycle) rules, [testing](docs::testing),
 //! [providers](docs::providers) and [security](docs::security). Runnable
 //! programs are in the repository's `examples/` folder.
-
+//!
+// The providers' pages exist with their cargo features; docs built without
+// one link to the `providers` page, which names the features.
+#![cfg_attr(feature = "exisone", doc = "[exisone]: providers::exisone")]
+#![cfg_attr(not(feature = "exisone"), doc = "[exisone]: providers")]
+#![cfg_attr(feature = "ecosire", doc = "[ecosire]: providers::ecosire")]
+#![cfg_attr(not(feature = "ecosire"), doc = "[ecosire]: providers")]
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 // On docs.rs, items behind a cargo feature carry a badge naming it.

@@ -73,8 +73,8 @@ impl<F> Scoped<F> {
 /// The scope this thread or task sees now, captured to carry into work it
 /// starts elsewhere.
 ///
-/// A test license ([`TestLicense::scoped`](crate::testing::TestLicense::scoped),
-/// [`TestLicense::scope`](crate::testing::TestLicense::scope)) or an entered
+/// A test license (`TestLicense::scoped`, `TestLicense::scope`: the
+/// [`testing`](crate::testing) helpers) or an entered
 /// gate is seen only by the thread or task that scoped it: a task started with
 /// `tokio::spawn`, or a closure run by `spawn_blocking` or `std::thread::spawn`,
 /// runs elsewhere and sees the global gate instead. Code that starts such work

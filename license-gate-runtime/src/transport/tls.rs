@@ -34,7 +34,11 @@ compile_error!(
 pub fn crypto_provider() -> Arc<CryptoProvider> {
     #[cfg(feature = "aws-lc")]
     let provider = rustls::crypto::aws_lc_rs::default_provider();
+    // rustls 0.23.48 deprecates ring's provider for its lack of post-quantum
+    // key exchange; with the `ring` feature that is the user's choice (the
+    // feature's docs say so), so the call is no warning in their build.
     #[cfg(all(feature = "ring", not(feature = "aws-lc")))]
+    #[allow(deprecated)]
     let provider = rustls::crypto::ring::default_provider();
     Arc::new(provider)
 }

@@ -6,8 +6,13 @@
 //! **validates** the key on every heartbeat, and when the user moves to
 //! another machine it **deactivates** the old one so the seat is free again.
 //! This page walks that flow with the gate; the runnable version is
-//! `cargo run --example exisone_app` in the repository.
+//! `cargo run -p examples-providers --example exisone_app` in the repository.
 //!
+#![cfg_attr(
+    not(feature = "exisone"),
+    doc = "*These docs were built without the `exisone` feature (on by default), so the provider's items are not in them and their names below are not links.*",
+    doc = ""
+)]
 //! ## Configure the provider
 //!
 //! The application needs the server's URL, an access token with the `verify`
@@ -191,4 +196,4 @@
 //! provider checks it locally against the vendor's RSA public key
 //! ([`ExisOneClientOptions::offline_public_key`](crate::providers::exisone::ExisOneClientOptions::offline_public_key)).
 //! The gate runs from it with no request; see
-//! `cargo run --example air_gapped` and [`validate_offline_code`](crate::providers::exisone::validate_offline_code).
+//! `cargo run -p examples-providers --example air_gapped` and [`validate_offline_code`](crate::providers::exisone::validate_offline_code).

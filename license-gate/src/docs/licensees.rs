@@ -109,7 +109,7 @@
 //! `application/problem+json` reply: 403 when the plan lacks the feature, 402
 //! when no license is in force (or the licensee is not added), 403
 //! `/problems/no-licensee` when the request names no licensee. Run
-//! `cargo run --example licensees_server` for a service with two licensees
+//! `cargo run -p examples-providers --example licensees_server` for a service with two licensees
 //! on different plans, one revoked while it serves.
 //!
 //! ## One scheduler, one budget

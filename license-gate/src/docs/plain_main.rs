@@ -7,7 +7,7 @@
 //! [`shutdown_blocking`](crate::LicenseGate::shutdown_blocking) stops it.
 //! Gated functions, [`has_feature`](crate::has_feature) and
 //! [`subscribe`](crate::LicenseGate::subscribe) work the same from any thread.
-//! The runnable version is `cargo run --example desktop` in the repository.
+//! The runnable version is `cargo run -p examples-providers --example desktop` in the repository.
 //!
 //! ```
 //! use license_gate::{LicenseError, LicenseGate, has_feature, requires_feature};

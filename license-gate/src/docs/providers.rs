@@ -4,6 +4,11 @@
 //! real services are built in, each behind a cargo feature (both on by
 //! default; turn off what you don't use with `default-features = false`).
 //!
+#![cfg_attr(
+    not(all(feature = "exisone", feature = "ecosire")),
+    doc = "*These docs were built without the `exisone` or the `ecosire` feature, so that provider's items are not in them and their names below are not links.*",
+    doc = ""
+)]
 //! ## ExisOne (`exisone`)
 //!
 //! [`ExisOneClient`](crate::providers::exisone::ExisOneClient) covers the whole SDK:
@@ -133,7 +138,7 @@
 //! deliveries are folded to one validation at once plus one queued per
 //! license and window (10 s by default). ECOSIRE has not published how webhook
 //! signatures are computed: check `X-Ecosire-Signature` with
-//! `EcosireWebhook::verify_with` once you know the scheme. `cargo run --example ecosire_webhook` shows a
+//! `EcosireWebhook::verify_with` once you know the scheme. `cargo run -p examples-providers --example ecosire_webhook` shows a
 //! self-hosted server revoked within a second of `license.revoked`.
 //!
 //! ## Your own service

@@ -256,7 +256,7 @@
 //! Requiring three sources would cut the 1 % line's false positives to
 //! 0.04 % but catch only 70 % of 10-day set-backs. Reading the floor costs
 //! about 0.15 ms at start with the file system's cache warm (the benchmark
-//! `start-up/reading the system clock floor` in `cargo bench --bench gate`,
+//! `start-up/reading the system clock floor` in `cargo bench -p license-gate --bench gate`,
 //! on a shared two-core Linux machine where it found 16 timestamps in 7
 //! sources); a cold cache adds a disk read per place not read recently.
 //!

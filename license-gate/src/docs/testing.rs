@@ -13,9 +13,14 @@
 //! tokio = { version = "1", features = ["macros", "rt", "test-util"] }
 //! ```
 //!
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "*These docs were built without the `testing` feature, so the test helpers are not in them and their links lead to pages that say so: build the docs with it (`cargo doc --features license-gate/testing` in your application).*",
+    doc = ""
+)]
 //! ## Scoped test licenses
 //!
-//! [`TestLicense`](crate::testing::TestLicense) sets the license that gated
+//! [`TestLicense`] sets the license that gated
 //! code sees on **this thread** (or inside one future, with `.scope(..)`), so
 //! tests running in parallel each see their own and no gate has to run:
 //!
@@ -34,12 +39,12 @@
 //!
 //! ## The mock provider
 //!
-//! [`MockProvider`](crate::providers::mock::MockProvider) plays a licensing service for a
-//! whole gate; its [`MockHandle`](crate::providers::mock::MockHandle) changes features,
+//! [`MockProvider`] plays a licensing service for a
+//! whole gate; its [`MockHandle`] changes features,
 //! revokes, expires, and makes the next calls fail or hang while the gate
 //! runs. The gate picks changes up through its normal heartbeat path (or at
 //! once with [`refresh`](crate::LicenseGate::refresh)). Together with
-//! [`TestClock`](crate::testing::TestClock) and tokio's paused time, weeks of
+//! [`TestClock`] and tokio's paused time, weeks of
 //! heartbeats and grace run in milliseconds:
 //!
 //! ```
@@ -121,4 +126,24 @@
 //! ```
 //!
 //! The repository's examples (`exisone_app`, `ecosire_app`, `axum_service`,
-//! `desktop`, `air_gapped`) run whole applications against the emulators.
+//! `desktop`, `air_gapped`: `cargo run -p examples-providers --example NAME`)
+//! run whole applications against the emulators.
+//!
+// The test helpers exist with the `testing` cargo feature only. Built without
+// it (as `cargo doc` builds an application's dependencies), the links lead to
+// the stand-in pages of `testing` and `providers::mock`, which say to turn the
+// feature on.
+#![cfg_attr(
+    feature = "testing",
+    doc = "[`TestLicense`]: crate::testing::TestLicense",
+    doc = "[`TestClock`]: crate::testing::TestClock",
+    doc = "[`MockProvider`]: crate::providers::mock::MockProvider",
+    doc = "[`MockHandle`]: crate::providers::mock::MockHandle"
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[`TestLicense`]: crate::testing",
+    doc = "[`TestClock`]: crate::testing",
+    doc = "[`MockProvider`]: crate::providers::mock",
+    doc = "[`MockHandle`]: crate::providers::mock"
+)]

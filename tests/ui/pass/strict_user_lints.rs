@@ -1,6 +1,6 @@
 //! The strictest common set of lints, on code written as a library author
 //! writes it: generated code must trip none of them. Linted by clippy with
-//! the workspace (`cargo clippy --all-targets -- -D warnings`); the only
+//! the workspace (`cargo clippy --workspace --all-targets -- -D warnings`); the only
 //! allowance is one the user's own code needs (`clippy::unused_self`, below).
 #![deny(
     warnings,

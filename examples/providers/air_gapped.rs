@@ -8,7 +8,7 @@
 //! its gate from it, with no server.
 //!
 //! ```text
-//! cargo run --example air_gapped
+//! cargo run -p examples-providers --example air_gapped
 //! ```
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -9,7 +9,7 @@
 //! the testkit's ECOSIRE emulator on 127.0.0.1, so nothing leaves the machine.
 //!
 //! ```text
-//! cargo run --example axum_service
+//! cargo run -p examples-providers --example axum_service
 //! ```
 
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@
 //! service on the second day.
 //!
 //! ```text
-//! cargo run --release --example licensees -- --licensees 100000 [--days 2] [--out docs]
+//! cargo run --release -p examples-fleet --example licensees -- --licensees 100000 [--days 2] [--out docs]
 //! ```
 //!
 //! The store is first filled by a child process (this program again, with
@@ -24,8 +24,7 @@ use std::process::Command;
 use license_gate_tests::licensees_sim::{self, DAY, RunConfig, VALIDATIONS_PER_MINUTE};
 use plotters::prelude::*;
 
-const USAGE: &str =
-    "cargo run --release --example licensees -- --licensees 100000 [--days 2] [--out docs]";
+const USAGE: &str = "cargo run --release -p examples-fleet --example licensees -- --licensees 100000 [--days 2] [--out docs]";
 
 struct Args {
     licensees: usize,

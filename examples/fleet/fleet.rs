@@ -5,7 +5,7 @@
 //! the ECOSIRE rate limits.
 //!
 //! ```text
-//! cargo run --release --example fleet [CLIENTS] [OUT_DIR]
+//! cargo run --release -p examples-fleet --example fleet [CLIENTS] [OUT_DIR]
 //! ```
 //!
 //! Prints the numbers and writes `fleet-outage.png` and `fleet-release.png`
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let clients: usize = match args.next() {
         Some(n) => n.parse().map_err(|_| {
-            format!("the first argument is the number of clients, such as 10000 (got `{n}`): cargo run --release --example fleet [CLIENTS] [OUT_DIR]")
+            format!("the first argument is the number of clients, such as 10000 (got `{n}`): cargo run --release -p examples-fleet --example fleet [CLIENTS] [OUT_DIR]")
         })?,
         None => 10_000,
     };

@@ -8,7 +8,7 @@
 //! real HTTP, so the example needs no account and no network.
 //!
 //! ```text
-//! cargo run --example desktop
+//! cargo run -p examples-providers --example desktop
 //! ```
 
 use std::fmt;

@@ -9,7 +9,7 @@
 //! account and no network.
 //!
 //! ```text
-//! cargo run --example ecosire_webhook
+//! cargo run -p examples-providers --example ecosire_webhook
 //! ```
 
 use std::time::{Duration, Instant};

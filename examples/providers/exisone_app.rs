@@ -8,7 +8,7 @@
 //! server's, and the license key and email come from the activation dialog.
 //!
 //! ```text
-//! cargo run --example exisone_app
+//! cargo run -p examples-providers --example exisone_app
 //! ```
 
 use std::time::{Duration, Instant};

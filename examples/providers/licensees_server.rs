@@ -9,7 +9,7 @@
 //! service), prints what it measured and exits.
 //!
 //! ```text
-//! cargo run --example licensees_server
+//! cargo run -p examples-providers --example licensees_server
 //! ```
 
 use std::net::SocketAddr;

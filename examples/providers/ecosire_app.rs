@@ -8,7 +8,7 @@
 //! environment (`ECOSIRE_LICENSE_SECRET`) or your settings, never from code.
 //!
 //! ```text
-//! cargo run --example ecosire_app
+//! cargo run -p examples-providers --example ecosire_app
 //! ```
 
 use std::time::{Duration, Instant};
