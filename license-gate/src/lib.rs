@@ -85,6 +85,11 @@ pub use license_gate_runtime::exisone_sdk_hardware_id;
 
 pub use license_gate_runtime::testing;
 
+/// Replicas of one server sharing the checking through Redis.
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use license_gate_runtime::replicas;
+
 /// The licensing services a gate can ask: ExisOne and ECOSIRE (each behind
 /// its cargo feature), and the mock provider for tests (feature `testing`).
 ///
