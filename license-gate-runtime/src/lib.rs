@@ -22,6 +22,7 @@ mod grace;
 /// `hardware` report; applications use `license_gate::hardware_id()`.
 #[doc(hidden)]
 pub mod hardware_id;
+pub mod licensees;
 pub(crate) mod provider;
 pub mod providers;
 pub(crate) mod retry;

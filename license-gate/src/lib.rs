@@ -85,6 +85,10 @@ pub use license_gate_runtime::exisone_sdk_hardware_id;
 
 pub use license_gate_runtime::testing;
 
+/// Many licensees in one server process: each user or tenant with its own
+/// license key and machine identity, gated by the licensee in scope.
+pub use license_gate_runtime::licensees;
+
 /// Replicas of one server sharing the checking through Redis.
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
