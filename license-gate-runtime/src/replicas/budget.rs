@@ -1,59 +1,63 @@
-//! The provider's request budget shared by all replicas: a counter per
-//! window (a minute by default) in Redis, taken by a Lua script on Redis's
-//! clock, so the whole deployment stays within the service's published
-//! limit. Requests over the limit wait for the next window; none fails.
+//! The provider's request budget shared by all replicas: for each kind of
+//! request, the instants of the requests of the last window (a minute by
+//! default) in a Redis sorted set, taken by a Lua script on Redis's clock.
+//! No span of one window, wherever it starts, holds more requests than the
+//! limit across the whole deployment (a window-length slice of slack, a
+//! twentieth, absorbs the requests' different travel times to the service).
+//! Requests over the limit wait; none fails.
 //!
 //! When Redis does not answer, each replica takes its share (the limit
 //! divided by the replicas seen in the last minute) per window on its own
-//! clock, starting with the next window (the current one may already be
-//! spent by the others); what it took alone is added to Redis's counter when
-//! Redis answers again.
+//! clock, starting one window after Redis stopped answering (what the
+//! deployment sent before has left the window by then); what it took alone
+//! is added to the shared set when Redis answers again.
 
-use std::sync::LazyLock;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::collections::VecDeque;
+use std::sync::{LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::lease::millis;
 use super::{RedisError, Replicas};
+use crate::licensees::{RequestBudget, RequestKind};
 
-/// Takes one request from the current window if the limit allows.
-/// KEYS: members. ARGV: limit, window ms, counter prefix, replica, carry,
-/// liveness ms. Returns {wait ms (0 = taken), replicas seen, window}.
+/// Takes one request if the last window holds fewer than the limit.
+/// KEYS: members, requests (sorted set), sequence.
+/// ARGV: limit, span ms, -, replica, carry, liveness ms.
+/// Returns {wait ms (0 = taken), replicas seen, Redis time ms}.
 static TAKE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local span = tonumber(ARGV[2])
-local window = math.floor(now / span)
-local key = ARGV[3] .. ':' .. window
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[6]))
 local members = redis.call('ZCARD', KEYS[1])
-local carry = tonumber(ARGV[5])
-if carry > 0 then
-  redis.call('INCRBY', key, carry)
-  redis.call('PEXPIRE', key, span * 2)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - span)
+for i = 1, tonumber(ARGV[5]) do
+  redis.call('ZADD', KEYS[2], now, ARGV[4] .. '/' .. redis.call('INCR', KEYS[3]))
 end
-local used = tonumber(redis.call('GET', key) or '0')
-if used < tonumber(ARGV[1]) then
-  redis.call('INCR', key)
-  redis.call('PEXPIRE', key, span * 2)
-  return {0, members, window}
+if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[2], now, ARGV[4] .. '/' .. redis.call('INCR', KEYS[3]))
+  redis.call('PEXPIRE', KEYS[2], span)
+  return {0, members, now}
 end
-return {(window + 1) * span - now, members, window}
+redis.call('PEXPIRE', KEYS[2], span)
+local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+return {math.max(1, tonumber(oldest[2]) + span - now), members, now}
 ",
     )
 });
 
-/// A request let through: from which budget, in which window.
+/// A request let through: from which budget, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Taken {
     /// From the shared budget or this replica's own share.
     pub kind: BudgetKind,
-    /// The window it was counted in (milliseconds since the Unix epoch
-    /// divided by the window's length; Redis's clock for a shared one).
-    pub window: u64,
+    /// When, in milliseconds since the Unix epoch (Redis's clock for a shared
+    /// one; `None` for a local one, counted on this process's monotonic clock).
+    pub at_ms: Option<u64>,
 }
 
 /// Which budget a request was taken from.
@@ -66,100 +70,160 @@ pub enum BudgetKind {
     Local,
 }
 
-/// One kind of request's budget (validations, activations …), shared by
-/// the replicas through Redis.
+/// The provider's published limits held across all replicas through Redis:
+/// a [`RequestBudget`] for the licensee scheduler.
+///
+/// ```no_run
+/// # fn main() -> Result<(), license_gate::replicas::RedisError> {
+/// use license_gate::replicas::{RedisBudget, RedisOptions, Replicas};
+///
+/// let replicas = Replicas::connect(RedisOptions::new("redis://127.0.0.1:6379/"))?;
+/// let budget = RedisBudget::ecosire(&replicas); // 30 validations, 10 activations a minute
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct RedisBudget {
+    validations: SharedLimit,
+    activations: SharedLimit,
+    deactivations: SharedLimit,
+}
+
+impl RedisBudget {
+    /// At most `validations` validations and `activations` activations (and
+    /// as many deactivations) a minute across all replicas.
+    pub fn per_minute(replicas: &Replicas, validations: u32, activations: u32) -> Self {
+        RedisBudget::with_window(
+            replicas,
+            Duration::from_secs(60),
+            validations,
+            activations,
+            activations,
+        )
+    }
+
+    /// The limits the ECOSIRE service publishes: 30 validations and 10
+    /// activations a minute.
+    pub fn ecosire(replicas: &Replicas) -> Self {
+        RedisBudget::per_minute(replicas, 30, 10)
+    }
+
+    /// Limits per `window` of any length (simulations run minutes faster).
+    pub fn with_window(
+        replicas: &Replicas,
+        window: Duration,
+        validations: u32,
+        activations: u32,
+        deactivations: u32,
+    ) -> Self {
+        RedisBudget {
+            validations: SharedLimit::new(replicas, "validation", validations, window),
+            activations: SharedLimit::new(replicas, "activation", activations, window),
+            deactivations: SharedLimit::new(replicas, "deactivation", deactivations, window),
+        }
+    }
+
+    /// Waits until one more request of `kind` fits, and says from which
+    /// budget it was taken. Never fails.
+    pub async fn take_counted(&self, kind: RequestKind) -> Taken {
+        match kind {
+            RequestKind::Activation => self.activations.take().await,
+            RequestKind::Deactivation => self.deactivations.take().await,
+            _ => self.validations.take().await,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestBudget for RedisBudget {
+    async fn take(&self, kind: RequestKind) {
+        self.take_counted(kind).await;
+    }
+}
+
+/// One kind of request's limit, shared through Redis.
+#[derive(Debug)]
+struct SharedLimit {
     replicas: Replicas,
-    name: String,
+    name: &'static str,
     limit: u32,
     window: Duration,
     local: Mutex<Local>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Local {
     /// Replicas seen in Redis at the last answer (at least 1).
     members: u32,
-    /// The first local window this replica may use alone.
-    alone_from: Option<u64>,
-    /// The local window counted and how many it took alone.
-    window: u64,
-    taken: u32,
-    /// Taken alone in `window`, not yet added to Redis's counter.
+    /// When this replica may start taking alone.
+    alone_from: Option<Instant>,
+    /// The instants of the requests taken alone within the last window.
+    taken: VecDeque<Instant>,
+    /// Taken alone, not yet added to the shared set.
     carry: u32,
 }
 
-impl RedisBudget {
-    /// A budget of `limit` requests per `window` (the provider's published
-    /// limit: ECOSIRE's 30 validations a minute is `(30, 60 s)`) for the
-    /// requests called `name`, shared by every replica of `replicas`.
-    pub fn new(replicas: &Replicas, name: impl Into<String>, limit: u32, window: Duration) -> Self {
-        RedisBudget {
+impl SharedLimit {
+    fn new(replicas: &Replicas, name: &'static str, limit: u32, window: Duration) -> Self {
+        SharedLimit {
             replicas: replicas.clone(),
-            name: name.into(),
+            name,
             limit: limit.max(1),
             window: window.max(Duration::from_millis(1)),
             local: Mutex::new(Local {
                 members: 1,
-                ..Local::default()
+                alone_from: None,
+                taken: VecDeque::new(),
+                carry: 0,
             }),
         }
     }
 
-    /// The limit per window.
-    pub fn limit(&self) -> u32 {
-        self.limit
+    /// The window with its slack.
+    fn span(&self) -> Duration {
+        self.window + self.window / 20
     }
 
-    /// The window's length.
-    pub fn window(&self) -> Duration {
-        self.window
-    }
-
-    /// Waits until a request may go out, and says from which budget. Never
-    /// fails: with Redis unreachable the replica takes its own share.
-    pub async fn take(&self) -> Taken {
+    async fn take(&self) -> Taken {
         loop {
             match self.take_shared().await {
-                Ok(Ok(window)) => {
+                Ok(Ok(at_ms)) => {
                     return Taken {
                         kind: BudgetKind::Shared,
-                        window,
+                        at_ms: Some(at_ms),
                     };
                 }
                 Ok(Err(wait)) => tokio::time::sleep(wait).await,
                 Err(error) => {
-                    tracing::debug!(%error, budget = %self.name, "taking from this replica's own share");
-                    let window = self.take_local().await;
+                    tracing::debug!(%error, budget = self.name, "taking from this replica's own share");
+                    self.take_local().await;
                     return Taken {
                         kind: BudgetKind::Local,
-                        window,
+                        at_ms: None,
                     };
                 }
             }
         }
     }
 
-    /// One try at the shared window: its number when taken, else how long
-    /// to wait for the next window.
+    /// One try at the shared set: Redis's time when taken, else how long to
+    /// wait until the oldest request leaves the window.
     async fn take_shared(&self) -> Result<Result<u64, Duration>, RedisError> {
-        let carry = {
-            let local = self.lock();
-            local.carry
-        };
+        let carry = self.lock().carry;
         let keys = self.replicas.keys();
         let liveness = (self.window * 3).max(Duration::from_secs(60));
+        let requests = keys.budget(self.name);
         let mut invocation = TAKE.prepare_invoke();
         invocation
             .key(keys.members())
+            .key(&requests)
+            .key(format!("{requests}:seq"))
             .arg(self.limit)
-            .arg(millis(self.window))
-            .arg(keys.budget(&self.name, 0).trim_end_matches(":0"))
+            .arg(millis(self.span()))
+            .arg("")
             .arg(self.replicas.replica())
             .arg(carry)
             .arg(millis(liveness));
-        let (wait, members, window): (i64, i64, i64) = self.replicas.script(&invocation).await?;
+        let (wait, members, now): (i64, i64, i64) = self.replicas.script(&invocation).await?;
         {
             let mut local = self.lock();
             local.members = u32::try_from(members).unwrap_or(u32::MAX).max(1);
@@ -169,67 +233,45 @@ impl RedisBudget {
         if wait > 0 {
             Ok(Err(Duration::from_millis(wait.unsigned_abs())))
         } else {
-            Ok(Ok(window.unsigned_abs()))
+            Ok(Ok(now.unsigned_abs()))
         }
     }
 
-    /// This replica's share of a window, on its own clock, from the next
-    /// window after Redis stopped answering.
-    async fn take_local(&self) -> u64 {
+    /// This replica's share, on its own clock, from one window after Redis
+    /// stopped answering.
+    async fn take_local(&self) {
         loop {
-            let now = window_of(SystemTime::now(), self.window);
             let wait = {
+                let now = Instant::now();
+                let span = self.span();
                 let mut local = self.lock();
-                let first = *local.alone_from.get_or_insert(now + 1);
-                if local.window != now {
-                    local.window = now;
-                    local.taken = 0;
-                    local.carry = 0;
+                let from = *local.alone_from.get_or_insert(now + span);
+                while local
+                    .taken
+                    .front()
+                    .is_some_and(|&at| now.duration_since(at) >= span)
+                {
+                    local.taken.pop_front();
                 }
-                let share = (self.limit / local.members).max(1);
-                if now >= first && local.taken < share {
-                    local.taken += 1;
+                let share = (self.limit / local.members).max(1) as usize;
+                if now < from {
+                    from - now
+                } else if local.taken.len() < share {
+                    local.taken.push_back(now);
                     local.carry += 1;
-                    Ok(now)
+                    return;
                 } else {
-                    Err(until_window(
-                        SystemTime::now(),
-                        self.window,
-                        now.max(first - 1) + 1,
-                    ))
+                    let oldest = local.taken.front().copied().unwrap_or(now);
+                    (oldest + span)
+                        .saturating_duration_since(now)
+                        .max(Duration::from_millis(1))
                 }
             };
-            match wait {
-                Ok(window) => return window,
-                Err(wait) => tokio::time::sleep(wait).await,
-            }
+            tokio::time::sleep(wait).await;
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Local> {
-        self.local
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn window_of(at: SystemTime, window: Duration) -> u64 {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    u64::try_from(ms / window.as_millis().max(1)).unwrap_or(u64::MAX)
-}
-
-fn until_window(at: SystemTime, window: Duration, target: u64) -> Duration {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    let start = u128::from(target) * window.as_millis().max(1);
-    Duration::from_millis(
-        u64::try_from(start.saturating_sub(ms))
-            .unwrap_or(u64::MAX)
-            .max(1),
-    )
 }

@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`RedisStore`] | one hash of sealed records, written all or none | the call fails; the embedded store and the in-memory state go on |
 //! | [`Replicas::claim`] / [`Replicas::publish`] | `lease:{id}` set only if absent, with a fencing token from a counter; a result is written only with a token not older than the last written one | [`Claim::Unreachable`]: the replica validates on its own, within its share of the budget |
-//! | [`RedisBudget`] | a counter per window (a minute by default) in a Lua script, on Redis's clock | each replica takes its share (limit ÷ replicas seen) locally, starting at the next window |
+//! | [`RedisBudget`] | the requests of the last window (a minute by default) in a sorted set, taken by a Lua script on Redis's clock | each replica takes its share (limit ÷ replicas seen) locally, starting one window later |
 //! | [`ChangeFeed`] | pub/sub on one channel; after every (re)connection the whole hash is read again | reconnects with backoff, no restart |
 //!
 //! Redis holds only what the licensing core sealed (an HMAC with the vendor
@@ -269,9 +269,9 @@ impl Keys {
     pub(crate) fn members(&self) -> String {
         format!("{}:replicas", self.prefix)
     }
-    /// Counter of one budget window.
-    pub(crate) fn budget(&self, kind: &str, window: u64) -> String {
-        format!("{}:budget:{kind}:{window}", self.prefix)
+    /// Sorted set: the requests of one kind in the last window.
+    pub(crate) fn budget(&self, kind: &str) -> String {
+        format!("{}:budget:{kind}", self.prefix)
     }
 }
 

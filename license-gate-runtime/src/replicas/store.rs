@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use super::lease::open_envelope;
 use super::{RedisError, Replicas};
+use crate::licensees::{LicenseeId, LicenseeStore, StoreError, StoredRecord};
 
 /// Writes records outside a lease (adding licensees, a first state): each
 /// gets the next fence of its licensee, all in one atomic script.
@@ -155,5 +156,47 @@ impl RedisStore {
             .arg(licensee);
         let _: i64 = self.replicas.script(&invocation).await?;
         Ok(())
+    }
+}
+
+/// The registry's store in Redis: the records are the core's sealed bytes
+/// (opened and checked by the core: an edited record fails its HMAC, an
+/// older one its generation), each written with the next fence of its
+/// licensee and announced on the change feed.
+#[async_trait::async_trait]
+impl LicenseeStore for RedisStore {
+    async fn load_all(&self) -> Result<Vec<StoredRecord>, StoreError> {
+        let records = self.load_fenced().await.map_err(|error| {
+            StoreError::backend("load the licensees from Redis", error.to_string())
+        })?;
+        Ok(records
+            .into_iter()
+            .map(|record| StoredRecord {
+                licensee: LicenseeId::from(record.licensee),
+                sealed: record.sealed,
+            })
+            .collect())
+    }
+
+    async fn save(&self, records: Vec<StoredRecord>) -> Result<(), StoreError> {
+        let count = records.len();
+        let records: Vec<(String, Vec<u8>)> = records
+            .into_iter()
+            .map(|record| (record.licensee.as_str().to_owned(), record.sealed))
+            .collect();
+        self.save_sealed(&records).await.map_err(|error| {
+            StoreError::backend(format!("save {count} records to Redis"), error.to_string())
+        })
+    }
+
+    async fn forget(&self, licensee: &LicenseeId) -> Result<(), StoreError> {
+        self.forget_licensee(licensee.as_str())
+            .await
+            .map_err(|error| {
+                StoreError::backend(
+                    format!("forget licensee `{licensee}` in Redis"),
+                    error.to_string(),
+                )
+            })
     }
 }
