@@ -276,8 +276,8 @@ impl Keys {
 }
 
 impl Replicas {
-    /// Prepares the connection to the Redis of `options`. It does not wait
-    /// for Redis: a replica starts while Redis is down, works alone, and
+    /// Prepares the connection to the Redis of `options`, on the current
+    /// tokio runtime (call it inside one). It does not wait for Redis: a replica starts while Redis is down, works alone, and
     /// connects when Redis answers.
     ///
     /// # Errors
