@@ -395,7 +395,7 @@ impl LicenseGateBuilder {
         self
     }
 
-    fn validate(self) -> Result<(Vec<ProductSlot>, GateConfig, bool), GateError> {
+    pub(crate) fn validate(self) -> Result<(Vec<ProductSlot>, GateConfig, bool), GateError> {
         if self.products.is_empty() {
             return Err(GateError::NoProduct);
         }

@@ -776,7 +776,7 @@ impl Engine {
 
 /// Whether a validation outcome says the license exists but is not activated
 /// on this installation yet.
-fn needs_activation(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
+pub(crate) fn needs_activation(outcome: &Result<LicenseAnswer, ProviderError>) -> bool {
     matches!(outcome, Ok(LicenseAnswer { status: LicenseStatus::Unlicensed { reason }, .. }) if &**reason == crate::state::NOT_ACTIVATED)
 }
 

@@ -4,8 +4,8 @@
 mod builder;
 pub(crate) mod callsite;
 pub(crate) mod cell;
-mod config;
-mod engine;
+pub(crate) mod config;
+pub(crate) mod engine;
 mod epoch;
 pub(crate) mod global;
 mod handle;

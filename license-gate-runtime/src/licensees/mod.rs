@@ -1,15 +1,20 @@
 //! Many licensees in one server process: each signed-in user or tenant with
 //! its own license key and machine identity, gated by the licensee in scope.
 //!
-//! - `store`: the [`LicenseeStore`] trait, [`LicenseeId`] and [`MemoryStore`];
-//! - `budget`: the [`RequestBudget`] trait and [`TokenBucketBudget`];
-//! - `record`: one licensee's sealed record (HMAC, keyed from the vendor secret).
+//! - [`Licensees`]: the handle (add, remove, scope, status, subscribe),
+//!   made by `LicenseGate::builder()...licensees()`;
+//! - [`LicenseeStore`], [`LicenseeId`], [`MemoryStore`]: where licensees'
+//!   sealed records live between runs;
+//! - [`RequestBudget`], [`TokenBucketBudget`]: a provider's published request
+//!   limits, held across every licensee.
 
 mod budget;
-// Used by the registry, which seals and opens every licensee's record.
-#[allow(dead_code)]
+mod handle;
 pub(crate) mod record;
+mod registry;
 mod store;
 
 pub use budget::{RequestBudget, RequestKind, TokenBucketBudget, Unlimited};
+pub use handle::{Licensees, LicenseesBuilder};
+pub use registry::{LICENSEE_REMOVED, NO_LICENSEE_IN_SCOPE};
 pub use store::{LicenseeId, LicenseeStore, MemoryStore, StoreError, StoredRecord};
