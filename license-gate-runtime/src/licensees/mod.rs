@@ -6,15 +6,19 @@
 //! - [`LicenseeStore`], [`LicenseeId`], [`MemoryStore`]: where licensees'
 //!   sealed records live between runs;
 //! - [`RequestBudget`], [`TokenBucketBudget`]: a provider's published request
-//!   limits, held across every licensee.
+//!   limits, held across every licensee;
+//! - [`Coordination`]: replicas of one server sharing the checking (Redis,
+//!   with the `redis` feature).
 
 mod budget;
+mod coordination;
 mod handle;
 pub(crate) mod record;
 mod registry;
 mod store;
 
 pub use budget::{RequestBudget, RequestKind, TokenBucketBudget, Unlimited};
+pub use coordination::{Coordination, Ticket, Turn};
 pub use handle::{Licensees, LicenseesBuilder};
 pub use registry::{LICENSEE_REMOVED, NO_LICENSEE_IN_SCOPE};
 pub use store::{LicenseeId, LicenseeStore, MemoryStore, StoreError, StoredRecord};

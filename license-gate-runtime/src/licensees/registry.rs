@@ -25,6 +25,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 
 use super::budget::{RequestBudget, RequestKind};
+use super::coordination::{Coordination, Turn};
 use super::record::{LicenseeRecord, RecordSeal};
 use super::store::{LicenseeId, LicenseeStore, StoredRecord};
 use crate::error::{GateError, ProviderError, redact_text};
@@ -113,6 +114,9 @@ struct LicenseeInner {
     generation: u64,
     /// Removed from the registry: nothing publishes, schedules or saves.
     removed: bool,
+    /// When the record this replica holds was written (its own, or one
+    /// another replica published): an older one is not applied.
+    applied_seen: Option<SystemTime>,
 }
 
 /// An entry of the schedule: look at `licensee` at `at`.
@@ -151,6 +155,8 @@ pub(crate) struct Core {
     pub(crate) config: GateConfig,
     budget: Arc<dyn RequestBudget>,
     store: Arc<dyn LicenseeStore>,
+    /// Replicas sharing the checking (Redis), if any.
+    coordination: Option<Arc<dyn Coordination>>,
     pub(crate) table: RwLock<HashMap<LicenseeId, Arc<Licensee>>>,
     /// Records loaded at start whose licensee has not been added yet.
     unclaimed: Mutex<HashMap<LicenseeId, Vec<u8>>>,
@@ -195,6 +201,7 @@ pub(crate) struct CoreParts {
     pub(crate) store: Arc<dyn LicenseeStore>,
     pub(crate) max_in_flight: usize,
     pub(crate) loaded: Vec<StoredRecord>,
+    pub(crate) coordination: Option<Arc<dyn Coordination>>,
 }
 
 impl Core {
@@ -215,6 +222,7 @@ impl Core {
             config: parts.config,
             budget: parts.budget,
             store: parts.store,
+            coordination: parts.coordination,
             table: RwLock::new(HashMap::new()),
             unclaimed: Mutex::new(
                 parts
@@ -313,6 +321,7 @@ impl Core {
             }
         });
         self.raise_floor(opened.as_ref().map(|o| o.record.latest_seen));
+        let applied_seen = opened.as_ref().map(|o| o.record.latest_seen);
         let clock = self.config.clock.clone();
         let cell = Arc::new(StateCell::new(
             LicenseSnapshot::new(vec![ProductState::pending(&self.product)]),
@@ -361,6 +370,7 @@ impl Core {
                 activation_spent: false,
                 generation,
                 removed: false,
+                applied_seen,
             }),
         });
         {
@@ -409,6 +419,7 @@ impl Core {
 
     /// The scheduler: one task for every licensee.
     pub(crate) async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        self.follow_replicas();
         let mut last_save = Instant::now();
         loop {
             let next = self
@@ -545,9 +556,16 @@ impl Core {
         });
     }
 
-    /// Validates `licensee` now (activating it when due), publishes the
-    /// result and plans its next validation. Returns the new snapshot.
+    /// Validates `licensee` when it is this replica's turn (always, without
+    /// replicas). `urgent`: asked for by the application.
     pub(crate) async fn validate(&self, licensee: &Arc<Licensee>) -> SharedSnapshot {
+        self.validate_turn(licensee, false).await
+    }
+
+    /// Validates `licensee` now (activating it when due), publishes the
+    /// result and plans its next validation. Returns the new snapshot and
+    /// the sealed record queued for the store.
+    async fn validate_here(&self, licensee: &Arc<Licensee>) -> (SharedSnapshot, Option<Vec<u8>>) {
         let mut outcome = self.call(licensee, Call::Validate).await;
         if self.activation_due(licensee, &outcome) {
             tracing::info!(licensee = %licensee.id, product = %self.product, "the license is not activated for this licensee yet; activating it");
@@ -613,8 +631,8 @@ impl Core {
             jitter(self.config.heartbeat_interval, self.config.jitter)
         };
         inner.next_validation = Instant::now() + delay;
-        self.queue_save(licensee, &mut inner);
-        snapshot
+        let sealed = self.queue_save(licensee, &mut inner);
+        (snapshot, sealed)
     }
 
     /// Whether to activate after the validation `outcome` (the gate's rule,
@@ -754,14 +772,14 @@ impl Core {
 
     /// Seals the licensee's current state as its next record generation and
     /// queues it for the store (a state with nothing confirmed is not kept).
-    fn queue_save(&self, licensee: &Licensee, inner: &mut LicenseeInner) {
+    fn queue_save(&self, licensee: &Licensee, inner: &mut LicenseeInner) -> Option<Vec<u8>> {
         if inner.removed {
-            return;
+            return None;
         }
         let snapshot = licensee.cell.snapshot();
         let state = &snapshot.products[0];
         if state.status == LicenseStatus::Pending || state.source == Source::None {
-            return;
+            return None;
         }
         inner.generation = inner.generation.wrapping_add(1);
         let record = LicenseeRecord {
@@ -774,13 +792,15 @@ impl Core {
             generation: inner.generation,
         };
         let sealed = licensee.seal.seal(&licensee.id, &record);
+        inner.applied_seen = Some(record.latest_seen);
         self.saves
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(StoredRecord {
                 licensee: licensee.id.clone(),
-                sealed,
+                sealed: sealed.clone(),
             });
+        Some(sealed)
     }
 
     /// Writes the queued records to the store in one step (the latest of
@@ -867,7 +887,7 @@ impl Core {
         if self.stopped.load(Ordering::Acquire) {
             return Some(licensee.cell.snapshot());
         }
-        let snapshot = self.validate(&licensee).await;
+        let snapshot = self.validate_turn(&licensee, true).await;
         let mut inner = licensee.lock();
         if !inner.busy {
             self.reschedule(&licensee, &mut inner);
@@ -945,3 +965,8 @@ async fn sleep_until_opt(at: Option<Instant>) {
 fn unit_random() -> f64 {
     1.0 - jitter(Duration::from_secs(1), 1.0).as_secs_f64()
 }
+
+// Replicas sharing the checking: whose turn a validation is, and the results
+// other replicas published (a child module, so it reads the cells' insides).
+#[path = "replica_turns.rs"]
+mod replica_turns;

@@ -23,6 +23,7 @@
 //! cluster keeps them in one slot (the scripts touch several at once).
 
 mod budget;
+mod coordination;
 mod feed;
 mod lease;
 mod store;
@@ -35,6 +36,7 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 
 pub use budget::{BudgetKind, RedisBudget, Taken};
+pub use coordination::RedisCoordination;
 pub use feed::{Change, ChangeFeed};
 pub use lease::{Claim, Lease, Published};
 pub use store::{FencedRecord, RedisStore};
