@@ -235,6 +235,18 @@ impl Replicas {
         }
     }
 
+    /// When each licensee's last result was published (Redis's clock, in
+    /// milliseconds since the Unix epoch): what a dashboard or a test reads
+    /// to see that every licensee was validated.
+    ///
+    /// # Errors
+    ///
+    /// Redis is unreachable.
+    pub async fn checked_at(&self) -> Result<Vec<(String, u64)>, RedisError> {
+        self.run(redis::cmd("HGETALL").arg(self.keys().checked()))
+            .await
+    }
+
     /// Gives a lease back without a result (the validation was not made), so
     /// another replica need not wait for it to expire.
     ///
