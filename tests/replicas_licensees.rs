@@ -12,7 +12,7 @@ use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider, HttpOpti
 use license_gate::replicas::{RedisBudget, RedisCoordination, RedisOptions, Replicas};
 use license_gate::{LicenseGate, LicenseStatus};
 use license_gate_testkit::ecosire::{EcosireEmulator, EcosireHandle, EmulatedLicense};
-use license_gate_testkit::redis::TestRedis;
+use license_gate_testkit::redis::{Reply, TestRedis, command};
 use license_gate_tests::support::vendor_secret;
 
 const PRODUCT: &str = "Shop Booster";
@@ -107,10 +107,11 @@ license_gate_testkit::redis_test! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn three_replicas_validate_each_licensee_once_and_share_a_revocation() {
         let redis = TestRedis::get().unwrap();
+        let ns = redis.namespace("three");
         let (emulator, service) = emulator().await;
         let mut replicas = Vec::new();
         for name in ["a", "b", "c"] {
-            replicas.push(replica(redis.url(), "three", name, &emulator.url()).await);
+            replicas.push(replica(redis.url(), &ns, name, &emulator.url()).await);
         }
         for (licensees, _) in &replicas {
             assert!(
@@ -137,6 +138,79 @@ license_gate_testkit::redis_test! {
         assert!(asked.elapsed() < Duration::from_secs(3));
         for (licensees, _) in &replicas {
             assert!(licensees.status(&id(4)).is_some_and(|s| s.grants_access()), "only that licensee");
+        }
+        for (licensees, _) in replicas {
+            licensees.shutdown().await;
+        }
+    }
+}
+
+/// The stored envelope of licensee `i` in `namespace`.
+fn stored(url: &str, namespace: &str, i: usize) -> Vec<u8> {
+    let records = format!("license-gate:{{{namespace}}}:records");
+    match command(
+        url,
+        &[b"HGET", records.as_bytes(), id(i).as_str().as_bytes()],
+    )
+    .unwrap()
+    {
+        Reply::Bulk(Some(value)) => value,
+        other => panic!("licensee {i} has a record in Redis: {other:?}"),
+    }
+}
+
+/// Announces `envelope` as licensee `i`'s newest record, with a fence far
+/// above any handed out: what someone with write access to Redis can do.
+fn announce(url: &str, namespace: &str, i: usize, envelope: &[u8]) {
+    let id = id(i);
+    let mut forged = envelope.to_vec();
+    forged[4..12].copy_from_slice(&(1u64 << 40).to_be_bytes());
+    let mut message = (id.as_str().len() as u16).to_be_bytes().to_vec();
+    message.extend_from_slice(id.as_str().as_bytes());
+    message.extend_from_slice(&forged);
+    let channel = format!("license-gate:{{{namespace}}}:changes");
+    command(url, &[b"PUBLISH", channel.as_bytes(), &message]).unwrap();
+}
+
+license_gate_testkit::redis_test! {
+    /// An old grant put back after a revocation, and a record edited by
+    /// hand, both announced as the newest: no replica applies them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_replayed_grant_and_an_edited_record_are_refused_by_every_replica() {
+        let redis = TestRedis::get().unwrap();
+        let ns = redis.namespace("forged");
+        let (emulator, service) = emulator().await;
+        let mut replicas = Vec::new();
+        for name in ["a", "b", "c"] {
+            replicas.push(replica(redis.url(), &ns, name, &emulator.url()).await);
+        }
+        for (licensees, _) in &replicas {
+            assert!(until(Duration::from_secs(20), || all_licensed(licensees)).await);
+        }
+        let old_grant = stored(redis.url(), &ns, 3);
+
+        service.revoke(&key(3));
+        replicas[0].0.refresh(&id(3)).await;
+        for (licensees, _) in &replicas {
+            assert!(until(Duration::from_secs(1), || licensees.status(&id(3)) == Some(LicenseStatus::Revoked)).await);
+        }
+
+        // The old grant of licensee 3, and licensee 5's record with its body
+        // edited (one byte of the sealed part flipped), announced by hand.
+        announce(redis.url(), &ns, 3, &old_grant);
+        let mut edited = stored(redis.url(), &ns, 5);
+        let last = edited.len() - 3;
+        edited[last] ^= 0x01;
+        announce(redis.url(), &ns, 5, &edited);
+
+        // A real change after them: once every replica has it, the forged
+        // ones (sent first on the same channel) were read and refused.
+        service.suspend(&key(7));
+        replicas[2].0.refresh(&id(7)).await;
+        for (licensees, _) in &replicas {
+            assert!(until(Duration::from_secs(1), || licensees.status(&id(7)) == Some(LicenseStatus::Suspended)).await);
+            assert_eq!(licensees.status(&id(3)), Some(LicenseStatus::Revoked), "the old grant is not applied");
+            assert!(licensees.status(&id(5)).is_some_and(|s| s.grants_access()), "the edited record is not applied");
         }
         for (licensees, _) in replicas {
             licensees.shutdown().await;

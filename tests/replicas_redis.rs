@@ -13,7 +13,7 @@ use license_gate::replicas::{
     BudgetKind, Change, ChangeFeed, Claim, Published, RedisBudget, RedisErrorKind, RedisOptions,
     RedisStore, Replicas,
 };
-use license_gate_testkit::redis::{RedisServer, TestRedis};
+use license_gate_testkit::redis::{RedisServer, Reply, TestRedis, command};
 
 /// A replica named `name` in namespace `namespace` of the Redis at `url`.
 fn replica(url: &str, namespace: &str, name: &str) -> Replicas {
@@ -52,50 +52,8 @@ async fn next_update(
 
 /// Sends a raw command to Redis (what an operator or an attacker with
 /// access to Redis types into `redis-cli`).
-async fn raw(url: &str, args: &[&[u8]]) -> redis_reply::Reply {
-    redis_reply::send(url, args).await
-}
-
-/// A minimal RESP client, so the tests write to Redis by hand without the
-/// library under test.
-mod redis_reply {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-    use tokio::net::TcpStream;
-
-    #[derive(Debug, PartialEq, Eq)]
-    pub enum Reply {
-        Status(String),
-        Int(i64),
-        Bulk(Option<Vec<u8>>),
-        Other(String),
-    }
-
-    pub async fn send(url: &str, args: &[&[u8]]) -> Reply {
-        let addr = url.trim_start_matches("redis://").trim_end_matches('/');
-        let mut stream = BufReader::new(TcpStream::connect(addr).await.expect("Redis is up"));
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for arg in args {
-            out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-            out.extend_from_slice(arg);
-            out.extend_from_slice(b"\r\n");
-        }
-        stream.get_mut().write_all(&out).await.unwrap();
-        let mut line = String::new();
-        stream.read_line(&mut line).await.unwrap();
-        let line = line.trim_end().to_owned();
-        match line.split_at(1) {
-            ("+", rest) => Reply::Status(rest.to_owned()),
-            (":", rest) => Reply::Int(rest.parse().unwrap()),
-            ("$", "-1") => Reply::Bulk(None),
-            ("$", len) => {
-                let mut body = vec![0u8; len.parse::<usize>().unwrap() + 2];
-                stream.read_exact(&mut body).await.unwrap();
-                body.truncate(body.len() - 2);
-                Reply::Bulk(Some(body))
-            }
-            _ => Reply::Other(line),
-        }
-    }
+fn raw(url: &str, args: &[&[u8]]) -> Reply {
+    command(url, args).expect("Redis answers")
 }
 
 license_gate_testkit::redis_test! {
@@ -105,7 +63,8 @@ license_gate_testkit::redis_test! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn one_replica_validates_and_the_others_apply_its_result() {
         let redis = TestRedis::get().unwrap();
-        let (a, b) = (replica(redis.url(), "claim", "a"), replica(redis.url(), "claim", "b"));
+        let ns = redis.namespace("claim");
+        let (a, b) = (replica(redis.url(), &ns, "a"), replica(redis.url(), &ns, "b"));
         let mut feed = ChangeFeed::start(&b);
 
         let Claim::Claimed(lease) = a.claim("tenant-1").await else { panic!("the first claim wins") };
@@ -131,7 +90,8 @@ license_gate_testkit::redis_test! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_lease_expires_and_another_replica_takes_over() {
         let redis = TestRedis::get().unwrap();
-        let (a, b) = (replica(redis.url(), "takeover", "a"), replica(redis.url(), "takeover", "b"));
+        let ns = redis.namespace("takeover");
+        let (a, b) = (replica(redis.url(), &ns, "a"), replica(redis.url(), &ns, "b"));
 
         let Claim::Claimed(stalled) = a.claim("tenant-2").await else { panic!("a claims") };
         let Claim::Busy { retry_in } = b.claim("tenant-2").await else { panic!("a holds the lease") };
@@ -154,13 +114,15 @@ license_gate_testkit::redis_test! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_store_saves_loads_and_forgets_through_the_trait() {
         let redis = TestRedis::get().unwrap();
-        let a = replica(redis.url(), "store", "a");
+        let ns = redis.namespace("store");
+        let records_key = format!("license-gate:{{{ns}}}:records");
+        let a = replica(redis.url(), &ns, "a");
         let store = RedisStore::new(&a);
         let records = (0..3)
             .map(|i| StoredRecord { licensee: LicenseeId::new(format!("u{i}")), sealed: vec![i; 4] })
             .collect();
         store.save(records).await.unwrap();
-        raw(redis.url(), &[b"HSET", b"license-gate:{store}:records", b"intruder", b"not an envelope"]).await;
+        raw(redis.url(), &[b"HSET", records_key.as_bytes(), b"intruder", b"not an envelope"]);
 
         let mut loaded = store.load_all().await.unwrap();
         loaded.sort_by(|x, y| x.licensee.cmp(&y.licensee));
@@ -181,13 +143,15 @@ license_gate_testkit::redis_test! {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_replayed_entry_is_refused_by_its_fence() {
         let redis = TestRedis::get().unwrap();
-        let a = replica(redis.url(), "replay", "a");
+        let ns = redis.namespace("replay");
+        let (records_key, channel) = (format!("license-gate:{{{ns}}}:records"), format!("license-gate:{{{ns}}}:changes"));
+        let a = replica(redis.url(), &ns, "a");
         let mut feed = ChangeFeed::start(&a);
         let store = RedisStore::new(&a);
         store.save_sealed(&[("acme".to_owned(), b"revoked? no: v1".to_vec())]).await.unwrap();
         let (first, _) = next_update(&mut feed, "acme", Duration::from_secs(1)).await.unwrap();
-        let old = match raw(redis.url(), &[b"HGET", b"license-gate:{replay}:records", b"acme"]).await {
-            redis_reply::Reply::Bulk(Some(value)) => value,
+        let old = match raw(redis.url(), &[b"HGET", records_key.as_bytes(), b"acme"]) {
+            Reply::Bulk(Some(value)) => value,
             other => panic!("the record is stored: {other:?}"),
         };
         store.save_sealed(&[("acme".to_owned(), b"revoked: v2".to_vec())]).await.unwrap();
@@ -196,11 +160,11 @@ license_gate_testkit::redis_test! {
         assert_eq!(sealed, b"revoked: v2");
 
         // Someone with access to Redis puts the old value back and announces it.
-        raw(redis.url(), &[b"HSET", b"license-gate:{replay}:records", b"acme", &old]).await;
+        raw(redis.url(), &[b"HSET", records_key.as_bytes(), b"acme", &old]);
         let mut message = vec![0, 4];
         message.extend_from_slice(b"acme");
         message.extend_from_slice(&old);
-        raw(redis.url(), &[b"PUBLISH", b"license-gate:{replay}:changes", &message]).await;
+        raw(redis.url(), &[b"PUBLISH", channel.as_bytes(), &message]);
         assert_eq!(
             next_update(&mut feed, "acme", Duration::from_millis(500)).await,
             None,
@@ -216,9 +180,10 @@ license_gate_testkit::redis_test! {
     async fn the_shared_budget_holds_the_limit_across_replicas() {
         let redis = TestRedis::get().unwrap();
         let window = Duration::from_millis(300);
+        let ns = redis.namespace("budget");
         let mut tasks = Vec::new();
         for name in ["a", "b", "c"] {
-            let budget = RedisBudget::with_window(&replica(redis.url(), "budget", name), window, 6, 2, 2);
+            let budget = RedisBudget::with_window(&replica(redis.url(), &ns, name), window, 6, 2, 2);
             tasks.push(tokio::spawn(async move {
                 let mut at = Vec::new();
                 for _ in 0..7 {

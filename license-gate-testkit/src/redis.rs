@@ -79,6 +79,15 @@ impl TestRedis {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// A key namespace for `name` that no other test run on a shared server
+    /// uses (the process ID and the time are added).
+    pub fn namespace(&self, name: &str) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        format!("{name}-{}-{nanos}", std::process::id())
+    }
 }
 
 /// A `redis-server` process of this test, on a loopback port of its own. It
@@ -238,6 +247,58 @@ fn ping(port: u16) -> io::Result<()> {
     } else {
         Err(io::Error::other("not a Redis PONG"))
     }
+}
+
+/// One reply of [`command`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `+OK` and the like.
+    Status(String),
+    /// `:n`.
+    Int(i64),
+    /// A bulk string, `None` for nil.
+    Bulk(Option<Vec<u8>>),
+    /// An error (`-ERR ...`) or a reply shape this helper does not read.
+    Other(String),
+}
+
+/// Sends one command to the Redis at `url` (`redis://127.0.0.1:PORT/`)
+/// and reads its reply: what an operator types into `redis-cli`, for tests
+/// that write to Redis by hand, without the client under test.
+///
+/// # Errors
+///
+/// Redis is unreachable, or the URL is not `redis://host:port/`.
+pub fn command(url: &str, args: &[&[u8]]) -> io::Result<Reply> {
+    let addr = url.trim_start_matches("redis://").trim_end_matches('/');
+    let mut stream = std::io::BufReader::new(TcpStream::connect(addr)?);
+    stream
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
+    }
+    stream.get_mut().write_all(&out)?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stream, &mut line)?;
+    let line = line.trim_end();
+    let parse_error = |_| io::Error::other(format!("not a Redis reply: {line}"));
+    Ok(match line.split_at(line.len().min(1)) {
+        ("+", rest) => Reply::Status(rest.to_owned()),
+        (":", rest) => Reply::Int(rest.parse().map_err(parse_error)?),
+        ("$", "-1") => Reply::Bulk(None),
+        ("$", len) => {
+            let len: usize = len.parse().map_err(parse_error)?;
+            let mut body = vec![0u8; len + 2];
+            stream.read_exact(&mut body)?;
+            body.truncate(len);
+            Reply::Bulk(Some(body))
+        }
+        _ => Reply::Other(line.to_owned()),
+    })
 }
 
 /// Not public API: the body of a Redis test where no server can be had
