@@ -79,6 +79,7 @@ pub enum BudgetKind {
 ///
 /// let replicas = Replicas::connect(RedisOptions::new("redis://127.0.0.1:6379/"))?;
 /// let budget = RedisBudget::ecosire(&replicas); // 30 validations, 10 activations a minute
+/// # drop(budget);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]

@@ -13,16 +13,20 @@ use crate::licensees::{Coordination, LicenseeId, StoredRecord, Ticket, Turn};
 /// `LicenseesBuilder::coordination`.
 ///
 /// ```no_run
+/// # #[allow(dead_code)]
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
 /// use license_gate::LicenseGate;
 /// use license_gate::replicas::{RedisBudget, RedisCoordination, RedisOptions, Replicas};
-/// # let provider = license_gate::providers::mock::MockProvider::new();
+/// # let (provider, _control) = license_gate::providers::mock::MockProvider::new(license_gate::LicenseAnswer::licensed(["pro"]));
+/// # let vendor_secret = license_gate::VendorSecret::new("a vendor secret of thirty-two bytes or more")?;
 ///
 /// let url = std::env::var("REDIS_URL")?; // credentials stay out of logs
 /// let replicas = Replicas::connect(RedisOptions::new(url).namespace("billing-api"))?;
 /// let licensees = LicenseGate::builder()
-///     .product("Atlas Server", provider)
+///     .product("Atlas Server")
+///     .provider(provider)
+///     .vendor_secret(vendor_secret) // other replicas' results are sealed with it
 ///     .heartbeat_interval(Duration::from_secs(24 * 3600))
 ///     .licensees()
 ///     .coordination(RedisCoordination::new(&replicas))
