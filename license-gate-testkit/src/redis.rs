@@ -317,8 +317,8 @@ pub fn __missing_in_ci() {
 ///
 /// ```
 /// license_gate_testkit::redis_test! {
-///     #[test]
-///     fn a_redis_answers() {
+///     #[tokio::test]
+///     async fn a_redis_answers() {
 ///         let server = license_gate_testkit::redis::RedisServer::start().unwrap();
 ///         assert!(server.url().starts_with("redis://127.0.0.1:"));
 ///     }
