@@ -1,7 +1,8 @@
 //! A web service with licensed endpoints: handlers carry the attributes, and
 //! a denial becomes an `application/problem+json` reply (RFC 9457): 403 when
 //! the license is in force but its plan lacks the feature, 402 when no
-//! license is in force (expired, suspended, revoked...).
+//! license is in force (expired, suspended, revoked...), built by
+//! `license_gate::tower::problem` (cargo feature `tower`).
 //!
 //! The example starts the service on 127.0.0.1 with a free port, sends it a
 //! few real requests, prints the replies and exits. The license comes from
@@ -15,7 +16,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -54,49 +54,12 @@ enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::License(denied) => license_problem(&denied),
+            // The library's mapping (cargo feature `tower`): 403 when the
+            // plan lacks the feature, 402 when no license is in force, with
+            // what the call needed, enough for an upgrade prompt.
+            ApiError::License(denied) => license_gate::tower::problem(&denied).into_response(),
         }
     }
-}
-
-/// Turns a denial into a problem document a client can act on.
-fn license_problem(denied: &LicenseError) -> Response {
-    let (status, kind, title) = match denied {
-        // The license is in force but the plan lacks the feature: upgrading
-        // would not be paying for a lapsed license, so 403.
-        LicenseError::MissingFeature { .. } => (
-            StatusCode::FORBIDDEN,
-            "feature-not-licensed",
-            "The license does not include this feature",
-        ),
-        // No license in force: paying (again) is what fixes it.
-        LicenseError::NotLicensed { .. } => (
-            StatusCode::PAYMENT_REQUIRED,
-            "not-licensed",
-            "The service is not licensed",
-        ),
-        // No gate or an unknown product: the operator's mistake, not the client's.
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "licensing-unavailable",
-            "Licensing is not available",
-        ),
-    };
-    // The denial carries what the call needed: enough for an upgrade prompt.
-    let body = json!({
-        "type": format!("/problems/{kind}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": denied.to_string(),
-        "license_status": denied.status().map(|s| s.name()),
-        "required_features": denied.required_features().collect::<Vec<_>>(),
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 /// Ungated: where the license stands, for the admin page.

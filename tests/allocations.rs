@@ -1,7 +1,8 @@
 //! No allocation on the checks' hot paths: a counting global allocator
 //! (counting per thread, so the gate's own runtime thread does not count)
 //! around gated calls, `has_feature`, `check_feature` and `check_product`,
-//! allowed and denied, against a running global gate.
+//! allowed and denied, against a running global gate and inside a
+//! licensee's scope.
 //!
 //! Its own test binary: the global allocator and the global gate are one per
 //! process, so everything runs in one test function.
@@ -162,4 +163,33 @@ fn checks_allocate_nothing_allowed_or_denied() {
         );
     }
     runtime.block_on(gate.shutdown());
+
+    // Inside a licensee's scope (a gate with licensees, as a server runs
+    // each request): the same checks allocate nothing either.
+    let (provider, _server) = MockProvider::licensed(["pro"]);
+    let licensees = runtime.block_on(async {
+        LicenseGate::builder()
+            .product("Atlas Studio")
+            .provider(provider)
+            .install_global(false)
+            .licensees()
+            .start()
+            .await
+            .expect("licensees start")
+    });
+    let alice = license_gate::licensees::LicenseeId::new("alice");
+    licensees
+        .add(alice.clone(), "AAAA-BBBB-CCCC-DDDD", "user:alice")
+        .expect("added");
+    runtime.block_on(licensees.refresh(&alice));
+    let in_scope = licensees.enter(&alice);
+    assert_eq!(pro(1).unwrap(), 2, "alice's license in scope");
+    every_check(0);
+    assert_eq!(
+        allocations(|| (1..1000).for_each(every_check)),
+        0,
+        "in a licensee's scope"
+    );
+    drop(in_scope);
+    runtime.block_on(licensees.shutdown());
 }

@@ -416,3 +416,239 @@ async fn the_global_state_denies_outside_every_licensee() {
         Err(LicenseError::NoGate { .. })
     ));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_name_the_licensee_and_never_its_key() {
+    use license_gate_tests::support::{LogBuffer, key_letters};
+    let logs = LogBuffer::default();
+    let _capture = logs.capture();
+    let (emulator, control) = emulator().await;
+    let store = MemoryStore::new();
+    let licensees = start(provider(&emulator.url()), &store).await;
+    const UNKNOWN_KEY: &str = "ZZZZ-9Y8X-7W6V-5U4T";
+    let (alice, eve) = (LicenseeId::new("alice"), LicenseeId::new("eve"));
+    licensees
+        .add(alice.clone(), TEAM_KEY, "user:alice")
+        .unwrap();
+    licensees.add(eve.clone(), UNKNOWN_KEY, "user:eve").unwrap();
+    assert_eq!(answered(&licensees, &alice).await, LicenseStatus::Licensed);
+    let eve_status = answered(&licensees, &eve).await;
+    assert!(!eve_status.grants_access(), "{eve_status}");
+    control.revoke(TEAM_KEY);
+    licensees.refresh(&alice).await;
+    licensees.remove(&eve).await.ok();
+    licensees.shutdown().await;
+
+    let text = logs.text();
+    assert!(
+        text.contains("licensee's license state changed") && text.contains("licensee=alice"),
+        "{text}"
+    );
+    assert!(
+        text.contains("to=\"revoked\"") || text.contains("to=revoked"),
+        "{text}"
+    );
+    assert!(text.contains("licensee=eve"), "{text}");
+    let letters = key_letters(&text);
+    for key in [TEAM_KEY, UNKNOWN_KEY] {
+        assert!(
+            !letters.contains(&key_letters(key)),
+            "the key {key} leaked into the logs:\n{text}"
+        );
+    }
+}
+
+/// ECOSIRE: each licensee binds its own domain (the provider has none of
+/// its own), activated on first validation; the budget holds ECOSIRE's
+/// published limits; removal releases the domain's binding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecosire_licensees_bind_their_own_domains() {
+    use license_gate::licensees::TokenBucketBudget;
+    use license_gate::providers::ecosire::{EcosireOptions, EcosireProvider};
+    use license_gate_testkit::ecosire::{EcosireEmulator, EmulatedLicense as EcosireLicense};
+    const SECRET: &str = "shop-plugin-license-secret";
+    const SHOP_A: &str = "SHOP-A1B2-C3D4-E5F6-G7H8";
+    const SHOP_B: &str = "SHOP-J2K3-L4M5-N6P7-Q8R9";
+    let emulator = EcosireEmulator::start().await.unwrap();
+    let handle = emulator.handle();
+    handle.add_license(EcosireLicense::new(SHOP_A, SECRET).activation_limit(2));
+    handle.add_license(EcosireLicense::new(SHOP_B, SECRET).activation_limit(2));
+    let provider = EcosireProvider::from_options(
+        EcosireOptions::new(emulator.url())
+            .license_secret(SECRET)
+            .http(
+                HttpOptions::new()
+                    .timeout(Duration::from_secs(5))
+                    .allow_insecure_loopback(),
+            ),
+    )
+    .unwrap()
+    .features(["pro"]);
+    let licensees = LicenseGate::builder()
+        .product(PRODUCT)
+        .provider(provider)
+        .vendor_secret(vendor_secret())
+        .install_global(false)
+        .licensees()
+        .budget(TokenBucketBudget::ecosire())
+        .start()
+        .await
+        .unwrap();
+    let (a, b) = (LicenseeId::new("shop-a"), LicenseeId::new("shop-b"));
+    licensees.add(a.clone(), SHOP_A, "a.shop.example").unwrap();
+    licensees.add(b.clone(), SHOP_B, "b.shop.example").unwrap();
+    assert_eq!(answered(&licensees, &a).await, LicenseStatus::Licensed);
+    assert_eq!(answered(&licensees, &b).await, LicenseStatus::Licensed);
+    assert_eq!(handle.bindings(SHOP_A), ["a.shop.example"]);
+    assert_eq!(handle.bindings(SHOP_B), ["b.shop.example"]);
+    assert!(
+        licensees
+            .scope(&a, async { check_feature("pro") })
+            .await
+            .is_ok()
+    );
+
+    handle.revoke(SHOP_A);
+    licensees.refresh(&a).await;
+    licensees.refresh(&b).await;
+    assert_eq!(licensees.status(&a), Some(LicenseStatus::Revoked));
+    assert!(
+        licensees
+            .scope(&b, async { check_feature("pro") })
+            .await
+            .is_ok()
+    );
+
+    licensees.remove(&b).await.expect("removed");
+    assert!(
+        handle.bindings(SHOP_B).is_empty(),
+        "shop b's binding released"
+    );
+    licensees.shutdown().await;
+}
+
+/// A store shared by two replicas whose lease only replica A ever gets.
+#[derive(Debug, Clone)]
+struct LeasedTo {
+    store: MemoryStore,
+    holder: bool,
+}
+
+#[async_trait]
+impl license_gate::licensees::LicenseeStore for LeasedTo {
+    async fn load_all(
+        &self,
+    ) -> Result<Vec<license_gate::licensees::StoredRecord>, license_gate::licensees::StoreError>
+    {
+        self.store.load_all().await
+    }
+    async fn save(
+        &self,
+        records: Vec<license_gate::licensees::StoredRecord>,
+    ) -> Result<(), license_gate::licensees::StoreError> {
+        self.store.save(records).await
+    }
+    async fn forget(&self, id: &LicenseeId) -> Result<(), license_gate::licensees::StoreError> {
+        self.store.forget(id).await
+    }
+    async fn load(
+        &self,
+        id: &LicenseeId,
+    ) -> Result<Option<license_gate::licensees::StoredRecord>, license_gate::licensees::StoreError>
+    {
+        self.store.load(id).await
+    }
+    async fn lease(
+        &self,
+        _: &LicenseeId,
+        _: Duration,
+    ) -> Result<bool, license_gate::licensees::StoreError> {
+        Ok(self.holder)
+    }
+}
+
+/// Counts the calls it forwards.
+#[derive(Debug)]
+struct Counted {
+    inner: ExisOneProvider,
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait]
+impl Provider for Counted {
+    fn name(&self) -> &str {
+        "counted"
+    }
+    async fn validate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.validate(request).await
+    }
+    async fn activate(&self, request: &LicenseRequest) -> Result<LicenseAnswer, ProviderError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.activate(request).await
+    }
+}
+
+/// Two replicas share a store: the one without the lease never asks the
+/// service; it takes what the lease holder learned (a revocation included)
+/// from the licensee's record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_without_the_lease_reads_the_holders_record() {
+    let (emulator, control) = emulator().await;
+    let shared = MemoryStore::new();
+    let replica = |holder: bool, calls: Arc<std::sync::atomic::AtomicUsize>| {
+        LicenseGate::builder()
+            .product(PRODUCT)
+            .provider(Counted {
+                inner: provider(&emulator.url()),
+                calls,
+            })
+            .vendor_secret(vendor_secret())
+            .activate_on_first_use(true)
+            .heartbeat_interval(Duration::from_secs(1))
+            .install_global(false)
+            .licensees()
+            .store(LeasedTo {
+                store: shared.clone(),
+                holder,
+            })
+            .start()
+    };
+    let (a_calls, b_calls) = (Arc::default(), Arc::default());
+    let a = replica(true, Arc::clone(&a_calls)).await.unwrap();
+    let alice = LicenseeId::new("alice");
+    a.add(alice.clone(), TEAM_KEY, "user:alice").unwrap();
+    assert_eq!(answered(&a, &alice).await, LicenseStatus::Licensed);
+    a.flush().await;
+
+    let b = replica(false, Arc::clone(&b_calls)).await.unwrap();
+    assert_eq!(
+        b.add(alice.clone(), TEAM_KEY, "user:alice").unwrap(),
+        LicenseStatus::Licensed,
+        "from the holder's record"
+    );
+    control.revoke(TEAM_KEY);
+    a.refresh(&alice).await;
+    a.flush().await;
+    let mut changes = b.subscribe(&alice).unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        changes.wait_for(|s| s.products[0].status == LicenseStatus::Revoked),
+    )
+    .await
+    .expect("replica B sees the revocation within a heartbeat")
+    .unwrap();
+    assert!(
+        b.scope(&alice, async { check_feature("pro") })
+            .await
+            .is_err()
+    );
+    use std::sync::atomic::Ordering::SeqCst;
+    assert_eq!(b_calls.load(SeqCst), 0, "replica B never asked the service");
+    assert!(
+        a_calls.load(SeqCst) >= 3,
+        "replica A did (validation, activation, refresh)"
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+}

@@ -45,6 +45,8 @@ pub mod replicas;
 /// `license_gate::{Clock, SystemClock, trusted_now}`.
 #[doc(hidden)]
 pub mod time;
+#[cfg(feature = "tower")]
+pub mod tower;
 /// Not API: the HTTP edge both providers share; applications set its options
 /// through `HttpOptions`, which each provider module re-exports.
 #[cfg(feature = "http")]

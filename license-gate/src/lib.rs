@@ -89,6 +89,13 @@ pub use license_gate_runtime::testing;
 /// license key and machine identity, gated by the licensee in scope.
 pub use license_gate_runtime::licensees;
 
+/// HTTP services and licenses: the layer that gates each request by its
+/// licensee, and denials as `application/problem+json` replies (cargo
+/// feature `tower`).
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use license_gate_runtime::tower;
+
 /// Replicas of one server sharing the checking through Redis.
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

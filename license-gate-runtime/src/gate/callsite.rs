@@ -155,8 +155,11 @@ impl Denied {
         // A denial repeated on an unchanged state is cloned from the one this
         // thread built first, straight into the value returned: building it
         // field by field and then moving it costs several times more.
-        let view = CURRENT.try_with(|slot| slot.try_borrow().ok()?.clone());
+        let scoped = global::innermost_scope_address();
+        let slot = if scoped.is_some() { &SCOPED } else { &CURRENT };
+        let view = slot.try_with(|slot| slot.try_borrow().ok()?.clone());
         if let Ok(Some(view)) = view
+            && scoped.is_none_or(|address| view.cell == address)
             && let Some(error) = view.kept_denial(self.site, self.epoch)
         {
             return LicenseError::clone(&error);
@@ -500,6 +503,11 @@ thread_local! {
     /// This thread's view of the last gate it checked through a
     /// `LicenseGate` handle.
     static HANDLE: RefCell<Option<Rc<View>>> = const { RefCell::new(None) };
+    /// This thread's view of the last scope it checked in (a licensee's or
+    /// a test's), kept by the scope's address until the epoch moves: a
+    /// server's gated calls inside one licensee's scope read only
+    /// thread-local memory and the epoch.
+    static SCOPED: RefCell<Option<Rc<View>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` on this thread's view of `slot`'s gate, reading the state again
@@ -544,13 +552,26 @@ fn with_view<R>(
 /// global gate).
 #[inline]
 pub(crate) fn with_current_view<R>(f: impl Fn(&View) -> R) -> (R, u64, bool) {
-    with_view(
-        &CURRENT,
-        0,
-        false,
-        |epoch, keep| global::with_current(|cell| View::read(cell, epoch, keep)),
-        f,
-    )
+    match global::innermost_scope_address() {
+        // In a scope: the view is kept by the scope's address, so it stays
+        // good while the epoch is odd (a scope lives: this one). A cell's
+        // address is reused only by a new cell, and making one moves the
+        // epoch.
+        Some(address) => with_view(
+            &SCOPED,
+            address,
+            true,
+            |epoch, keep| global::with_current(|cell| View::read(cell, epoch, keep)),
+            f,
+        ),
+        None => with_view(
+            &CURRENT,
+            0,
+            false,
+            |epoch, keep| global::with_current(|cell| View::read(cell, epoch, keep)),
+            f,
+        ),
+    }
 }
 
 /// Runs `f` on this thread's view of `cell` (a gate's own state).

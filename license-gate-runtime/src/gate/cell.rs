@@ -29,6 +29,9 @@ impl StateCell {
         snapshot.sequence = snapshot.sequence.max(1);
         let snapshot = Arc::new(snapshot);
         let (changes, _) = watch::channel(snapshot.clone());
+        // A new cell may sit where a dropped one was: moving the epoch keeps
+        // any view kept for that address from answering for this one.
+        super::epoch::advance();
         StateCell {
             current: ArcSwap::new(snapshot),
             clock,

@@ -70,6 +70,21 @@ pub(crate) fn innermost_scope() -> Option<Arc<StateCell>> {
     SCOPES.with(|s| s.borrow().last().cloned())
 }
 
+/// The address of this thread's innermost override, if any: what a view
+/// kept for it is keyed by (no reference count touched).
+#[inline]
+pub(crate) fn innermost_scope_address() -> Option<usize> {
+    SCOPES
+        .try_with(|s| {
+            s.try_borrow()
+                .ok()?
+                .last()
+                .map(|cell| Arc::as_ptr(cell) as usize)
+        })
+        .ok()
+        .flatten()
+}
+
 /// Makes `cell` the state this thread sees until [`pop_scope`].
 pub(crate) fn push_scope(cell: Arc<StateCell>) {
     SCOPES.with(|s| s.borrow_mut().push(cell));

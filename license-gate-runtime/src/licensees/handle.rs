@@ -456,7 +456,7 @@ impl Licensees {
     /// records keep the last confirmed states for the next start.
     pub async fn shutdown(self) {
         let core = self.core().clone();
-        core.flush().await;
+        // Stopped first, so no record is queued after the last write.
         core.stop(GATE_SHUT_DOWN);
         self.shared.stop.send_replace(true);
         let task = self
@@ -468,6 +468,7 @@ impl Licensees {
         if let Some(task) = task {
             let _ = task.await;
         }
+        core.flush().await;
         if self.shared.global {
             global::uninstall(&core.outside);
         }

@@ -94,6 +94,10 @@ pub(crate) struct Licensee {
     /// The one writer: every change of this licensee's state is made while
     /// this is held.
     inner: Mutex<LicenseeInner>,
+    /// One round of provider calls at a time: a refresh and a scheduled
+    /// validation never interleave (an activation is not raced by a
+    /// validation that would report "not activated").
+    round: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -372,6 +376,7 @@ impl Core {
                 removed: false,
                 applied_seen,
             }),
+            round: tokio::sync::Mutex::new(()),
         });
         {
             let mut table = self.table.write().unwrap_or_else(PoisonError::into_inner);
@@ -517,6 +522,65 @@ impl Core {
         }
     }
 
+    /// A scheduled validation: when another replica holds the licensee's
+    /// lease, the licensee's record in the store (what that replica
+    /// learned) instead of the service.
+    async fn scheduled(&self, licensee: &Arc<Licensee>) {
+        let period = self.config.heartbeat_interval;
+        match self.store.lease(&licensee.id, period).await {
+            Ok(false) => self.adopt_stored(licensee).await,
+            Ok(true) => {
+                self.validate(licensee).await;
+            }
+            Err(error) => {
+                tracing::warn!(licensee = %licensee.id, %error, "could not take the licensee's lease; asking the service");
+                self.validate(licensee).await;
+            }
+        }
+    }
+
+    /// Takes the licensee's state from its record in the store, written by
+    /// the replica that holds its lease: only a record that opens for this
+    /// licensee's key and identity, sealed with the vendor secret, and no
+    /// older than the last one seen. Otherwise the state stays (and its
+    /// grace runs); the next look is a heartbeat later.
+    async fn adopt_stored(&self, licensee: &Arc<Licensee>) {
+        let _round = licensee.round.lock().await;
+        let stored = self.store.load(&licensee.id).await;
+        let mut inner = licensee.lock();
+        inner.next_validation =
+            Instant::now() + jitter(self.config.heartbeat_interval, self.config.jitter);
+        let sealed = match stored {
+            Ok(Some(record)) => record.sealed,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(licensee = %licensee.id, %error, "could not read the licensee's record written by another replica");
+                return;
+            }
+        };
+        match licensee
+            .seal
+            .open(&sealed, &licensee.id, &self.product, inner.generation)
+        {
+            Ok(opened) if opened.grants_on_its_own => {
+                inner.generation = opened.record.generation;
+                inner.applied_seen = Some(opened.record.latest_seen);
+                inner.activated = opened.record.activated;
+                self.raise_floor(Some(opened.record.latest_seen));
+                let now = licensee.cell.now();
+                let state =
+                    grace::from_cache(opened.record.state, Ok(()), now, self.config.grace_period);
+                self.publish_locked(licensee, &inner, "another replica", state);
+            }
+            Ok(_) => {
+                tracing::info!(licensee = %licensee.id, "the record another replica wrote has no vendor secret behind it, so it does not grant on its own");
+            }
+            Err(reason) => {
+                tracing::warn!(licensee = %licensee.id, %reason, "the licensee's record written by another replica was rejected");
+            }
+        }
+    }
+
     /// Runs one scheduled validation as a task; a panic in it denies the
     /// licensee (never the others) and retries after the retry policy's delay.
     fn spawn_job(self: &Arc<Self>, licensee: Arc<Licensee>, permit: OwnedSemaphorePermit) {
@@ -525,7 +589,7 @@ impl Core {
             let job = tokio::spawn({
                 let core = core.clone();
                 let licensee = licensee.clone();
-                async move { core.validate(&licensee).await }
+                async move { core.scheduled(&licensee).await }
             });
             let outcome = job.await;
             drop(permit);
@@ -566,6 +630,7 @@ impl Core {
     /// result and plans its next validation. Returns the new snapshot and
     /// the sealed record queued for the store.
     async fn validate_here(&self, licensee: &Arc<Licensee>) -> (SharedSnapshot, Option<Vec<u8>>) {
+        let _round = licensee.round.lock().await;
         let mut outcome = self.call(licensee, Call::Validate).await;
         if self.activation_due(licensee, &outcome) {
             tracing::info!(licensee = %licensee.id, product = %self.product, "the license is not activated for this licensee yet; activating it");
@@ -617,6 +682,9 @@ impl Core {
             now,
             self.config.grace_period,
         );
+        // Queued before it is published: whoever sees the new state and then
+        // flushes the store writes it.
+        let sealed = self.queue_save(licensee, &mut inner, &next);
         let snapshot = self.publish_locked(licensee, &inner, "validation", next);
         let delay = if unreachable {
             let delay = self.config.retry.delay(inner.failures, server_asked);
@@ -631,7 +699,6 @@ impl Core {
             jitter(self.config.heartbeat_interval, self.config.jitter)
         };
         inner.next_validation = Instant::now() + delay;
-        let sealed = self.queue_save(licensee, &mut inner);
         (snapshot, sealed)
     }
 
@@ -772,12 +839,15 @@ impl Core {
 
     /// Seals the licensee's current state as its next record generation and
     /// queues it for the store (a state with nothing confirmed is not kept).
-    fn queue_save(&self, licensee: &Licensee, inner: &mut LicenseeInner) -> Option<Vec<u8>> {
-        if inner.removed {
+    fn queue_save(
+        &self,
+        licensee: &Licensee,
+        inner: &mut LicenseeInner,
+        state: &ProductState,
+    ) -> Option<Vec<u8>> {
+        if inner.removed || self.stopped.load(Ordering::Acquire) {
             return None;
         }
-        let snapshot = licensee.cell.snapshot();
-        let state = &snapshot.products[0];
         if state.status == LicenseStatus::Pending || state.source == Source::None {
             return None;
         }
@@ -838,6 +908,7 @@ impl Core {
                 "licensee `{id}` is not added to this server, so there is nothing to remove"
             )));
         };
+        let _round = licensee.round.lock().await;
         self.call(&licensee, Call::Deactivate)
             .await
             .map_err(GateError::Provider)?;

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// A licensee's identifier, chosen by the application (user or tenant ID);
 /// never its key. Shown in logs.
@@ -96,6 +97,25 @@ pub trait LicenseeStore: Send + Sync + std::fmt::Debug + 'static {
     async fn save(&self, records: Vec<StoredRecord>) -> Result<(), StoreError>;
     /// Forgets a licensee's record.
     async fn forget(&self, licensee: &LicenseeId) -> Result<(), StoreError>;
+
+    /// The stored record of one licensee, if any: what a replica reads when
+    /// another one holds the licensee's lease ([`LicenseeStore::lease`]).
+    /// Default: none.
+    async fn load(&self, licensee: &LicenseeId) -> Result<Option<StoredRecord>, StoreError> {
+        let _ = licensee;
+        Ok(None)
+    }
+
+    /// Asks for the right to validate `licensee` with the service for the
+    /// next `period` (the heartbeat interval). `false`: another replica
+    /// holds it and writes what it learns to the store, so this process
+    /// reads the licensee's record ([`LicenseeStore::load`]) instead of
+    /// asking the service. An error counts as `true` (the service is asked).
+    /// Default: always `true` (one process).
+    async fn lease(&self, licensee: &LicenseeId, period: Duration) -> Result<bool, StoreError> {
+        let _ = (licensee, period);
+        Ok(true)
+    }
 }
 
 /// Why a store could not load, save or forget records. The message says what
@@ -220,6 +240,13 @@ impl LicenseeStore for MemoryStore {
     async fn forget(&self, licensee: &LicenseeId) -> Result<(), StoreError> {
         self.lock().remove(licensee);
         Ok(())
+    }
+
+    async fn load(&self, licensee: &LicenseeId) -> Result<Option<StoredRecord>, StoreError> {
+        Ok(self.get(licensee).map(|sealed| StoredRecord {
+            licensee: licensee.clone(),
+            sealed,
+        }))
     }
 }
 

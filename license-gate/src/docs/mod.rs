@@ -9,6 +9,9 @@
 //!   the user moves to another machine; offline codes for air-gapped machines.
 //! - [`plain_main`]: programs without an async runtime: `start_blocking`,
 //!   calling a gated `async fn` from a plain `fn main`, reacting to changes.
+//! - [`licensees`]: many licensees in one server: a seat per signed-in user,
+//!   gated by the licensee in scope; the tower layer, the scheduler, the
+//!   request budget and the store.
 //! - [`testing`]: scoped test licenses, the mock provider, and the loopback
 //!   emulators of the real services.
 //! - [`providers`]: ExisOne and ECOSIRE, and writing a provider of your own.
@@ -16,6 +19,7 @@
 
 pub mod exisone_flow;
 pub mod gating;
+pub mod licensees;
 pub mod lifecycle;
 pub mod plain_main;
 pub mod providers;
