@@ -189,6 +189,30 @@ impl LicenseeStore for RedisStore {
         })
     }
 
+    async fn load(&self, licensee: &LicenseeId) -> Result<Option<StoredRecord>, StoreError> {
+        let value: Option<Vec<u8>> = self
+            .replicas
+            .run(
+                redis::cmd("HGET")
+                    .arg(self.replicas.keys().records())
+                    .arg(licensee.as_str()),
+            )
+            .await
+            .map_err(|error| {
+                StoreError::backend(
+                    format!("load licensee `{licensee}` from Redis"),
+                    error.to_string(),
+                )
+            })?;
+        Ok(value
+            .as_deref()
+            .and_then(open_envelope)
+            .map(|(_fence, sealed)| StoredRecord {
+                licensee: licensee.clone(),
+                sealed: sealed.to_vec(),
+            }))
+    }
+
     async fn forget(&self, licensee: &LicenseeId) -> Result<(), StoreError> {
         self.forget_licensee(licensee.as_str())
             .await
