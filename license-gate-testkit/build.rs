@@ -1,6 +1,7 @@
 //! Finds the shared test vectors when the tests are built, so a test that
 //! needs them is reported as ignored, with the reason, when they are absent
-//! (instead of passing without checking anything), and fails under `CI=true`.
+//! (instead of passing without checking anything), and fails under `CI=true`;
+//! the same for a Redis server (`redis_test!`).
 
 use std::path::PathBuf;
 
@@ -34,4 +35,32 @@ fn main() {
         "missing"
     };
     println!("cargo::rustc-cfg=license_gate_vectors=\"{state}\"");
+
+    redis();
+}
+
+/// Whether the tests can start a Redis server of their own:
+/// `$LICENSE_GATE_REDIS_SERVER`, or `redis-server` on the `PATH`. Where none is, a test declared with
+/// `redis_test!` is ignored with the reason, and fails under `CI=true`.
+fn redis() {
+    println!(
+        "cargo::rustc-check-cfg=cfg(license_gate_redis, values(\"present\", \"missing\", \"missing_in_ci\"))"
+    );
+    for variable in ["LICENSE_GATE_REDIS_SERVER", "PATH"] {
+        println!("cargo::rerun-if-env-changed={variable}");
+    }
+    let binary = match std::env::var_os("LICENSE_GATE_REDIS_SERVER") {
+        Some(explicit) => PathBuf::from(explicit).is_file(),
+        None => std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join("redis-server").is_file())
+        }),
+    };
+    let state = if binary {
+        "present"
+    } else if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        "missing_in_ci"
+    } else {
+        "missing"
+    };
+    println!("cargo::rustc-cfg=license_gate_redis=\"{state}\"");
 }

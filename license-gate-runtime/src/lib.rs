@@ -38,6 +38,9 @@ pub mod testing;
 /// override can be compiled into a release build.
 #[cfg(not(feature = "testing"))]
 pub mod testing {}
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod replicas;
 /// Not API: trusted time and the instant formats of the services, for the
 /// command line, the testkit and the fuzz targets; providers and tests name
 /// `license_gate::provider::{Clock, SystemClock, trusted_now}`.

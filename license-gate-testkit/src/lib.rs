@@ -19,6 +19,7 @@ pub mod faults;
 pub mod instant;
 #[cfg(feature = "server")]
 pub mod log;
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]

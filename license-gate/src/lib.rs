@@ -172,6 +172,11 @@ pub use license_gate_runtime::licensees;
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use license_gate_runtime::tower;
 
+/// Replicas of one server sharing the checking through Redis.
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use license_gate_runtime::replicas;
+
 /// The licensing services a gate can ask: ExisOne and ECOSIRE (each behind
 /// its cargo feature), and the mock provider for tests (feature `testing`).
 ///

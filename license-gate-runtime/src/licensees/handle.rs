@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
 use super::budget::{RequestBudget, Unlimited};
+use super::coordination::Coordination;
 use super::registry::{Core, CoreParts};
 use super::store::{LicenseeId, LicenseeStore, MemoryStore};
 use crate::LicenseGateBuilder;
@@ -35,6 +36,7 @@ pub struct LicenseesBuilder {
     store: Option<Arc<dyn LicenseeStore>>,
     budget: Option<Arc<dyn RequestBudget>>,
     max_in_flight: usize,
+    coordination: Option<Arc<dyn Coordination>>,
 }
 
 impl LicenseesBuilder {
@@ -44,6 +46,7 @@ impl LicenseesBuilder {
             store: None,
             budget: None,
             max_in_flight: DEFAULT_IN_FLIGHT,
+            coordination: None,
         }
     }
 
@@ -78,6 +81,15 @@ impl LicenseesBuilder {
     /// timeout, never another licensee's.
     pub fn max_in_flight(mut self, validations: usize) -> Self {
         self.max_in_flight = validations.max(1);
+        self
+    }
+
+    /// Replicas of this server sharing the checking (with the `redis`
+    /// feature: `replicas::RedisCoordination`): each licensee is validated
+    /// by one replica per period, and every replica applies the others'
+    /// results. Default: none, this process validates every licensee itself.
+    pub fn coordination(mut self, coordination: impl Coordination) -> Self {
+        self.coordination = Some(Arc::new(coordination));
         self
     }
 
@@ -122,6 +134,7 @@ impl LicenseesBuilder {
             store,
             max_in_flight: self.max_in_flight,
             loaded,
+            coordination: self.coordination,
         }));
         if install && !global::install(core.outside.clone()) {
             return Err(GateError::AlreadyInstalled);

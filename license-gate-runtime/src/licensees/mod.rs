@@ -7,9 +7,12 @@
 //!   sealed records live between runs; `RedbStore` (cargo feature `store`)
 //!   keeps them in one embedded database file;
 //! - [`RequestBudget`], [`TokenBucketBudget`]: a provider's published request
-//!   limits, held across every licensee.
+//!   limits, held across every licensee;
+//! - [`Coordination`]: replicas of one server sharing the checking (Redis,
+//!   with the `redis` feature).
 
 mod budget;
+mod coordination;
 mod handle;
 pub(crate) mod record;
 #[cfg(feature = "store")]
@@ -18,6 +21,7 @@ mod registry;
 mod store;
 
 pub use budget::{RequestBudget, RequestKind, TokenBucketBudget, Unlimited};
+pub use coordination::{Coordination, Ticket, Turn};
 pub use handle::{Licensees, LicenseesBuilder};
 #[cfg(feature = "store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store")))]

@@ -13,7 +13,7 @@
 //!   request timeout, never another licensee's schedule or state;
 //! - **fail closed**: when the registry stops (shutdown, last handle dropped,
 //!   runtime gone) every licensee's state denies with the reason, and a
-//!   validation job that panics denies its licensee with `CHECK_STOPPED`.
+//!   validation job that panics denies its licensee with `Reason::CheckStopped`.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -25,6 +25,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 
 use super::budget::{RequestBudget, RequestKind};
+use super::coordination::{Coordination, Turn};
 use super::record::{LicenseeRecord, RecordSeal};
 use super::store::{LicenseeId, LicenseeStore, StoredRecord};
 use crate::error::{GateError, LicenseesMisuse, ProviderError, redact_text};
@@ -110,6 +111,9 @@ struct LicenseeInner {
     generation: u64,
     /// Removed from the registry: nothing publishes, schedules or saves.
     removed: bool,
+    /// When the record this replica holds was written (its own, or one
+    /// another replica published): an older one is not applied.
+    applied_seen: Option<SystemTime>,
 }
 
 /// An entry of the schedule: look at `licensee` at `at`.
@@ -148,6 +152,8 @@ pub(crate) struct Core {
     pub(crate) config: GateConfig,
     budget: Arc<dyn RequestBudget>,
     store: Arc<dyn LicenseeStore>,
+    /// Replicas sharing the checking (Redis), if any.
+    coordination: Option<Arc<dyn Coordination>>,
     pub(crate) table: RwLock<HashMap<LicenseeId, Arc<Licensee>>>,
     /// Records loaded at start whose licensee has not been added yet.
     unclaimed: Mutex<HashMap<LicenseeId, Vec<u8>>>,
@@ -192,6 +198,7 @@ pub(crate) struct CoreParts {
     pub(crate) store: Arc<dyn LicenseeStore>,
     pub(crate) max_in_flight: usize,
     pub(crate) loaded: Vec<StoredRecord>,
+    pub(crate) coordination: Option<Arc<dyn Coordination>>,
 }
 
 impl Core {
@@ -212,6 +219,7 @@ impl Core {
             config: parts.config,
             budget: parts.budget,
             store: parts.store,
+            coordination: parts.coordination,
             table: RwLock::new(HashMap::new()),
             unclaimed: Mutex::new(
                 parts
@@ -313,6 +321,7 @@ impl Core {
             }
         });
         self.raise_floor(opened.as_ref().map(|o| o.record.latest_seen));
+        let applied_seen = opened.as_ref().map(|o| o.record.latest_seen);
         let clock = self.config.clock.clone();
         let cell = Arc::new(StateCell::new(
             LicenseSnapshot::new(vec![ProductState::pending(&self.product)]),
@@ -361,6 +370,7 @@ impl Core {
                 activation_spent: false,
                 generation,
                 removed: false,
+                applied_seen,
             }),
             round: tokio::sync::Mutex::new(()),
         });
@@ -413,6 +423,7 @@ impl Core {
 
     /// The scheduler: one task for every licensee.
     pub(crate) async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        self.follow_replicas();
         let mut last_save = Instant::now();
         loop {
             let next = self
@@ -552,6 +563,7 @@ impl Core {
         {
             Ok(opened) if opened.grants_on_its_own => {
                 inner.generation = opened.record.generation;
+                inner.applied_seen = Some(opened.record.latest_seen);
                 inner.activated = opened.record.activated;
                 self.raise_floor(Some(opened.record.latest_seen));
                 let now = licensee.cell.now();
@@ -607,9 +619,16 @@ impl Core {
         });
     }
 
-    /// Validates `licensee` now (activating it when due), publishes the
-    /// result and plans its next validation. Returns the new snapshot.
+    /// Validates `licensee` when it is this replica's turn (always, without
+    /// replicas). `urgent`: asked for by the application.
     pub(crate) async fn validate(&self, licensee: &Arc<Licensee>) -> SharedSnapshot {
+        self.validate_turn(licensee, false).await
+    }
+
+    /// Validates `licensee` now (activating it when due), publishes the
+    /// result and plans its next validation. Returns the new snapshot and
+    /// the sealed record queued for the store.
+    async fn validate_here(&self, licensee: &Arc<Licensee>) -> (SharedSnapshot, Option<Vec<u8>>) {
         let _round = licensee.round.lock().await;
         let mut outcome = self.call(licensee, Call::Validate).await;
         if self.activation_due(licensee, &outcome) {
@@ -664,7 +683,7 @@ impl Core {
         );
         // Queued before it is published: whoever sees the new state and then
         // flushes the store writes it.
-        self.queue_save(licensee, &mut inner, &next);
+        let sealed = self.queue_save(licensee, &mut inner, &next);
         let snapshot = self.publish_locked(licensee, &inner, "validation", next);
         let delay = if unreachable {
             let delay = self.config.retry.delay(inner.failures, server_asked);
@@ -679,7 +698,7 @@ impl Core {
             jitter(self.config.heartbeat_interval, self.config.jitter)
         };
         inner.next_validation = Instant::now() + delay;
-        snapshot
+        (snapshot, sealed)
     }
 
     /// Whether to activate after the validation `outcome` (the gate's rule,
@@ -819,12 +838,17 @@ impl Core {
 
     /// Seals the licensee's current state as its next record generation and
     /// queues it for the store (a state with nothing confirmed is not kept).
-    fn queue_save(&self, licensee: &Licensee, inner: &mut LicenseeInner, state: &ProductState) {
+    fn queue_save(
+        &self,
+        licensee: &Licensee,
+        inner: &mut LicenseeInner,
+        state: &ProductState,
+    ) -> Option<Vec<u8>> {
         if inner.removed || self.stopped.load(Ordering::Acquire) {
-            return;
+            return None;
         }
         if matches!(state.status, LicenseStatus::Pending { .. }) || state.source == Source::None {
-            return;
+            return None;
         }
         inner.generation = inner.generation.wrapping_add(1);
         let record = LicenseeRecord {
@@ -837,13 +861,15 @@ impl Core {
             generation: inner.generation,
         };
         let sealed = licensee.seal.seal(&licensee.id, &record);
+        inner.applied_seen = Some(record.latest_seen);
         self.saves
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(StoredRecord {
                 licensee: licensee.id.clone(),
-                sealed,
+                sealed: sealed.clone(),
             });
+        Some(sealed)
     }
 
     /// Writes the queued records to the store in one step (the latest of
@@ -934,7 +960,7 @@ impl Core {
         if self.stopped.load(Ordering::Acquire) {
             return Some(licensee.cell.snapshot());
         }
-        let snapshot = self.validate(&licensee).await;
+        let snapshot = self.validate_turn(&licensee, true).await;
         let mut inner = licensee.lock();
         if !inner.busy {
             self.reschedule(&licensee, &mut inner);
@@ -1012,3 +1038,8 @@ async fn sleep_until_opt(at: Option<Instant>) {
 fn unit_random() -> f64 {
     1.0 - jitter(Duration::from_secs(1), 1.0).as_secs_f64()
 }
+
+// Replicas sharing the checking: whose turn a validation is, and the results
+// other replicas published (a child module, so it reads the cells' insides).
+#[path = "replica_turns.rs"]
+mod replica_turns;

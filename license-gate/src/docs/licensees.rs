@@ -169,3 +169,14 @@
 //! than the last one seen. The default lease is always granted (one
 //! process); [`MemoryStore`](crate::licensees::MemoryStore) and a local
 //! store keep it so.
+//!
+//! With Redis (cargo feature `redis`), replicas share the checking through a
+//! [`Coordination`](crate::licensees::Coordination) instead:
+//! `LicenseesBuilder::coordination(RedisCoordination::new(&replicas))` takes
+//! a lease with a fencing token before each validation (the other replicas
+//! wait for its result), publishes the sealed result, and applies the other
+//! replicas' results within milliseconds over pub/sub; `RedisBudget` holds
+//! the service's published limit for the whole deployment. With Redis
+//! unreachable each replica validates alone within its share of the limit.
+//! The README's "Replicas with Redis" section has the set-up and the
+//! measured run (`examples/replicas.rs`).
