@@ -934,9 +934,7 @@ impl Core {
         {
             let mut inner = licensee.lock();
             let deny = ProductState {
-                status: LicenseStatus::Unlicensed {
-                    reason: reason.into(),
-                },
+                status: LicenseStatus::Unlicensed { reason },
                 source: Source::Online,
                 ..ProductState::pending(&self.product)
             };
