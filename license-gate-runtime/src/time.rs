@@ -1,4 +1,4 @@
-//! Wall-clock time: the [`Clock`] the runtime reads, a guard against clocks set
+//! Wall-clock time: the [`Clock`](crate::time::Clock) the runtime reads, a guard against clocks set
 //! backwards, and the ISO-8601 dates license servers send.
 
 use std::fmt::Debug;
