@@ -4,7 +4,7 @@
 //! the scope for the thread, as the tower layer's `Licensees::scope` does
 //! for a request's future). Also gated with no licensee in scope (denied).
 //!
-//! Run with `cargo bench --bench licensees`; `scripts/bench-medians` prints
+//! Run with `cargo bench -p license-gate --bench licensees`; `scripts/bench-medians` prints
 //! the medians and each call's difference to the ungated one.
 
 use std::hint::black_box;
