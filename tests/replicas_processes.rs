@@ -7,10 +7,6 @@
 //! Redis restarted (the same processes reconnect, and a revocation reaches
 //! every survivor within a second).
 //!
-//! Ignored until the change feed survives an empty Redis restart: the
-//! fences restart at 1 and the feed drops them as already seen (everything
-//! before that step passes).
-//!
 //! The replicas are this test binary run again with [`CHILD`] set: each runs
 //! a licensee registry with `RedisCoordination` and `RedisBudget`, prints one
 //! JSON line per event and reads one command per line. Redis and the
@@ -388,7 +384,6 @@ license_gate_testkit::redis_test! {
     /// The deployment end to end: three processes, 1,000 licensees,
     /// a replica killed, Redis stopped and restarted, licensees revoked.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "fails today: after Redis restarts empty, the change feed drops the records whose fences restart at or below the ones it saw before, so a revocation never reaches the other replicas; run with --ignored"]
     async fn three_replica_processes_share_the_checking_through_redis() {
         if std::env::var_os(CHILD).is_some() {
             return;

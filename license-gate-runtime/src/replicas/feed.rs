@@ -61,9 +61,10 @@ impl Drop for ChangeFeed {
 
 async fn run(replicas: Replicas, sender: mpsc::Sender<Change>) {
     let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut instance: Option<String> = None;
     let mut backoff = Duration::from_millis(50);
     loop {
-        match follow(&replicas, &sender, &mut seen).await {
+        match follow(&replicas, &sender, &mut seen, &mut instance).await {
             Ok(Closed::Receiver) => return,
             Ok(Closed::Connection) => {
                 tracing::warn!(redis = %replicas.masked_url(), "the Redis change feed lost its connection; reconnecting");
@@ -92,6 +93,7 @@ async fn follow(
     replicas: &Replicas,
     sender: &mpsc::Sender<Change>,
     seen: &mut HashMap<String, u64>,
+    instance: &mut Option<String>,
 ) -> Result<Closed, RedisError> {
     let timeout = replicas.options().timeout;
     let pubsub = tokio::time::timeout(timeout, replicas.client().get_async_pubsub())
@@ -103,6 +105,17 @@ async fn follow(
         .await
         .map_err(|_| replicas.timed_out())?
         .map_err(|error| replicas.error(error))?;
+    // A Redis that restarted empty (or another server behind the same URL)
+    // counts fences from 1 again: the fences seen on the one before say
+    // nothing about its records, and keeping them would drop every result
+    // published after the restart. A reconnection to the same server (its
+    // run ID unchanged) keeps them, so a replayed entry stays refused.
+    let run_id = server_run_id(replicas).await?;
+    if instance.as_deref().is_some_and(|known| known != run_id) {
+        tracing::warn!(redis = %replicas.masked_url(), "Redis restarted (a new run ID): the replicas' results are read again from it");
+        seen.clear();
+    }
+    *instance = Some(run_id);
     // Subscribed first, read second: a write between the two arrives twice
     // (and is dropped the second time by its fence), never not at all.
     for record in RedisStore::new(replicas).load_fenced().await? {
@@ -146,6 +159,18 @@ async fn follow(
     }
 }
 
+/// The run ID of the Redis server behind the URL (new at every start).
+async fn server_run_id(replicas: &Replicas) -> Result<String, RedisError> {
+    let info: String = replicas.run(redis::cmd("INFO").arg("server")).await?;
+    Ok(run_id_of(&info).unwrap_or_default().to_owned())
+}
+
+fn run_id_of(info: &str) -> Option<&str> {
+    info.lines()
+        .find_map(|line| line.strip_prefix("run_id:"))
+        .map(str::trim)
+}
+
 /// A record newer than the last one seen for its licensee becomes a change;
 /// an older or equal one (stale, replayed, or seen twice) is dropped.
 fn accept(seen: &mut HashMap<String, u64>, record: FencedRecord) -> Option<Change> {
@@ -178,6 +203,13 @@ mod tests {
             fence,
             sealed: vec![1, 2, 3],
         }
+    }
+
+    #[test]
+    fn the_run_id_is_read_from_info() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nrun_id:5c1f8e2d\r\ntcp_port:6379\r\n";
+        assert_eq!(run_id_of(info), Some("5c1f8e2d"));
+        assert_eq!(run_id_of("# Server\r\n"), None);
     }
 
     #[test]
