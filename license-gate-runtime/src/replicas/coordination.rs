@@ -18,7 +18,7 @@ use crate::licensees::{Coordination, LicenseeId, StoredRecord, Ticket, Turn};
 /// use std::time::Duration;
 /// use license_gate::LicenseGate;
 /// use license_gate::replicas::{RedisBudget, RedisCoordination, RedisOptions, Replicas};
-/// # let (provider, _control) = license_gate::providers::mock::MockProvider::new(license_gate::LicenseAnswer::licensed(["pro"]));
+/// # let (provider, _control) = license_gate::providers::mock::MockProvider::new(license_gate::provider::LicenseAnswer::licensed(["pro"]));
 /// # let vendor_secret = license_gate::VendorSecret::new("a vendor secret of thirty-two bytes or more")?;
 ///
 /// let url = std::env::var("REDIS_URL")?; // credentials stay out of logs
