@@ -6,10 +6,7 @@
 use license_gate_tests::support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use license_gate::providers::mock::MockProvider;
@@ -99,7 +96,6 @@ fn a_process_killed_while_writing_the_cache_leaves_a_whole_one() {
         return;
     }
     let dir = TempDir::new().expect("a temporary folder");
-    let exe = std::env::current_exe().expect("the test binary's path");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -110,43 +106,13 @@ fn a_process_killed_while_writing_the_cache_leaves_a_whole_one() {
     let mut loaded = Vec::new();
 
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args([
-                "child_keeps_rewriting_the_cache",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_DIR, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the child starts");
-        let stdout = child.stdout.take().expect("the child's stdout");
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                match line {
-                    Ok(line) if line.contains(READY) => {
-                        let _ = ready_tx.send(());
-                    }
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
-        });
-        if ready_rx.recv_timeout(Duration::from_secs(20)).is_err() {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("round {round}: the child never started writing the cache");
-        }
-        // Let it write for a few milliseconds, then kill it (SIGKILL on Unix).
-        std::thread::sleep(Duration::from_millis(1 + (round * 7) % 13));
-        child.kill().expect("kill the child");
-        let status = child.wait().expect("reap the child");
-        assert!(
-            !status.success(),
-            "round {round}: the child ended by itself instead of being killed"
+        support::run_child_then_kill(
+            "child_keeps_rewriting_the_cache",
+            (CHILD_DIR, dir.path().as_os_str()),
+            READY,
+            Duration::from_secs(20),
+            Duration::from_millis(1 + (round * 7) % 13),
+            round,
         );
         let leftovers = temporary_files(dir.path());
         if leftovers > mid_write {

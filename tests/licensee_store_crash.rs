@@ -6,13 +6,11 @@
 //! and no licensee outside a batch is touched by it.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use license_gate::licensees::{LicenseeId, LicenseeStore, RedbStore, StoredRecord};
+use license_gate_tests::support;
 use tempfile::TempDir;
 
 /// Set in the child: the database file to keep writing.
@@ -96,7 +94,6 @@ fn a_process_killed_while_saving_licensees_loses_no_record() {
     }
     let dir = TempDir::new().expect("a temporary folder");
     let file = dir.path().join("licensees.redb");
-    let exe = std::env::current_exe().expect("the test binary's path");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -104,43 +101,13 @@ fn a_process_killed_while_saving_licensees_loses_no_record() {
     let mut newest_seen = Vec::new();
 
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args([
-                "child_keeps_saving_licensees",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_FILE, &file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the child starts");
-        let stdout = child.stdout.take().expect("the child's stdout");
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                match line {
-                    Ok(line) if line.contains(READY) => {
-                        let _ = ready_tx.send(());
-                    }
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
-        });
-        if ready_rx.recv_timeout(Duration::from_secs(60)).is_err() {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("round {round}: the child never started saving");
-        }
-        // Let it save for a few milliseconds, then kill it.
-        std::thread::sleep(Duration::from_millis(20 + (round * 37) % 120));
-        child.kill().expect("kill the child");
-        let status = child.wait().expect("reap the child");
-        assert!(
-            !status.success(),
-            "round {round}: the child ended by itself instead of being killed"
+        support::run_child_then_kill(
+            "child_keeps_saving_licensees",
+            (CHILD_FILE, file.as_os_str()),
+            READY,
+            Duration::from_secs(60),
+            Duration::from_millis(20 + (round * 37) % 120),
+            round,
         );
 
         let records = runtime.block_on(async {

@@ -317,3 +317,58 @@ pub fn key_letters(text: &str) -> String {
     }
     out
 }
+
+/// Runs the test `child_test` of this test binary in a process of its own
+/// with `env` set, waits (up to `ready_within`) for it to print `ready`, lets
+/// it work for `work_for`, then kills it (SIGKILL on Unix) and checks that it
+/// was killed rather than ending by itself. What the crash tests share: the
+/// child writes records, and the parent checks what a kill mid-write left.
+///
+/// # Panics
+///
+/// When the child cannot start, never prints `ready`, or ends by itself.
+pub fn run_child_then_kill(
+    child_test: &str,
+    env: (&str, &std::ffi::OsStr),
+    ready: &'static str,
+    ready_within: std::time::Duration,
+    work_for: std::time::Duration,
+    round: u64,
+) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut child = Command::new(exe)
+        .args([child_test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(env.0, env.1)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the child starts");
+    let stdout = child.stdout.take().expect("the child's stdout");
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            match line {
+                Ok(line) if line.contains(ready) => {
+                    let _ = ready_tx.send(());
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    if ready_rx.recv_timeout(ready_within).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("round {round}: the child `{child_test}` never started writing");
+    }
+    std::thread::sleep(work_for);
+    child.kill().expect("kill the child");
+    let status = child.wait().expect("reap the child");
+    assert!(
+        !status.success(),
+        "round {round}: the child ended by itself instead of being killed"
+    );
+}
